@@ -1,0 +1,65 @@
+/**
+ * The seam between the core's router and a secrets engine (or an auth
+ * method such as auth/token/). The router strips the mount prefix, checks the
+ * ACL, and hands the engine a storage view that can only see the mount's own
+ * keys (already behind the barrier, and seal-wrapped when the mount asks).
+ */
+
+/** Plaintext storage as an engine sees it; same listing rule as StorageBackend. */
+export interface LogicalStorage {
+  get(key: string): Promise<Buffer | undefined>;
+  put(key: string, value: Buffer): Promise<void>;
+  delete(key: string): Promise<void>;
+  list(prefix: string): Promise<string[]>;
+}
+
+export type Operation = 'read' | 'list' | 'create' | 'update' | 'delete' | 'patch';
+
+/** What the core knows about the caller, after the token check. */
+export interface RequestAuth {
+  /** The raw client token (needed by cubbyhole and token self-operations). */
+  clientToken: string;
+  accessor: string;
+  policies: string[];
+  /** Token's own storage id (salted hash): cubbyhole scopes by this. */
+  tokenId: string;
+  displayName: string;
+  entityId: string;
+}
+
+export interface LogicalRequest {
+  operation: Operation;
+  /** Path inside the mount, no leading slash (e.g. "data/foo"). */
+  path: string;
+  /** JSON body merged with query parameters. */
+  data: Record<string, unknown>;
+  storage: LogicalStorage;
+  auth?: RequestAuth;
+  mountPoint: string;
+  /** Random bytes: from the HSM (mixed with the OS) when the mount has external_entropy_access. */
+  randomBytes(length: number): Promise<Buffer>;
+}
+
+export interface LogicalResponse {
+  /** HTTP status; 200 with a body, or 204 when there is nothing to say. */
+  status?: number;
+  data?: Record<string, unknown> | null;
+  warnings?: string[];
+  /** For auth methods and token creation: Vault's `auth` block. */
+  auth?: Record<string, unknown> | null;
+  /** Vault's `wrap_info`, `lease_id`, etc. are filled in by the http layer. */
+  leaseDuration?: number;
+  renewable?: boolean;
+}
+
+export interface LogicalBackend {
+  /** The Vault type name shown by sys/mounts ("kv", "cubbyhole", ...). */
+  readonly type: string;
+  /** Returns null when the path is not handled (the http layer answers 404). */
+  handle(req: LogicalRequest): Promise<LogicalResponse | null>;
+  /** Called when the mount is disabled, after its storage has been erased. */
+  cleanup?(): Promise<void>;
+}
+
+/** Factory the mount table calls for each mount, with its `options`. */
+export type BackendFactory = (options: Record<string, string>) => LogicalBackend;

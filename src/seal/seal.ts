@@ -1,0 +1,36 @@
+/**
+ * The seal seam, shaped like go-kms-wrapping's Wrapper: a seal only wraps and
+ * unwraps bytes; it knows nothing of the barrier or the core.
+ *
+ * A wrapped blob is self-describing (it records which key and mechanism made
+ * it), so after an operator switches to a new HSM key old blobs still unwrap,
+ * and `needsRewrap` says they should be written again under the current key.
+ */
+export interface KeyInfo {
+  /** Seal type as Vault names it: "pkcs11", "shamir". */
+  type: string;
+  /** Human-facing key identity, e.g. `label=tresor-root id=0a1b...`. */
+  keyId: string;
+  mechanism?: string;
+}
+
+export interface SealHealth {
+  healthy: boolean;
+  /** ISO time the first failed heartbeat was seen, when unhealthy. */
+  unhealthySince?: string;
+  lastError?: string;
+}
+
+export interface SealWrapper {
+  readonly type: string;
+  /** Encrypts `plaintext`; `aad`, when given, is bound into the blob. */
+  wrap(plaintext: Buffer, aad?: Buffer): Promise<Buffer>;
+  unwrap(blob: Buffer, aad?: Buffer): Promise<Buffer>;
+  /** True when `blob` was made by a key other than the current one. */
+  needsRewrap(blob: Buffer): boolean;
+  keyInfo(): KeyInfo;
+  /** Random bytes from the seal's device (entropy augmentation). */
+  generateRandom(length: number): Promise<Buffer>;
+  health(): SealHealth;
+  close(): Promise<void>;
+}
