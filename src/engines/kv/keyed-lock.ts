@@ -1,0 +1,22 @@
+/**
+ * Serialises async work per key. KV v2 writes are read-modify-write of a
+ * secret's metadata; without this, two concurrent writes could both pass a
+ * check-and-set test and claim the same version number.
+ */
+export class KeyedLock {
+  private readonly tails = new Map<string, Promise<unknown>>();
+
+  /** Runs `work` once every earlier `run` for the same key has settled. */
+  async run<T>(key: string, work: () => Promise<T>): Promise<T> {
+    const previous = this.tails.get(key) ?? Promise.resolve();
+    const result = previous.then(work, work);
+    const tail = result.then(() => undefined, () => undefined);
+    this.tails.set(key, tail);
+    try {
+      return await result;
+    } finally {
+      // Forget the key once nothing is queued behind us, so the map stays small.
+      if (this.tails.get(key) === tail) this.tails.delete(key);
+    }
+  }
+}
