@@ -8,9 +8,9 @@
  * Anything else is not ours (null → 404); a known path with an operation it
  * does not support is 405. Changes to one secret run one at a time.
  */
-import type { LogicalBackend, LogicalRequest, LogicalResponse } from '../../types.ts';
+import type { LogicalBackend, LogicalRequest, LogicalResponse, LogicalStorage, Operation } from '../../types.ts';
 import { KeyedLock } from '../keyed-lock.ts';
-import { requireSecretPath, unsupportedOperation } from '../params.ts';
+import { requireSecretPath, unsupportedOperation, type JsonObject } from '../params.ts';
 import { readConfig, writeConfig } from './config.ts';
 import { deleteLatestData, patchData, readData, writeData } from './data.ts';
 import { deleteMetadata, listMetadata, readMetadata, writeMetadata } from './metadata.ts';
@@ -36,26 +36,41 @@ export function createKvV2Backend(): LogicalBackend {
       if (match === null) return null;
       const [, area, path = ''] = match;
       if (area === 'metadata' && operation === 'list') return listMetadata(storage, path);
+      const handler = pickHandler(area, operation);
+      if (handler === undefined) throw unsupportedOperation();
       requireSecretPath(path);
-      const now = Date.now();
+      if (operation === 'read') return handler(storage, path, body, Date.now());
       // The clock is read inside the lock so versions' times follow their numbers.
-      const exclusive = (work: (nowMs: number) => Promise<LogicalResponse>) => lock.run(path, () => work(Date.now()));
-      switch (`${area} ${operation}`) {
-        case 'data read': return readData(storage, path, body, now);
-        case 'data create': case 'data update': return exclusive((nowMs) => writeData(storage, path, body, nowMs));
-        case 'data patch': return exclusive((nowMs) => patchData(storage, path, body, nowMs));
-        case 'data delete': return exclusive((nowMs) => deleteLatestData(storage, path, nowMs));
-        case 'metadata read': return readMetadata(storage, path);
-        case 'metadata create': case 'metadata update':
-          return exclusive((nowMs) => writeMetadata(storage, path, body, nowMs, false));
-        case 'metadata patch': return exclusive((nowMs) => writeMetadata(storage, path, body, nowMs, true));
-        case 'metadata delete': return exclusive(() => deleteMetadata(storage, path));
-        case 'subkeys read': return readSubkeys(storage, path, body, now);
-      }
-      if (write && (area === 'delete' || area === 'undelete' || area === 'destroy')) {
-        return exclusive((nowMs) => changeVersions(area, storage, path, body, nowMs));
-      }
-      throw unsupportedOperation();
+      return lock.run(path, () => handler(storage, path, body, Date.now()));
     },
   };
+}
+
+type Handler = (storage: LogicalStorage, path: string, body: JsonObject, nowMs: number) => Promise<LogicalResponse>;
+
+/** The handler for `operation` on `<area>/<path>`; undefined when unsupported. */
+function pickHandler(area: string, operation: Operation): Handler | undefined {
+  const write = operation === 'create' || operation === 'update';
+  switch (area) {
+    case 'data':
+      if (operation === 'read') return readData;
+      if (write) return writeData;
+      if (operation === 'patch') return patchData;
+      if (operation === 'delete') return (storage, path, _body, nowMs) => deleteLatestData(storage, path, nowMs);
+      return undefined;
+    case 'metadata':
+      if (operation === 'read') return (storage, path) => readMetadata(storage, path);
+      if (write) return (storage, path, body, nowMs) => writeMetadata(storage, path, body, nowMs, false);
+      if (operation === 'patch') return (storage, path, body, nowMs) => writeMetadata(storage, path, body, nowMs, true);
+      if (operation === 'delete') return (storage, path) => deleteMetadata(storage, path);
+      return undefined;
+    case 'subkeys':
+      return operation === 'read' ? readSubkeys : undefined;
+    case 'delete':
+    case 'undelete':
+    case 'destroy':
+      return write ? (storage, path, body, nowMs) => changeVersions(area, storage, path, body, nowMs) : undefined;
+    default:
+      return undefined;
+  }
 }
