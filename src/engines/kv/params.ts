@@ -4,7 +4,7 @@
  * parser accepts both spellings. Every rejection is a 400 naming the field,
  * never echoing the value (it may be secret).
  */
-import { badRequest, notFound, TresorError } from '../../core/errors.ts';
+import { badRequest } from '../../core/errors.ts';
 
 export type JsonObject = Record<string, unknown>;
 
@@ -117,15 +117,4 @@ export function requireSecretPath(path: string): void {
 export function listPrefix(path: string): string {
   if (path === '' || path.endsWith('/')) return path;
   return `${path}/`;
-}
-
-/** Vault answers an operation a path does not support with 405. */
-export function unsupportedOperation(): TresorError {
-  return new TresorError(405, 'unsupported operation');
-}
-
-/** A list response, or 404 when the folder is empty (as Vault does). */
-export function keysResponse(keys: string[]): { data: { keys: string[] } } {
-  if (keys.length === 0) throw notFound();
-  return { data: { keys } };
 }

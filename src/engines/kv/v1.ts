@@ -7,9 +7,10 @@ import { badRequest, notFound } from '../../core/errors.ts';
 import { getJson, putJson } from '../storage-json.ts';
 import type { LogicalRequest, LogicalResponse, LogicalStorage } from '../types.ts';
 import {
-  isValidSecretPath, keysResponse, listPrefix, optionalDurationMs, requireSecretPath, unsupportedOperation,
+  isValidSecretPath, listPrefix, optionalDurationMs, requireSecretPath,
   type JsonObject,
 } from './params.ts';
+import { keysResponse, unsupportedOperation } from './responses.ts';
 
 export interface PlainKvOptions {
   /** KV v1 reports a stored `ttl` field back as the lease duration (a refresh hint). */

@@ -10,16 +10,18 @@
  */
 import type { LogicalBackend, LogicalRequest, LogicalResponse, LogicalStorage, Operation } from '../../types.ts';
 import { KeyedLock } from '../keyed-lock.ts';
-import { requireSecretPath, unsupportedOperation, type JsonObject } from '../params.ts';
+import { requireSecretPath, type JsonObject } from '../params.ts';
 import { readConfig, writeConfig } from './config.ts';
 import { deleteLatestData, patchData, readData, writeData } from './data.ts';
 import { deleteMetadata, listMetadata, readMetadata, writeMetadata } from './metadata.ts';
 import { readSubkeys } from './subkeys.ts';
 import { changeVersions } from './version-state.ts';
+import { unsupportedOperation } from '../responses.ts';
 
 const ROUTE = /^(data|metadata|delete|undelete|destroy|subkeys)(?:\/(.*))?$/s;
 const CONFIG_LOCK_KEY = '\0config';
 
+/** A KV v2 engine instance for one mount (its lock serialises writes to each secret). */
 export function createKvV2Backend(): LogicalBackend {
   const lock = new KeyedLock();
   return {

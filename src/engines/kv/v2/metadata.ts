@@ -5,13 +5,14 @@
 import { badRequest, notFound } from '../../../core/errors.ts';
 import type { LogicalResponse, LogicalStorage } from '../../types.ts';
 import {
-  isAbsent, isPlainObject, keysResponse, listPrefix, optionalBool, optionalDurationMs, optionalNonNegativeInt,
+  isAbsent, isPlainObject, listPrefix, optionalBool, optionalDurationMs, optionalNonNegativeInt,
   type JsonObject,
 } from '../params.ts';
 import { applyMergePatch } from './merge-patch.ts';
 import {
   deleteSecret, loadMetadata, METADATA_PREFIX, metadataView, newMetadata, saveMetadata, type StoredMetadata,
 } from './model.ts';
+import { keysResponse } from '../responses.ts';
 
 // Vault's limits on custom_metadata.
 const MAX_CUSTOM_KEYS = 64;
