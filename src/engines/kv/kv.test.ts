@@ -265,6 +265,16 @@ describe('kv version 2: delete, undelete, destroy', () => {
     assert.equal(lifetime, 3_600_000);
     assert.deepEqual(payload(await kv.call('read', 'data/short')).data, { a: 1 }, 'still readable before the deadline');
   });
+
+  it('a version past its delete_version_after deadline reads as deleted', async () => {
+    const kv = mount('2');
+    await kv.call('update', 'config', { delete_version_after: '1ms' });
+    await kv.call('update', 'data/brief', { data: { a: 1 } });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const response = await kv.call('read', 'data/brief');
+    assert.equal(response?.status, 404);
+    assert.equal(payload(response).data, null);
+  });
 });
 
 describe('kv version 2: patch', () => {
