@@ -1,0 +1,100 @@
+import { badRequest } from '../errors.ts';
+import { parseTtl } from './duration.ts';
+import { nonNegativeInt, optionalBool, optionalString, optionalStringList, optionalStringMap } from './fields.ts';
+import { isPolicySubset, sanitizePolicies } from './policies.ts';
+import type { TokenEntry } from './token-entry.ts';
+import type { TokenSpec } from './token-store.ts';
+
+export interface CreateContext {
+  /** The caller's own (live) token entry. */
+  caller: TokenEntry;
+  /** The caller's policies (req.auth.policies); "root" makes the caller privileged. */
+  callerPolicies: string[];
+  /** True for auth/token/create-orphan. */
+  orphanEndpoint: boolean;
+  /** Full request path, recorded as the token's `path`. */
+  path: string;
+  defaultTtl: number;
+  maxTtl: number;
+}
+
+const DISPLAY_NAME_UNSAFE = /[^a-zA-Z0-9-]/g;
+const SUPPORTED_TYPES = new Set(['service', 'default', 'default-service']);
+
+/**
+ * Applies Vault's token-creation rules to a request body and returns the
+ * spec to store, plus warnings. Body fields: id, policies, meta, no_parent,
+ * no_default_policy, renewable (default true), ttl, explicit_max_ttl,
+ * period, display_name, num_uses, type. Every violation is a 400.
+ */
+export function decideTokenSpec(data: Record<string, unknown>, ctx: CreateContext): { spec: TokenSpec; warnings: string[] } {
+  const privileged = ctx.callerPolicies.includes('root');
+  const warnings: string[] = [];
+  const requirePrivilege = (what: string) => {
+    if (!privileged) throw badRequest(`root or sudo privileges required to ${what}`);
+  };
+
+  const type = optionalString(data, 'type');
+  if (type !== undefined && !SUPPORTED_TYPES.has(type)) throw badRequest(`unsupported token type "${type}": only service tokens are available`);
+
+  const customToken = optionalString(data, 'id');
+  if (customToken !== undefined && customToken !== '') requirePrivilege('specify token id');
+
+  const noParent = optionalBool(data, 'no_parent') ?? false;
+  if (noParent && !ctx.orphanEndpoint) requirePrivilege('create orphan token');
+  const orphan = noParent || ctx.orphanEndpoint;
+
+  const noDefaultPolicy = optionalBool(data, 'no_default_policy') ?? false;
+  const requested = optionalStringList(data, 'policies');
+  // Without explicit policies the child inherits the caller's.
+  const base = requested && requested.length > 0 ? requested : ctx.caller.policies;
+  const withoutDefault = noDefaultPolicy ? base.filter((p) => p.trim().toLowerCase() !== 'default') : base;
+  const policies = sanitizePolicies(withoutDefault, !noDefaultPolicy);
+  if (!privileged && !isPolicySubset(policies, ctx.callerPolicies)) {
+    throw badRequest('child policies must be subset of parent');
+  }
+  if (policies.length === 0) throw badRequest('token must have at least one policy');
+
+  const period = parseTtl(data.period, 'period');
+  if (period > 0) requirePrivilege('create periodic token');
+  const explicitMaxTtl = parseTtl(data.explicit_max_ttl, 'explicit_max_ttl');
+  let ttl = period > 0 ? period : parseTtl(data.ttl, 'ttl');
+  const isRootToken = policies.length === 1 && policies[0] === 'root';
+  if (ttl === 0 && explicitMaxTtl === 0 && isRootToken) {
+    if (ctx.caller.expireTime !== 0) throw badRequest('expiring root tokens cannot create non-expiring root tokens');
+  } else {
+    if (ttl === 0) ttl = ctx.defaultTtl;
+    // Periodic tokens may live forever through renewals; only explicit_max_ttl bounds them.
+    const caps: Array<[number, string]> = [[explicitMaxTtl, 'explicit max TTL']];
+    if (period === 0) caps.push([ctx.maxTtl, 'max TTL']);
+    for (const [cap, name] of caps) {
+      if (cap > 0 && ttl > cap) {
+        ttl = cap;
+        warnings.push(`TTL of the token was capped by its ${name}`);
+      }
+    }
+  }
+
+  const renewableRequested = optionalBool(data, 'renewable') ?? true;
+  const displayNameInput = optionalString(data, 'display_name');
+  const displayName = displayNameInput
+    ? `token-${displayNameInput}`.replace(DISPLAY_NAME_UNSAFE, '-').replace(/-+$/, '')
+    : 'token';
+
+  const spec: TokenSpec = {
+    policies,
+    parent: orphan ? '' : ctx.caller.id,
+    path: ctx.path,
+    displayName,
+    meta: optionalStringMap(data, 'meta') ?? null,
+    numUses: nonNegativeInt(data, 'num_uses'),
+    ttl,
+    explicitMaxTtl,
+    period,
+    // A token that never expires has nothing to renew.
+    renewable: ttl > 0 && renewableRequested,
+    entityId: orphan ? '' : ctx.caller.entityId,
+    token: customToken || undefined,
+  };
+  return { spec, warnings };
+}

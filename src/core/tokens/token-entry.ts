@@ -1,0 +1,40 @@
+/** A service token as stored at `id/<id>` (JSON). The raw token is never stored. */
+export interface TokenEntry {
+  /** Storage id: lower-case hex HMAC-SHA256(salt, raw token). */
+  id: string;
+  accessor: string;
+  policies: string[];
+  /** Path that created it, e.g. "auth/token/create". */
+  path: string;
+  meta: Record<string, string> | null;
+  displayName: string;
+  /** Remaining uses; 0 = unlimited. */
+  numUses: number;
+  /** Unix seconds. */
+  creationTime: number;
+  /** TTL at creation, seconds; 0 = never expires. */
+  ttl: number;
+  explicitMaxTtl: number;
+  /** Unix ms; 0 = never. */
+  expireTime: number;
+  period: number;
+  renewable: boolean;
+  /** Parent's id, or '' for orphans. */
+  parent: string;
+  orphan: boolean;
+  type: 'service';
+  entityId: string;
+}
+
+/** True when the entry's lifetime has ended at `nowMs`. */
+export function isExpired(entry: TokenEntry, nowMs: number): boolean {
+  return entry.expireTime !== 0 && nowMs >= entry.expireTime;
+}
+
+export function encodeEntry(entry: TokenEntry): Buffer {
+  return Buffer.from(JSON.stringify(entry));
+}
+
+export function decodeEntry(raw: Buffer): TokenEntry {
+  return JSON.parse(raw.toString('utf8')) as TokenEntry;
+}

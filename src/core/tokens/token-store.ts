@@ -1,0 +1,329 @@
+import crypto from 'node:crypto';
+import type { LogicalBackend, LogicalStorage } from '../../engines/types.ts';
+import { badRequest, permissionDenied } from '../errors.ts';
+import { KeyedMutex } from './keyed-mutex.ts';
+import { createTokenBackend } from './token-backend.ts';
+import { decodeEntry, encodeEntry, isExpired, type TokenEntry } from './token-entry.ts';
+import { constantTimeEqual, generateAccessor, generateToken, saltedHash } from './token-ids.ts';
+
+/** Vault's default and maximum lease TTL: 32 days. */
+export const DEFAULT_TOKEN_TTL = 32 * 24 * 3600;
+const DEFAULT_SWEEP_INTERVAL_MS = 60_000;
+/** Guards parent-chain walks against a corrupted cycle. */
+const MAX_TREE_DEPTH = 1024;
+
+/*
+ * Storage layout (inside the token store's own view):
+ *   salt                          32 random bytes, made on first use
+ *   id/<id>                       TokenEntry JSON, id = HMAC(salt, token)
+ *   accessor/<HMAC(salt, acc)>    {"accessor": acc, "id": id}
+ *   parent/<parentId>/<childId>   empty marker, for tree revocation
+ */
+const SALT_KEY = 'salt';
+const SALT_BYTES = 32;
+const entryKey = (id: string) => `id/${id}`;
+const parentIndexKey = (parentId: string, childId: string) => `parent/${parentId}/${childId}`;
+const childrenPrefix = (parentId: string) => `parent/${parentId}/`;
+
+export interface TokenStoreDeps {
+  storage: LogicalStorage;
+  randomBytes(n: number): Promise<Buffer>;
+  /** Clock in unix ms (injectable for tests). */
+  now?: () => number;
+  /** Runs once for every revoked token, e.g. to erase its cubbyhole. */
+  onRevoke?: (entry: TokenEntry) => Promise<void>;
+  /** TTL (seconds) for tokens created without one. */
+  defaultTtl?: number;
+  /** Ceiling (seconds, from creation) for non-periodic tokens. */
+  maxTtl?: number;
+}
+
+/** Everything needed to mint a token; rules (policies, TTL caps) are applied by the caller. */
+export interface TokenSpec {
+  policies: string[];
+  /** Parent's id, or '' for an orphan. */
+  parent: string;
+  path: string;
+  displayName: string;
+  meta: Record<string, string> | null;
+  numUses: number;
+  ttl: number;
+  explicitMaxTtl: number;
+  period: number;
+  renewable: boolean;
+  entityId: string;
+  /** Custom raw token (root callers, `-dev-root-token-id`); generated when absent. */
+  token?: string;
+}
+
+export interface RenewResult {
+  entry: TokenEntry;
+  /** The TTL granted, seconds. */
+  ttl: number;
+  warnings: string[];
+}
+
+/**
+ * Vault's token store: creates, looks up, renews and revokes service tokens,
+ * keeping only salted hashes of tokens and accessors in storage.
+ */
+export class TokenStore {
+  readonly backend: LogicalBackend;
+  readonly defaultTtl: number;
+  readonly maxTtl: number;
+  private readonly storage: LogicalStorage;
+  private readonly randomBytes: (n: number) => Promise<Buffer>;
+  private readonly onRevoke?: (entry: TokenEntry) => Promise<void>;
+  private readonly useLock = new KeyedMutex();
+  private saltPromise?: Promise<Buffer>;
+  private sweepTimer?: NodeJS.Timeout;
+  private sweeping = false;
+  readonly now: () => number;
+
+  constructor(deps: TokenStoreDeps) {
+    this.storage = deps.storage;
+    this.randomBytes = deps.randomBytes;
+    this.now = deps.now ?? Date.now;
+    this.onRevoke = deps.onRevoke;
+    this.defaultTtl = deps.defaultTtl ?? DEFAULT_TOKEN_TTL;
+    this.maxTtl = deps.maxTtl ?? DEFAULT_TOKEN_TTL;
+    this.backend = createTokenBackend(this);
+  }
+
+  /** Mints a root token: policies ["root"], no TTL, not renewable, orphan. */
+  async createRoot(opts: { id?: string; displayName?: string } = {}): Promise<{ token: string; entry: TokenEntry }> {
+    return this.create({
+      policies: ['root'], parent: '', path: 'auth/token/root', displayName: opts.displayName ?? 'root',
+      meta: null, numUses: 0, ttl: 0, explicitMaxTtl: 0, period: 0, renewable: false, entityId: '', token: opts.id,
+    });
+  }
+
+  /**
+   * Stores a new token from a fully decided spec and returns the raw token
+   * (shown to the client once, never stored). A custom token that is
+   * already in use, or that is malformed, is a 400.
+   */
+  async create(spec: TokenSpec): Promise<{ token: string; entry: TokenEntry }> {
+    if (spec.token !== undefined) validateCustomToken(spec.token);
+    const token = spec.token ?? (await generateToken(this.randomBytes));
+    const accessor = await generateAccessor(this.randomBytes);
+    const salt = await this.salt();
+    const id = saltedHash(salt, token);
+    if (await this.storage.get(entryKey(id))) throw badRequest('cannot create a token with a duplicate ID');
+
+    const nowMs = this.now();
+    const entry: TokenEntry = {
+      id, accessor, policies: spec.policies, path: spec.path, meta: spec.meta, displayName: spec.displayName,
+      numUses: spec.numUses, creationTime: Math.floor(nowMs / 1000), ttl: spec.ttl, explicitMaxTtl: spec.explicitMaxTtl,
+      expireTime: spec.ttl > 0 ? nowMs + spec.ttl * 1000 : 0, period: spec.period, renewable: spec.renewable,
+      parent: spec.parent, orphan: spec.parent === '', type: 'service', entityId: spec.entityId,
+    };
+    // Indexes first: a crash then leaves a dangling index, never an unrevocable token.
+    await this.storage.put(this.accessorKey(salt, accessor), Buffer.from(JSON.stringify({ accessor, id })));
+    if (entry.parent) await this.storage.put(parentIndexKey(entry.parent, id), Buffer.alloc(0));
+    await this.storage.put(entryKey(id), encodeEntry(entry));
+    return { token, entry };
+  }
+
+  /** The live entry for a raw token; undefined when unknown, expired, used up, or its parent is gone. */
+  async lookup(token: string): Promise<TokenEntry | undefined> {
+    if (typeof token !== 'string' || token === '') return undefined;
+    return this.liveEntry(saltedHash(await this.salt(), token));
+  }
+
+  /** The live entry for a storage id (see {@link lookup}). */
+  async liveEntry(id: string): Promise<TokenEntry | undefined> {
+    const entry = await this.readEntry(id);
+    if (!entry || !constantTimeEqual(entry.id, id)) return undefined;
+    return (await this.isLive(entry)) ? entry : undefined;
+  }
+
+  /** The live entry that owns `accessor`. */
+  async lookupAccessor(accessor: string): Promise<TokenEntry | undefined> {
+    if (typeof accessor !== 'string' || accessor === '') return undefined;
+    const raw = await this.storage.get(this.accessorKey(await this.salt(), accessor));
+    if (!raw) return undefined;
+    const index = JSON.parse(raw.toString('utf8')) as { accessor: string; id: string };
+    if (!constantTimeEqual(index.accessor, accessor)) return undefined;
+    return this.liveEntry(index.id);
+  }
+
+  /** Every accessor in the store (Vault's `auth/token/accessors`). */
+  async listAccessors(): Promise<string[]> {
+    const accessors: string[] = [];
+    for (const hashed of await this.storage.list('accessor/')) {
+      const raw = await this.storage.get(`accessor/${hashed}`);
+      if (raw) accessors.push((JSON.parse(raw.toString('utf8')) as { accessor: string }).accessor);
+    }
+    return accessors.sort();
+  }
+
+  /**
+   * Called once per authenticated request. Tokens with a use limit lose one
+   * use; the last use revokes the token (and its children) right away, so a
+   * self-operation in that same request already sees it gone. Throws 403 if
+   * the token is no longer valid.
+   */
+  async use(entry: TokenEntry): Promise<void> {
+    await this.useLock.run(entry.id, async () => {
+      const current = await this.liveEntry(entry.id);
+      if (!current) throw permissionDenied();
+      if (current.numUses === 0) return;
+      current.numUses -= 1;
+      entry.numUses = current.numUses;
+      if (current.numUses === 0) await this.revokeTree(current.id);
+      else await this.storage.put(entryKey(current.id), encodeEntry(current));
+    });
+  }
+
+  /**
+   * Extends a token's lifetime from now. Periodic tokens get their period;
+   * others get `increment` seconds (or their original TTL when 0). The
+   * result never passes the explicit max TTL or the store's max TTL,
+   * counted from creation; capping adds a warning. 400 if not renewable.
+   */
+  async renew(entry: TokenEntry, increment: number): Promise<RenewResult> {
+    if (!entry.renewable || (entry.ttl === 0 && entry.period === 0)) throw badRequest('token is not renewable');
+    const nowMs = this.now();
+    const age = nowMs / 1000 - entry.creationTime;
+    const warnings: string[] = [];
+    let ttl = entry.period > 0 ? entry.period : increment > 0 ? increment : entry.ttl;
+    const limits: Array<[number, string]> = [];
+    if (entry.explicitMaxTtl > 0) limits.push([entry.explicitMaxTtl - age, 'explicit max TTL']);
+    if (entry.period === 0 && this.maxTtl > 0) limits.push([this.maxTtl - age, 'max TTL']);
+    for (const [remaining, name] of limits) {
+      if (ttl > remaining) {
+        ttl = Math.floor(remaining);
+        warnings.push(`TTL of the renewed token was capped by its ${name}`);
+      }
+    }
+    if (ttl <= 0) throw badRequest('token has reached its maximum TTL and cannot be renewed');
+    const renewed: TokenEntry = { ...entry, expireTime: nowMs + ttl * 1000 };
+    await this.storage.put(entryKey(entry.id), encodeEntry(renewed));
+    return { entry: renewed, ttl, warnings };
+  }
+
+  /**
+   * Revokes a token and all its descendants (orphans are not descendants),
+   * children before parents so an interrupted revocation can be retried from
+   * the top. Calls onRevoke for each. A missing token is not an error.
+   */
+  async revokeTree(id: string): Promise<void> {
+    const preorder: string[] = [];
+    const seen = new Set<string>();
+    const stack = [id];
+    while (stack.length > 0) {
+      const current = stack.pop()!;
+      if (seen.has(current)) continue;
+      seen.add(current);
+      preorder.push(current);
+      for (const child of await this.storage.list(childrenPrefix(current))) stack.push(child);
+    }
+    for (const current of preorder.reverse()) await this.revokeOne(current);
+  }
+
+  /** Revokes only this token; its children become orphans. */
+  async revokeOrphan(id: string): Promise<void> {
+    for (const childId of await this.storage.list(childrenPrefix(id))) {
+      const child = await this.readEntry(childId);
+      if (child) await this.storage.put(entryKey(childId), encodeEntry({ ...child, parent: '', orphan: true }));
+      await this.storage.delete(parentIndexKey(id, childId));
+    }
+    await this.revokeOne(id);
+  }
+
+  /** Revokes every expired token (with its descendants); returns how many roots were revoked. */
+  async sweepExpired(): Promise<number> {
+    const nowMs = this.now();
+    let revoked = 0;
+    for (const id of await this.storage.list('id/')) {
+      const entry = await this.readEntry(id);
+      if (entry && isExpired(entry, nowMs)) {
+        await this.revokeTree(id);
+        revoked++;
+      }
+    }
+    return revoked;
+  }
+
+  /** Starts background revocation of expired tokens (the timer does not keep the process alive). */
+  startExpiryTimer(intervalMs = DEFAULT_SWEEP_INTERVAL_MS): void {
+    this.stop();
+    this.sweepTimer = setInterval(() => void this.sweepOnce(), intervalMs);
+    this.sweepTimer.unref();
+  }
+
+  stop(): void {
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
+    this.sweepTimer = undefined;
+  }
+
+  private async sweepOnce(): Promise<void> {
+    if (this.sweeping) return;
+    this.sweeping = true;
+    try {
+      await this.sweepExpired();
+    } catch (err) {
+      // Storage errors only (no token material); the next tick retries.
+      process.emitWarning(`token expiry sweep failed: ${(err as Error).message}`);
+    } finally {
+      this.sweeping = false;
+    }
+  }
+
+  /** Deletes the entry first (so the token stops working), then its index entries, then runs onRevoke. */
+  private async revokeOne(id: string): Promise<void> {
+    const entry = await this.readEntry(id);
+    await this.storage.delete(entryKey(id));
+    for (const childId of await this.storage.list(childrenPrefix(id))) await this.storage.delete(parentIndexKey(id, childId));
+    if (!entry) return;
+    await this.storage.delete(this.accessorKey(await this.salt(), entry.accessor));
+    if (entry.parent) await this.storage.delete(parentIndexKey(entry.parent, id));
+    if (this.onRevoke) await this.onRevoke(entry);
+  }
+
+  /** Live = not expired, and every ancestor still exists and is not expired. */
+  private async isLive(entry: TokenEntry): Promise<boolean> {
+    const nowMs = this.now();
+    let current: TokenEntry | undefined = entry;
+    for (let depth = 0; current; depth++) {
+      if (depth > MAX_TREE_DEPTH || isExpired(current, nowMs)) return false;
+      if (current.parent === '') return true;
+      current = await this.readEntry(current.parent);
+    }
+    return false;
+  }
+
+  private async readEntry(id: string): Promise<TokenEntry | undefined> {
+    const raw = await this.storage.get(entryKey(id));
+    return raw ? decodeEntry(raw) : undefined;
+  }
+
+  private accessorKey(salt: Buffer, accessor: string): string {
+    return `accessor/${saltedHash(salt, accessor)}`;
+  }
+
+  /** Loads the salt, creating it on first use; memoised so concurrent first calls agree. */
+  private salt(): Promise<Buffer> {
+    this.saltPromise ??= (async () => {
+      const existing = await this.storage.get(SALT_KEY);
+      if (existing) return existing;
+      const fresh = await this.randomBytes(SALT_BYTES);
+      if (fresh.length !== SALT_BYTES) throw new Error('random source returned the wrong number of bytes');
+      await this.storage.put(SALT_KEY, fresh);
+      return fresh;
+    })().catch((err) => {
+      this.saltPromise = undefined;
+      throw err;
+    });
+    return this.saltPromise;
+  }
+}
+
+/** Custom token ids (Vault: `id` on create, `-dev-root-token-id`): printable, no '.', no spaces. */
+function validateCustomToken(token: string): void {
+  if (typeof token !== 'string' || token === '') throw badRequest('token id must be a non-empty string');
+  if (token.length > 256) throw badRequest('token id must be at most 256 characters');
+  if (token.includes('.')) throw badRequest('token id may not contain a "." character');
+  if (!/^[\x21-\x7e]+$/.test(token)) throw badRequest('token id may only contain printable ASCII without spaces');
+}
