@@ -1,0 +1,42 @@
+import { badRequest } from '../core/errors.ts';
+
+const UNIT_SECONDS: Record<string, number> = {
+  ns: 1e-9,
+  us: 1e-6,
+  'µs': 1e-6,
+  ms: 1e-3,
+  s: 1,
+  m: 60,
+  h: 3600,
+  d: 86400,
+};
+const TERM = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h|d)/y;
+
+/**
+ * Parses a Vault duration into whole seconds (fractions are truncated):
+ * a number of seconds (`90`, `"90"`) or Go-style terms with units
+ * ns, us/µs, ms, s, m, h and d, combinable and fractional
+ * (`"768h"`, `"1h30m"`, `"1.5h"`, `"7d"`). Negative values are refused.
+ * Throws TresorError 400 `invalid duration "<text>"`.
+ */
+export function parseDuration(input: string | number): number {
+  if (typeof input === 'number') {
+    if (!Number.isFinite(input) || input < 0) throw badRequest(`invalid duration ${input}`);
+    return Math.floor(input);
+  }
+  const text = input.trim();
+  if (/^\d+$/.test(text)) return Number(text);
+  let seconds = 0;
+  let offset = 0;
+  TERM.lastIndex = 0;
+  while (offset < text.length) {
+    TERM.lastIndex = offset;
+    const match = TERM.exec(text);
+    if (!match) throw badRequest(`invalid duration ${JSON.stringify(input)}`);
+    seconds += Number(match[1]) * UNIT_SECONDS[match[2]];
+    offset = TERM.lastIndex;
+  }
+  if (offset === 0) throw badRequest(`invalid duration ${JSON.stringify(input)}`);
+  // Round away float noise (0.1h) before truncating to whole seconds.
+  return Math.floor(Number(seconds.toFixed(6)));
+}

@@ -1,0 +1,64 @@
+/** Readers for the `storage`, `listener` and `entropy` stanzas. */
+import { BodyReader, type DecodedBlock } from './hcl.ts';
+import type { ConfigSource, EntropyConfig, ListenerConfig, StorageConfig, StorageType } from './types.ts';
+
+/** Allowed option keys per storage type (all kept as strings). */
+const STORAGE_OPTIONS: Record<StorageType, readonly string[]> = {
+  file: ['path'],
+  inmem: [],
+  etcd: ['address', 'path', 'ha_enabled'],
+};
+const REQUIRED_STORAGE_OPTIONS: Partial<Record<StorageType, readonly string[]>> = { file: ['path'] };
+const BOOLEAN_STORAGE_OPTIONS = new Set(['ha_enabled']);
+
+export const DEFAULT_LISTENER_ADDRESS = '127.0.0.1:8200';
+export const DEFAULT_MAX_REQUEST_SIZE = 32 * 1024 * 1024;
+const LISTENER_KEYS = ['address', 'tls_disable', 'tls_cert_file', 'tls_key_file', 'max_request_size'];
+
+/** `storage "<type>" { ... }` (also spelled `backend`); throws HclDecodeError. */
+export function readStorage(block: DecodedBlock, source: ConfigSource): StorageConfig {
+  const type = block.labels[0];
+  const reader = new BodyReader(block.body, `${block.type} "${type}"`, block);
+  if (!(type in STORAGE_OPTIONS)) {
+    throw reader.error(`unsupported storage type "${type}" (supported: ${Object.keys(STORAGE_OPTIONS).join(', ')})`);
+  }
+  const storageType = type as StorageType;
+  reader.allowOnly(STORAGE_OPTIONS[storageType]);
+  const options: Record<string, string> = {};
+  for (const key of STORAGE_OPTIONS[storageType]) {
+    const value = BOOLEAN_STORAGE_OPTIONS.has(key) ? reader.bool(key)?.toString() : reader.scalar(key);
+    if (value !== undefined) options[key] = value;
+  }
+  for (const key of REQUIRED_STORAGE_OPTIONS[storageType] ?? []) reader.require(key, options[key] || undefined);
+  return { type: storageType, options, source };
+}
+
+/** `listener "tcp" { ... }`; TLS files are required unless tls_disable. */
+export function readListener(block: DecodedBlock, source: ConfigSource): ListenerConfig {
+  const type = block.labels[0];
+  const reader = new BodyReader(block.body, `listener "${type}"`, block);
+  if (type !== 'tcp') throw reader.error(`unsupported listener type "${type}" (supported: tcp)`);
+  reader.allowOnly(LISTENER_KEYS);
+  const address = reader.string('address') ?? DEFAULT_LISTENER_ADDRESS;
+  const port = /:(\d{1,5})$/.exec(address);
+  if (!port || Number(port[1]) > 65535) throw reader.error('key "address" must be host:port', reader.attribute('address'));
+  const tlsDisable = reader.bool('tls_disable') ?? false;
+  const tlsCertFile = reader.string('tls_cert_file');
+  const tlsKeyFile = reader.string('tls_key_file');
+  if (!tlsDisable) {
+    reader.require('tls_cert_file', tlsCertFile);
+    reader.require('tls_key_file', tlsKeyFile);
+  }
+  const maxRequestSize = reader.integer('max_request_size') || DEFAULT_MAX_REQUEST_SIZE;
+  return { type, address, tlsDisable, tlsCertFile, tlsKeyFile, maxRequestSize, source };
+}
+
+/** `entropy "seal" { mode = "augmentation" }`. */
+export function readEntropy(block: DecodedBlock, source: ConfigSource): EntropyConfig {
+  const reader = new BodyReader(block.body, `entropy "${block.labels[0]}"`, block);
+  if (block.labels[0] !== 'seal') throw reader.error(`unsupported entropy source "${block.labels[0]}" (supported: seal)`);
+  reader.allowOnly(['mode']);
+  const mode = reader.require('mode', reader.string('mode'));
+  if (mode !== 'augmentation') throw reader.error('key "mode" must be "augmentation"', reader.attribute('mode'));
+  return { mode, source };
+}

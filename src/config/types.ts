@@ -1,0 +1,92 @@
+/** The server configuration as the rest of Tresor consumes it. */
+
+/** Where a stanza came from, for later error messages. */
+export interface ConfigSource {
+  file: string;
+  line: number;
+}
+
+export type StorageType = 'file' | 'inmem' | 'etcd';
+
+export interface StorageConfig {
+  type: StorageType;
+  /** Stanza options with Vault's key names, every value as a string. */
+  options: Record<string, string>;
+  source: ConfigSource;
+}
+
+export interface ListenerConfig {
+  type: 'tcp';
+  /** host:port, default 127.0.0.1:8200. */
+  address: string;
+  tlsDisable: boolean;
+  tlsCertFile?: string;
+  tlsKeyFile?: string;
+  /** Bytes; default 33554432 (32 MiB). */
+  maxRequestSize: number;
+  source: ConfigSource;
+}
+
+export interface Pkcs11SealConfig {
+  type: 'pkcs11';
+  /** True for the old seal during a seal migration. */
+  disabled: boolean;
+  lib: string;
+  /** Decimal or 0x-hex slot id, as written; either this or tokenLabel is set. */
+  slot?: string;
+  tokenLabel?: string;
+  pin: string;
+  keyLabel: string;
+  keyId?: string;
+  hmacKeyLabel?: string;
+  hmacKeyId?: string;
+  /** Mechanism name (CKM_AES_GCM) or number, parsed by the seal module. */
+  mechanism?: string;
+  hmacMechanism?: string;
+  generateKey: boolean;
+  forceRwSession: boolean;
+  rsaEncryptLocal: boolean;
+  /** sha1, sha224, sha256 (default), sha384 or sha512. */
+  rsaOaepHash: string;
+  /** Concurrent HSM sessions; default 1. */
+  maxParallel: number;
+  /** Absent when the seal was configured from environment variables alone. */
+  source?: ConfigSource;
+}
+
+export interface ShamirSealConfig {
+  type: 'shamir';
+  disabled: boolean;
+  source: ConfigSource;
+}
+
+export type SealConfig = Pkcs11SealConfig | ShamirSealConfig;
+
+export interface EntropyConfig {
+  mode: 'augmentation';
+  source: ConfigSource;
+}
+
+export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error';
+
+export interface ServerConfig {
+  /** Absent only in dev mode, where the caller supplies in-memory storage. */
+  storage?: StorageConfig;
+  listeners: ListenerConfig[];
+  /** Zero (Shamir), one, or two during a migration (one disabled). */
+  seals: SealConfig[];
+  entropy?: EntropyConfig;
+  apiAddr?: string;
+  clusterAddr?: string;
+  clusterName?: string;
+  ui: boolean;
+  disableMlock: boolean;
+  logLevel: LogLevel;
+  /** Seconds; default 768h. */
+  defaultLeaseTtl: number;
+  /** Seconds; default 768h. */
+  maxLeaseTtl: number;
+  pidFile?: string;
+  /** Accepted for compatibility; Tresor has no plugins. */
+  pluginDirectory?: string;
+}
