@@ -1,0 +1,503 @@
+import { randomUUID, timingSafeEqual } from 'node:crypto';
+import type { StorageBackend } from '../storage/backend.ts';
+import type { SealWrapper } from '../seal/seal.ts';
+import { AesGcmBarrier, BarrierKeyError } from '../barrier/aes-gcm-barrier.ts';
+import { combineShares, decodeShare, splitKey, validateShareParams } from '../seal/shamir.ts';
+import { encryptForKey, encryptShares } from './pgp.ts';
+import { badRequest, TresorError, unavailable } from './errors.ts';
+import { ShareCollector } from './share-collector.ts';
+import { augmentedRandom, osRandom, type RandomSource } from './entropy.ts';
+import {
+  HSM_ROOT_KEY_PATH,
+  RECOVERY_CONFIG_PATH,
+  RECOVERY_KEY_PATH,
+  SEAL_CONFIG_PATH,
+  readJson,
+  writeJson,
+  type SharesConfig,
+} from './seal-config.ts';
+import { UnsealedState } from './unsealed-state.ts';
+import { deleteTree } from './storage-view.ts';
+import type { Logger } from '../logger.ts';
+
+export const VERSION = '1.17.0+tresor';
+export const BUILD_DATE = '2026-11-25T00:00:00Z';
+
+export interface CoreOptions {
+  physical: StorageBackend;
+  storageType: string;
+  /** The HSM seal, when one is configured and enabled. */
+  hsm?: SealWrapper;
+  /** `entropy "seal" { mode = "augmentation" }`. */
+  entropyAugmentation?: boolean;
+  clusterName?: string;
+  logger: Logger;
+}
+
+export interface InitRequest {
+  secret_shares?: number;
+  secret_threshold?: number;
+  stored_shares?: number;
+  pgp_keys?: string[];
+  root_token_pgp_key?: string;
+  recovery_shares?: number;
+  recovery_threshold?: number;
+  recovery_pgp_keys?: string[];
+}
+
+export interface InitResult {
+  keys: string[];
+  keys_base64: string[];
+  recovery_keys?: string[];
+  recovery_keys_base64?: string[];
+  root_token: string;
+}
+
+export interface SealStatus {
+  type: string;
+  initialized: boolean;
+  sealed: boolean;
+  t: number;
+  n: number;
+  progress: number;
+  nonce: string;
+  version: string;
+  build_date: string;
+  migration: boolean;
+  cluster_name?: string;
+  cluster_id?: string;
+  recovery_seal: boolean;
+  recovery_seal_type?: string;
+  storage_type: string;
+}
+
+/**
+ * The init/unseal/seal state machine. While sealed only the plaintext seal
+ * configuration is readable; unsealing hands the root key to the barrier and
+ * builds the unsealed state (mounts, tokens, policies) on top of it.
+ */
+export class Core {
+  readonly barrier: AesGcmBarrier;
+  readonly physical: StorageBackend;
+  readonly hsm: SealWrapper | undefined;
+  readonly logger: Logger;
+  readonly storageType: string;
+  readonly clusterName: string;
+  /** Random for keys and root tokens: HSM-augmented when configured. */
+  readonly keyRandom: RandomSource;
+  private unsealProgress: ShareCollector | undefined;
+  private state: UnsealedState | undefined;
+  private clusterId = '';
+  /** Set by a manual seal: auto-unseal then waits for recovery keys or a restart. */
+  private sealedByOperator = false;
+  /** Serialises init/unseal/seal so two requests cannot interleave state changes. */
+  private lifecycle: Promise<unknown> = Promise.resolve();
+
+  constructor(opts: CoreOptions) {
+    this.physical = opts.physical;
+    this.hsm = opts.hsm;
+    this.logger = opts.logger;
+    this.storageType = opts.storageType;
+    this.clusterName = opts.clusterName ?? `tresor-cluster-${randomUUID().slice(0, 8)}`;
+    this.keyRandom = opts.entropyAugmentation && opts.hsm ? augmentedRandom(opts.hsm) : osRandom;
+    this.barrier = new AesGcmBarrier(this.physical, this.keyRandom);
+    // Under the HSM seal the keyring is seal-wrapped too (it is Tresor's most sensitive entry).
+    this.barrier.setKeyringSeal(opts.hsm);
+  }
+
+  get sealType(): string {
+    return this.hsm ? this.hsm.type : 'shamir';
+  }
+
+  get sealed(): boolean {
+    return this.barrier.sealed || this.state === undefined;
+  }
+
+  /** The unsealed state; throws Vault's 503 when sealed. */
+  unsealed(): UnsealedState {
+    if (!this.state || this.barrier.sealed) throw new TresorError(503, 'Vault is sealed');
+    return this.state;
+  }
+
+  async isInitialized(): Promise<boolean> {
+    return (await this.physical.get(SEAL_CONFIG_PATH)) !== undefined;
+  }
+
+  async sealConfig(): Promise<SharesConfig | undefined> {
+    return readJson<SharesConfig>(this.physical, SEAL_CONFIG_PATH);
+  }
+
+  async recoveryConfig(): Promise<SharesConfig | undefined> {
+    return readJson<SharesConfig>(this.physical, RECOVERY_CONFIG_PATH);
+  }
+
+  /** The config whose shares authorise operations: recovery under the HSM, unseal keys under Shamir. */
+  async authorisingConfig(): Promise<SharesConfig | undefined> {
+    return this.hsm ? this.recoveryConfig() : this.sealConfig();
+  }
+
+  async sealStatus(): Promise<SealStatus> {
+    const sealCfg = await this.sealConfig();
+    const sharesCfg = this.hsm ? await this.recoveryConfig() : sealCfg;
+    const sealed = this.sealed;
+    const status: SealStatus = {
+      type: sealCfg?.type ?? this.sealType,
+      initialized: sealCfg !== undefined,
+      sealed,
+      t: sharesCfg?.secret_threshold ?? 0,
+      n: sharesCfg?.secret_shares ?? 0,
+      progress: this.unsealProgress?.progress ?? 0,
+      nonce: this.unsealProgress?.nonce ?? '',
+      version: VERSION,
+      build_date: BUILD_DATE,
+      migration: false,
+      recovery_seal: this.hsm !== undefined,
+      storage_type: this.storageType,
+    };
+    if (this.hsm) status.recovery_seal_type = 'shamir';
+    if (!sealed) {
+      status.cluster_name = this.clusterName;
+      status.cluster_id = this.clusterId;
+    }
+    return status;
+  }
+
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.lifecycle.then(fn);
+    this.lifecycle = run.catch(() => {});
+    return run;
+  }
+
+  // ---------------------------------------------------------------- init
+
+  initialize(req: InitRequest): Promise<InitResult> {
+    return this.exclusive(() => this.doInitialize(req));
+  }
+
+  private async doInitialize(req: InitRequest): Promise<InitResult> {
+    if (await this.isInitialized()) throw badRequest('Vault is already initialized');
+    const plan = this.validateInit(req);
+    if (this.hsm && 'hasKey' in this.hsm && typeof this.hsm.hasKey === 'function' && !this.hsm.hasKey()) {
+      throw badRequest('no key found in the HSM under key_label and generate_key is not set; refusing to initialise');
+    }
+    await this.clearInterruptedInit();
+
+    const rootKey = await this.keyRandom(32);
+    const result: InitResult = { keys: [], keys_base64: [], root_token: '' };
+
+    // Everything is written before the seal config, which alone marks the
+    // server initialised: a failure half-way (an HSM error, a crash) leaves
+    // an uninitialised server on which init can simply run again.
+    await this.barrier.initialize(rootKey);
+    if (this.hsm) {
+      const recoveryKey = await this.keyRandom(32);
+      const recoveryShares = await splitKey(recoveryKey, plan.shares, plan.threshold);
+      await this.physical.put(HSM_ROOT_KEY_PATH, await this.hsm.wrap(rootKey, Buffer.from(HSM_ROOT_KEY_PATH)));
+      await this.physical.put(RECOVERY_KEY_PATH, await this.hsm.wrap(recoveryKey, Buffer.from(RECOVERY_KEY_PATH)));
+      recoveryKey.fill(0);
+      const shown = await this.presentShares(recoveryShares, plan.pgpKeys);
+      result.recovery_keys = shown.hex;
+      result.recovery_keys_base64 = shown.base64;
+    } else {
+      const shares = await splitKey(rootKey, plan.shares, plan.threshold);
+      const shown = await this.presentShares(shares, plan.pgpKeys);
+      result.keys = shown.hex;
+      result.keys_base64 = shown.base64;
+    }
+
+    await this.barrier.unseal(rootKey);
+    try {
+      const state = await UnsealedState.create(this, { firstTime: true });
+      const root = await state.tokens.createRoot();
+      result.root_token = req.root_token_pgp_key
+        ? (await encryptForKey(Buffer.from(root.token), req.root_token_pgp_key)).encrypted
+        : root.token;
+      if (this.hsm) {
+        await writeJson(this.physical, RECOVERY_CONFIG_PATH, {
+          type: 'shamir',
+          secret_shares: plan.shares,
+          secret_threshold: plan.threshold,
+          pgp_keys: plan.pgpKeys,
+        } satisfies SharesConfig);
+        await writeJson(this.physical, SEAL_CONFIG_PATH, {
+          type: this.hsm.type,
+          secret_shares: 1,
+          secret_threshold: 1,
+          stored_shares: 1,
+        } satisfies SharesConfig);
+        // Under the HSM seal the server stays unsealed after init.
+        this.state = state;
+        this.clusterId = state.clusterId;
+      } else {
+        await writeJson(this.physical, SEAL_CONFIG_PATH, {
+          type: 'shamir',
+          secret_shares: plan.shares,
+          secret_threshold: plan.threshold,
+          stored_shares: 0,
+          pgp_keys: plan.pgpKeys,
+        } satisfies SharesConfig);
+        await state.close();
+        this.barrier.seal();
+      }
+    } catch (err) {
+      this.barrier.seal();
+      throw err;
+    } finally {
+      rootKey.fill(0);
+    }
+    this.logger.info(`core: initialised with the ${this.sealType} seal`);
+    return result;
+  }
+
+  /**
+   * Storage without a seal config holds nothing anyone can use: at most the
+   * leftovers of an init that failed half-way. They are removed so the new
+   * keyring never meets values encrypted under an abandoned one.
+   */
+  private async clearInterruptedInit(): Promise<void> {
+    const leftovers = await this.physical.list('');
+    if (leftovers.length === 0) return;
+    this.logger.warn('core: removing the leftovers of an interrupted initialisation');
+    await deleteTree(this.physical);
+  }
+
+  private validateInit(req: InitRequest): { shares: number; threshold: number; pgpKeys?: string[] } {
+    const num = (v: unknown, name: string): number | undefined => {
+      if (v === undefined || v === null) return undefined;
+      const n = typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v;
+      if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) throw badRequest(`${name} must be a non-negative integer`);
+      return n;
+    };
+    const secretShares = num(req.secret_shares, 'secret_shares');
+    const secretThreshold = num(req.secret_threshold, 'secret_threshold');
+    const storedShares = num(req.stored_shares, 'stored_shares');
+    const recoveryShares = num(req.recovery_shares, 'recovery_shares');
+    const recoveryThreshold = num(req.recovery_threshold, 'recovery_threshold');
+    const pgpList = (v: unknown, name: string): string[] | undefined => {
+      if (v === undefined || v === null) return undefined;
+      if (!Array.isArray(v) || v.some((k) => typeof k !== 'string')) throw badRequest(`${name} must be an array of base64-encoded PGP keys`);
+      return v.length ? (v as string[]) : undefined;
+    };
+    const pgpKeys = pgpList(req.pgp_keys, 'pgp_keys');
+    const recoveryPgpKeys = pgpList(req.recovery_pgp_keys, 'recovery_pgp_keys');
+    if (req.root_token_pgp_key !== undefined && typeof req.root_token_pgp_key !== 'string') {
+      throw badRequest('root_token_pgp_key must be a base64-encoded PGP key');
+    }
+
+    if (this.hsm) {
+      // The root key is not split under the HSM: anything but 1 is refused, never adjusted.
+      const wrong = (
+        [
+          ['secret_shares', secretShares],
+          ['secret_threshold', secretThreshold],
+          ['stored_shares', storedShares],
+        ] as const
+      ).filter(([, v]) => v !== undefined && v !== 1);
+      if (wrong.length) {
+        throw badRequest(
+          `${wrong.map(([k]) => k).join(', ')} must be 1 when using an HSM seal: the root key is wrapped by the HSM, not split`,
+        );
+      }
+      if (pgpKeys) throw badRequest('pgp_keys is not supported when using an HSM seal; use recovery_pgp_keys');
+      if (recoveryShares === undefined || recoveryThreshold === undefined) {
+        throw badRequest('recovery_shares and recovery_threshold are required when using an HSM seal');
+      }
+      validateShareParams(recoveryShares, recoveryThreshold, { shares: 'recovery_shares', threshold: 'recovery_threshold' });
+      if (recoveryPgpKeys && recoveryPgpKeys.length !== recoveryShares) {
+        throw badRequest('the number of recovery_pgp_keys must equal recovery_shares');
+      }
+      return { shares: recoveryShares, threshold: recoveryThreshold, pgpKeys: recoveryPgpKeys };
+    }
+
+    const recoveryGiven = (
+      [
+        ['recovery_shares', recoveryShares],
+        ['recovery_threshold', recoveryThreshold],
+        ['recovery_pgp_keys', recoveryPgpKeys],
+      ] as const
+    ).filter(([, v]) => v !== undefined);
+    if (recoveryGiven.length) {
+      throw badRequest(`${recoveryGiven.map(([k]) => k).join(', ')} cannot be used with the Shamir seal: there are no recovery keys`);
+    }
+    if (secretShares === undefined || secretThreshold === undefined) {
+      throw badRequest('secret_shares and secret_threshold are required');
+    }
+    if (storedShares !== undefined && storedShares !== 0) {
+      throw badRequest('stored_shares is only supported with an auto-unseal (HSM) seal');
+    }
+    validateShareParams(secretShares, secretThreshold, { shares: 'secret_shares', threshold: 'secret_threshold' });
+    if (pgpKeys && pgpKeys.length !== secretShares) throw badRequest('the number of pgp_keys must equal secret_shares');
+    return { shares: secretShares, threshold: secretThreshold, pgpKeys };
+  }
+
+  /** Shares as the API returns them: hex and base64, or PGP-encrypted base64 (both fields alike, as Vault does). */
+  async presentShares(shares: Buffer[], pgpKeys?: string[]): Promise<{ hex: string[]; base64: string[]; fingerprints?: string[] }> {
+    if (pgpKeys) {
+      const { encrypted, fingerprints } = await encryptShares(shares, pgpKeys);
+      for (const s of shares) s.fill(0);
+      return { hex: encrypted.map((b64) => Buffer.from(b64, 'base64').toString('hex')), base64: encrypted, fingerprints };
+    }
+    const out = { hex: shares.map((s) => s.toString('hex')), base64: shares.map((s) => s.toString('base64')) };
+    for (const s of shares) s.fill(0);
+    return out;
+  }
+
+  // ---------------------------------------------------------------- unseal
+
+  /** `PUT sys/unseal`: adds one share (unseal key, or recovery key under the HSM seal). */
+  submitUnsealKey(keyText: string | undefined, reset: boolean): Promise<SealStatus> {
+    return this.exclusive(async () => {
+      if (reset) {
+        this.unsealProgress?.clear();
+        this.unsealProgress = undefined;
+        return this.sealStatus();
+      }
+      const cfg = await this.authorisingConfig();
+      if (!(await this.isInitialized()) || !cfg) throw badRequest('Vault is not initialized');
+      if (!this.sealed) return this.sealStatus();
+      if (typeof keyText !== 'string' || keyText === '') throw badRequest("'key' must be specified in request body as JSON, or 'reset' set to true");
+      const share = decodeShare(keyText);
+      this.unsealProgress ??= new ShareCollector(cfg.secret_threshold);
+      const shares = this.unsealProgress.add(share);
+      if (!shares) return this.sealStatus();
+      this.unsealProgress.clear();
+      this.unsealProgress = undefined;
+      const secret = await combineShares(shares);
+      try {
+        if (this.hsm) {
+          await this.verifyRecoveryKey(secret);
+          await this.unsealThroughHsm();
+        } else {
+          await this.unsealWithRootKey(secret);
+        }
+      } finally {
+        secret.fill(0);
+      }
+      this.sealedByOperator = false;
+      return this.sealStatus();
+    });
+  }
+
+  /** `PUT sys/unseal` with `migrate`: see seal migration (src/core/seal-migration.ts). */
+  submitMigrationKey(_keyText: string | undefined, _reset: boolean): Promise<SealStatus> {
+    return Promise.reject(badRequest('no seal migration is in progress: the configuration has no disabled seal to migrate from'));
+  }
+
+  /** Compares a reconstructed recovery key with the HSM-wrapped stored one, in constant time. */
+  async verifyRecoveryKey(candidate: Buffer): Promise<void> {
+    const actual = await this.readRecoveryKey();
+    const ok = actual.length === candidate.length && timingSafeEqual(actual, candidate);
+    actual.fill(0);
+    if (!ok) throw badRequest('the recovery key shares given do not reconstruct the recovery key; progress has been reset');
+  }
+
+  async readRecoveryKey(): Promise<Buffer> {
+    if (!this.hsm) throw badRequest('recovery keys exist only under an HSM seal');
+    const blob = await this.physical.get(RECOVERY_KEY_PATH);
+    if (!blob) throw new TresorError(500, 'recovery key not found in storage');
+    return this.hsm.unwrap(blob, Buffer.from(RECOVERY_KEY_PATH));
+  }
+
+  async writeRecoveryKey(key: Buffer): Promise<void> {
+    if (!this.hsm) throw badRequest('recovery keys exist only under an HSM seal');
+    await this.physical.put(RECOVERY_KEY_PATH, await this.hsm.wrap(key, Buffer.from(RECOVERY_KEY_PATH)));
+  }
+
+  private async unsealWithRootKey(rootKey: Buffer): Promise<void> {
+    try {
+      await this.barrier.unseal(rootKey);
+    } catch (err) {
+      if (err instanceof BarrierKeyError) {
+        throw badRequest('the unseal key shares given do not reconstruct the root key; progress has been reset');
+      }
+      throw err;
+    }
+    await this.afterBarrierUnsealed();
+  }
+
+  /** Decrypts the stored root key through the HSM and unseals with it. */
+  private async unsealThroughHsm(): Promise<void> {
+    const hsm = this.hsm!;
+    const blob = await this.physical.get(HSM_ROOT_KEY_PATH);
+    if (!blob) throw new TresorError(500, 'the HSM-wrapped root key is missing from storage');
+    const rootKey = await hsm.unwrap(blob, Buffer.from(HSM_ROOT_KEY_PATH));
+    try {
+      await this.barrier.unseal(rootKey);
+    } catch (err) {
+      if (err instanceof BarrierKeyError) throw new TresorError(500, 'the HSM-unwrapped root key does not open the keyring');
+      throw err;
+    } finally {
+      rootKey.fill(0);
+    }
+    await this.afterBarrierUnsealed();
+    await this.rewrapCoreEntries(blob);
+  }
+
+  /** After an HSM key switch, writes the core's HSM-wrapped entries again under the current key. */
+  private async rewrapCoreEntries(rootBlob: Buffer): Promise<void> {
+    const hsm = this.hsm!;
+    if (!hsm.needsRewrap(rootBlob)) return;
+    const rootKey = this.barrier.rootKey();
+    await this.physical.put(HSM_ROOT_KEY_PATH, await hsm.wrap(rootKey, Buffer.from(HSM_ROOT_KEY_PATH)));
+    rootKey.fill(0);
+    const recovery = await this.readRecoveryKey();
+    await this.writeRecoveryKey(recovery);
+    recovery.fill(0);
+    await this.barrier.persistKeyring();
+    this.logger.info(`core: re-wrapped the root key, recovery key and keyring under ${hsm.keyInfo().keyId}`);
+  }
+
+  private async afterBarrierUnsealed(): Promise<void> {
+    try {
+      this.state = await UnsealedState.create(this, { firstTime: false });
+      this.clusterId = this.state.clusterId;
+    } catch (err) {
+      this.barrier.seal();
+      throw err;
+    }
+    this.logger.info('core: unsealed');
+  }
+
+  /**
+   * Auto-unseal under the HSM seal. Returns true once unsealed; false when
+   * there is nothing to do (not initialised, no HSM, sealed by an operator).
+   */
+  autoUnseal(): Promise<boolean> {
+    return this.exclusive(async () => {
+      if (!this.hsm || !this.sealed || this.sealedByOperator) return !this.sealed;
+      const cfg = await this.sealConfig();
+      if (!cfg) return false;
+      if (cfg.type !== this.hsm.type) {
+        throw new TresorError(400, `storage was initialised with the ${cfg.type} seal but the ${this.hsm.type} seal is configured; use seal migration`);
+      }
+      await this.unsealThroughHsm();
+      return true;
+    });
+  }
+
+  seal(): Promise<void> {
+    return this.exclusive(async () => {
+      if (this.sealed) return;
+      await this.state?.close();
+      this.state = undefined;
+      this.barrier.seal();
+      this.sealedByOperator = true;
+      this.logger.info('core: sealed by operator');
+    });
+  }
+
+  /** Seals on shutdown without marking it as an operator's seal. */
+  async shutdown(): Promise<void> {
+    await this.exclusive(async () => {
+      await this.state?.close();
+      this.state = undefined;
+      this.barrier.seal();
+    });
+  }
+
+  /** Fails with 503 naming the HSM error when the HSM seal is unhealthy. */
+  requireHsmHealthy(): void {
+    const health = this.hsm?.health();
+    if (health && !health.healthy) throw unavailable(`HSM unavailable: ${health.lastError ?? 'heartbeat failing'}`);
+  }
+}

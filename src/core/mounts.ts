@@ -1,0 +1,200 @@
+import { randomUUID } from 'node:crypto';
+import type { LogicalBackend, LogicalStorage } from '../engines/types.ts';
+import { badRequest } from './errors.ts';
+import { PrefixedStorage, SealWrappedStorage, deleteTree } from './storage-view.ts';
+import type { SealWrapper } from '../seal/seal.ts';
+
+/** A mount as Vault's `sys/mounts` shows it (snake_case is the wire format). */
+export interface MountEntry {
+  path: string;
+  type: string;
+  description: string;
+  accessor: string;
+  uuid: string;
+  config: { default_lease_ttl: number; max_lease_ttl: number; force_no_cache: boolean };
+  options: Record<string, string> | null;
+  local: boolean;
+  seal_wrap: boolean;
+  external_entropy_access: boolean;
+  /** "secret" for secrets engines, "auth" for auth methods (storage prefix differs). */
+  table: 'secret' | 'auth';
+}
+
+export interface MountedBackend {
+  entry: MountEntry;
+  backend: LogicalBackend;
+  storage: LogicalStorage;
+}
+
+export interface RouteMatch extends MountedBackend {
+  /** The request path below the mount point, no leading slash. */
+  relPath: string;
+}
+
+export type BackendResolver = (entry: MountEntry) => LogicalBackend;
+
+/** Mount points an operator can neither create, remove nor move. */
+const PROTECTED_PREFIXES = ['sys/', 'auth/token/', 'cubbyhole/', 'identity/'];
+const MOUNT_TABLE_PATH = 'core/mounts';
+const MOUNT_PATH_PATTERN = /^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*\/$/;
+
+/**
+ * The mount table: which engine answers under which path prefix, and the
+ * storage view each one gets. Persisted (behind the barrier) at core/mounts.
+ * Routing picks the longest mount prefix; mounts never nest.
+ */
+export class MountTable {
+  private readonly mounts = new Map<string, MountedBackend>();
+  /** Mount points sorted longest first, so the first prefix hit is the most specific. */
+  private order: string[] = [];
+
+  constructor(
+    private readonly barrier: LogicalStorage,
+    private readonly resolve: BackendResolver,
+    private readonly hsm: SealWrapper | undefined,
+  ) {}
+
+  async load(): Promise<boolean> {
+    const raw = await this.barrier.get(MOUNT_TABLE_PATH);
+    if (!raw) return false;
+    for (const entry of JSON.parse(raw.toString('utf8')) as MountEntry[]) this.attach(entry);
+    return true;
+  }
+
+  list(table: 'secret' | 'auth'): MountEntry[] {
+    return [...this.mounts.values()].map((m) => m.entry).filter((e) => e.table === table).sort((a, b) => a.path.localeCompare(b.path));
+  }
+
+  get(path: string): MountedBackend | undefined {
+    return this.mounts.get(normaliseMountPath(path));
+  }
+
+  /** Finds the mount answering `path` (e.g. "secret/data/foo" → mount "secret/", relPath "data/foo"). */
+  route(path: string): RouteMatch | undefined {
+    const probe = path.endsWith('/') ? path : path + '/';
+    for (const mountPath of this.order) {
+      if (probe.startsWith(mountPath)) {
+        const m = this.mounts.get(mountPath)!;
+        return { ...m, relPath: path.slice(mountPath.length) };
+      }
+    }
+    return undefined;
+  }
+
+  async mount(
+    input: Omit<MountEntry, 'accessor' | 'uuid' | 'path'> & { path: string },
+    opts: { system?: boolean } = {},
+  ): Promise<MountEntry> {
+    const path = normaliseMountPath(input.path);
+    if (!opts.system) this.checkUserPath(path);
+    for (const existing of this.mounts.keys()) {
+      if (existing.startsWith(path) || path.startsWith(existing)) {
+        throw badRequest(
+          existing === path ? `path is already in use at ${path}` : `cannot mount at "${path}": it overlaps the existing mount "${existing}"`,
+        );
+      }
+    }
+    const entry: MountEntry = {
+      ...input,
+      path,
+      uuid: randomUUID(),
+      accessor: `${input.type}_${randomUUID().slice(0, 8)}`,
+    };
+    this.attach(entry); // throws for an unknown type before anything is stored
+    try {
+      await this.persist();
+    } catch (err) {
+      this.detach(path);
+      throw err;
+    }
+    return entry;
+  }
+
+  async unmount(path: string): Promise<void> {
+    path = normaliseMountPath(path);
+    this.checkUserPath(path);
+    const m = this.mounts.get(path);
+    if (!m) return; // Vault answers 204 for a path with nothing mounted
+    this.detach(path);
+    await this.persist();
+    await deleteTree(new PrefixedStorage(this.barrier, storagePrefix(m.entry)));
+    await m.backend.cleanup?.();
+  }
+
+  /** Moves a mount; its storage keeps its uuid-based prefix, so no data is copied. */
+  async remount(from: string, to: string): Promise<void> {
+    from = normaliseMountPath(from);
+    to = normaliseMountPath(to);
+    this.checkUserPath(from);
+    this.checkUserPath(to);
+    const m = this.mounts.get(from);
+    if (!m) throw badRequest(`no mount at "${from}"`);
+    if (m.entry.table === 'auth' || from.startsWith('auth/') || to.startsWith('auth/')) {
+      throw badRequest('moving auth methods is not supported');
+    }
+    for (const existing of this.mounts.keys()) {
+      if (existing !== from && (existing.startsWith(to) || to.startsWith(existing))) {
+        throw badRequest(`path "${to}" overlaps the existing mount "${existing}"`);
+      }
+    }
+    this.detach(from);
+    const entry = { ...m.entry, path: to };
+    this.attach(entry, m.backend);
+    await this.persist();
+  }
+
+  async tune(path: string, change: Partial<Pick<MountEntry, 'description' | 'options'>> & { config?: Partial<MountEntry['config']> }): Promise<void> {
+    const m = this.get(path);
+    if (!m) throw badRequest(`no mount at "${normaliseMountPath(path)}"`);
+    const before = structuredClone(m.entry);
+    if (change.description !== undefined) m.entry.description = change.description;
+    if (change.config) m.entry.config = { ...m.entry.config, ...change.config };
+    if (change.options) {
+      if (m.entry.type === 'kv' && change.options.version && change.options.version !== (m.entry.options?.version ?? '1')) {
+        throw badRequest('changing the KV version of an existing mount is not supported');
+      }
+      m.entry.options = { ...(m.entry.options ?? {}), ...change.options };
+    }
+    try {
+      await this.persist();
+    } catch (err) {
+      Object.assign(m.entry, before);
+      throw err;
+    }
+  }
+
+  private checkUserPath(path: string): void {
+    if (!MOUNT_PATH_PATTERN.test(path)) throw badRequest(`invalid mount path "${path}"`);
+    if (path.split('/').some((s) => s === '.' || s === '..')) throw badRequest(`invalid mount path "${path}"`);
+    for (const p of PROTECTED_PREFIXES) {
+      if (path.startsWith(p) || p.startsWith(path)) throw badRequest(`cannot use reserved path "${path}"`);
+    }
+  }
+
+  private attach(entry: MountEntry, backend?: LogicalBackend): void {
+    const base = new PrefixedStorage(this.barrier, storagePrefix(entry));
+    const storage = entry.seal_wrap && this.hsm ? new SealWrappedStorage(base, this.hsm, storagePrefix(entry)) : base;
+    this.mounts.set(entry.path, { entry, backend: backend ?? this.resolve(entry), storage });
+    this.order = [...this.mounts.keys()].sort((a, b) => b.length - a.length);
+  }
+
+  private detach(path: string): void {
+    this.mounts.delete(path);
+    this.order = this.order.filter((p) => p !== path);
+  }
+
+  private async persist(): Promise<void> {
+    const entries = [...this.mounts.values()].map((m) => m.entry);
+    await this.barrier.put(MOUNT_TABLE_PATH, Buffer.from(JSON.stringify(entries)));
+  }
+}
+
+export function normaliseMountPath(path: string): string {
+  path = path.replace(/^\/+/, '');
+  return path.endsWith('/') ? path : path + '/';
+}
+
+/** Vault's layout: secrets engines under logical/<uuid>/, auth methods under auth/<uuid>/. */
+export function storagePrefix(entry: MountEntry): string {
+  return `${entry.table === 'auth' ? 'auth' : 'logical'}/${entry.uuid}/`;
+}

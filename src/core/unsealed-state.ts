@@ -1,0 +1,160 @@
+import { randomUUID } from 'node:crypto';
+import type { LogicalBackend, LogicalRequest, LogicalResponse, Operation, RequestAuth } from '../engines/types.ts';
+import { createKvBackend } from '../engines/kv/index.ts';
+import { createCubbyholeBackend, destroyCubbyhole } from '../engines/cubbyhole/index.ts';
+import { createIdentityBackend } from '../engines/identity/index.ts';
+import { TokenStore, type TokenEntry } from './tokens/index.ts';
+import { PolicyStore, type ACL } from './acl/index.ts';
+import { MountTable, type MountEntry } from './mounts.ts';
+import { PrefixedStorage } from './storage-view.ts';
+import { badRequest, notFound, permissionDenied } from './errors.ts';
+import { osRandom } from './entropy.ts';
+import type { Core } from './core.ts';
+
+const CLUSTER_INFO_PATH = 'core/cluster';
+
+/** An authenticated caller: the token entry and its compiled ACL. */
+export interface Caller {
+  token: string;
+  entry: TokenEntry;
+  acl: ACL;
+  auth: RequestAuth;
+}
+
+export interface ApiRequest {
+  operation: Operation;
+  /** Path below /v1/, no leading slash. */
+  path: string;
+  data: Record<string, unknown>;
+  token: string | undefined;
+}
+
+/**
+ * Everything that exists only while unsealed: the mount table, token store,
+ * policy store and the router between them. Built on unseal, dropped on seal.
+ */
+export class UnsealedState {
+  private constructor(
+    readonly core: Core,
+    readonly clusterId: string,
+    readonly tokens: TokenStore,
+    readonly policies: PolicyStore,
+    readonly mounts: MountTable,
+  ) {}
+
+  static async create(core: Core, opts: { firstTime: boolean }): Promise<UnsealedState> {
+    const barrier = core.barrier;
+    let clusterId: string;
+    const info = await barrier.get(CLUSTER_INFO_PATH);
+    if (info && !opts.firstTime) {
+      clusterId = JSON.parse(info.toString('utf8')).id;
+    } else {
+      clusterId = randomUUID();
+      await barrier.put(CLUSTER_INFO_PATH, Buffer.from(JSON.stringify({ id: clusterId, name: core.clusterName })));
+    }
+    const policies = new PolicyStore(new PrefixedStorage(barrier, 'sys/policy/'));
+    const cubbyholeStorage: { current?: import('../engines/types.ts').LogicalStorage } = {};
+    const tokens = new TokenStore({
+      storage: new PrefixedStorage(barrier, 'sys/token/'),
+      randomBytes: (n) => core.keyRandom(n),
+      onRevoke: async (entry) => {
+        if (cubbyholeStorage.current) await destroyCubbyhole(cubbyholeStorage.current, entry.id);
+      },
+    });
+    const mounts = new MountTable(barrier, (entry) => resolveBackend(entry, tokens), core.hsm);
+    const state = new UnsealedState(core, clusterId, tokens, policies, mounts);
+    if (opts.firstTime || !(await mounts.load())) await state.createDefaultMounts();
+    cubbyholeStorage.current = mounts.get('cubbyhole/')?.storage;
+    tokens.startExpiryTimer();
+    return state;
+  }
+
+  private async createDefaultMounts(): Promise<void> {
+    const base = {
+      description: '',
+      config: { default_lease_ttl: 0, max_lease_ttl: 0, force_no_cache: false },
+      options: null,
+      local: false,
+      seal_wrap: false,
+      external_entropy_access: false,
+    };
+    await this.mounts.mount({ ...base, path: 'cubbyhole/', type: 'cubbyhole', description: 'per-token private secret storage', local: true, table: 'secret' }, { system: true });
+    await this.mounts.mount({ ...base, path: 'identity/', type: 'identity', description: 'identity store', table: 'secret' }, { system: true });
+    await this.mounts.mount({ ...base, path: 'sys/', type: 'system', description: 'system endpoints used for control, policy and debugging', seal_wrap: true, table: 'secret' }, { system: true });
+    await this.mounts.mount({ ...base, path: 'auth/token/', type: 'token', description: 'token based credentials', table: 'auth' }, { system: true });
+  }
+
+  async close(): Promise<void> {
+    this.tokens.stop();
+  }
+
+  /** Resolves the client token; 403 when missing, unknown or expired. */
+  async authenticate(token: string | undefined): Promise<Caller> {
+    if (!token) throw permissionDenied();
+    const entry = await this.tokens.lookup(token);
+    if (!entry) throw permissionDenied();
+    const acl = await this.policies.acl(entry.policies);
+    await this.tokens.use(entry);
+    return {
+      token,
+      entry,
+      acl,
+      auth: {
+        clientToken: token,
+        accessor: entry.accessor,
+        policies: entry.policies,
+        tokenId: entry.id,
+        displayName: entry.displayName,
+        entityId: entry.entityId,
+      },
+    };
+  }
+
+  /** Checks `op` on `path` for the caller; `sudo` paths also need the sudo capability. */
+  authorize(caller: Caller, path: string, op: Operation, needsSudo = false): void {
+    const verdict = caller.acl.allowed(path, op);
+    if (!verdict.allowed || (needsSudo && !verdict.sudo)) throw permissionDenied();
+  }
+
+  /** Routes a request to the engine mounted under its path. */
+  async handleLogical(req: ApiRequest, caller: Caller): Promise<LogicalResponse> {
+    const match = this.mounts.route(req.path);
+    if (!match || match.entry.type === 'system') throw notFound(`no handler for route "${req.path}"`);
+    this.authorize(caller, req.path, req.operation, isSudoPath(req.path));
+    const external = match.entry.external_entropy_access;
+    const logical: LogicalRequest = {
+      operation: req.operation,
+      path: match.relPath,
+      data: req.data,
+      storage: match.storage,
+      auth: caller.auth,
+      mountPoint: match.entry.path,
+      randomBytes: external ? (n) => this.core.keyRandom(n) : osRandom,
+    };
+    const res = await match.backend.handle(logical);
+    if (res === null) throw notFound(`unsupported path "${req.path}"`);
+    return res;
+  }
+}
+
+/** Vault's root-protected paths outside sys/ that need sudo. */
+function isSudoPath(path: string): boolean {
+  return path === 'auth/token/revoke-orphan' || path.startsWith('auth/token/accessors');
+}
+
+function resolveBackend(entry: MountEntry, tokens: TokenStore): LogicalBackend {
+  switch (entry.type) {
+    case 'kv':
+      return createKvBackend(entry.options ?? {});
+    case 'cubbyhole':
+      return createCubbyholeBackend();
+    case 'identity':
+      return createIdentityBackend();
+    case 'token':
+      return tokens.backend;
+    case 'system':
+      return { type: 'system', handle: async () => null };
+    default:
+      throw badRequest(`plugin not found in the catalog: ${entry.type}`);
+  }
+}

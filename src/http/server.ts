@@ -1,0 +1,148 @@
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import type { Core } from '../core/core.ts';
+import { TresorError } from '../core/errors.ts';
+import { BarrierDecryptError, BarrierSealedError } from '../barrier/aes-gcm-barrier.ts';
+import type { LogicalResponse } from '../engines/types.ts';
+import type { Logger } from '../logger.ts';
+import { operationFor, parseApiUrl } from './request-path.ts';
+import { findSysRoute, type SysReply } from './sys-routes.ts';
+
+export interface HttpOptions {
+  /** Largest accepted request body; Vault's listener default is 32 MiB. */
+  maxRequestSize?: number;
+  tls?: { certFile: string; keyFile: string };
+  logger: Logger;
+}
+
+export const DEFAULT_MAX_REQUEST_SIZE = 32 * 1024 * 1024;
+
+/** Vault's response envelope for logical requests. */
+export function envelope(res: LogicalResponse): Record<string, unknown> {
+  return {
+    request_id: randomUUID(),
+    lease_id: '',
+    renewable: res.renewable ?? false,
+    lease_duration: res.leaseDuration ?? 0,
+    data: res.data ?? null,
+    wrap_info: null,
+    warnings: res.warnings?.length ? res.warnings : null,
+    auth: res.auth ?? null,
+    mount_type: '',
+  };
+}
+
+/**
+ * Builds the HTTP API: one catch-all route under /v1/ that hands sys/
+ * endpoints to the sys route table and everything else to the core's router.
+ */
+export function createHttpServer(core: Core, opts: HttpOptions): FastifyInstance {
+  const app = Fastify({
+    logger: false,
+    bodyLimit: opts.maxRequestSize ?? DEFAULT_MAX_REQUEST_SIZE,
+    https: opts.tls ? { cert: readFileSync(opts.tls.certFile), key: readFileSync(opts.tls.keyFile) } : null,
+    // Paths are decoded and checked by parseApiUrl, not by the framework.
+    routerOptions: { ignoreDuplicateSlashes: false },
+  } as Parameters<typeof Fastify>[0]) as unknown as FastifyInstance;
+  app.addHttpMethod('LIST', { hasBody: true });
+
+  // Vault clients send JSON with any (or no) content type.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body: Buffer, done) => {
+    if (body.length === 0) return done(null, {});
+    try {
+      done(null, JSON.parse(body.toString('utf8')));
+    } catch {
+      done(new TresorError(400, 'failed to parse JSON input: the request body is not valid JSON'), undefined);
+    }
+  });
+
+  app.setErrorHandler((err, _req, reply) => sendError(reply, err, opts.logger));
+  app.setNotFoundHandler((_req, reply) => {
+    reply.code(404).send({ errors: [] });
+  });
+
+  app.route({
+    method: ['GET', 'HEAD', 'PUT', 'POST', 'DELETE', 'PATCH', 'LIST'],
+    url: '/v1/*',
+    handler: (req, reply) => handleApi(core, req, reply),
+  });
+  return app;
+}
+
+async function handleApi(core: Core, req: FastifyRequest, reply: FastifyReply): Promise<void> {
+  const parsed = parseApiUrl(req.url);
+  const method = req.method === 'HEAD' ? 'GET' : req.method;
+  const operation = parsed && operationFor(method, parsed.query);
+  if (!parsed || !operation) {
+    reply.code(405).send({ errors: ['unsupported operation'] });
+    return;
+  }
+  const body = req.body;
+  if (body !== undefined && (typeof body !== 'object' || body === null || Array.isArray(body))) {
+    throw new TresorError(400, 'the request body must be a JSON object');
+  }
+  const data: Record<string, unknown> = {};
+  for (const [k, v] of parsed.query) if (k !== 'list') data[k] = v;
+  Object.assign(data, body ?? {});
+  const token = requestToken(req);
+
+  const sys = findSysRoute(parsed.path, method);
+  if (sys) {
+    const out: SysReply = await sys.run({ core, token, data, query: parsed.query, method, operation, path: parsed.path, rest: sys.rest });
+    reply.code(out.status ?? (out.body === undefined ? 204 : 200));
+    if (out.body === undefined) reply.send();
+    else reply.header('content-type', 'application/json').send(JSON.stringify(out.body));
+    return;
+  }
+  if (parsed.path === 'sys' || parsed.path.startsWith('sys/')) {
+    reply.code(404).send({ errors: [`unsupported path "${parsed.path}"`] });
+    return;
+  }
+
+  const state = core.unsealed();
+  const caller = await state.authenticate(token);
+  const res = await state.handleLogical({ operation, path: parsed.path, data, token }, caller);
+  const status = res.status ?? (res.data || res.auth || res.warnings?.length ? 200 : 204);
+  reply.code(status);
+  if (status === 204) reply.send();
+  else reply.header('content-type', 'application/json').send(JSON.stringify(envelope(res)));
+}
+
+/** The client token from `X-Vault-Token`, or `Authorization: Bearer`. */
+export function requestToken(req: FastifyRequest): string | undefined {
+  const header = req.headers['x-vault-token'];
+  if (typeof header === 'string' && header) return header;
+  const auth = req.headers.authorization;
+  if (typeof auth === 'string' && auth.startsWith('Bearer ')) return auth.slice(7).trim() || undefined;
+  return undefined;
+}
+
+function sendError(reply: FastifyReply, err: unknown, logger: Logger): void {
+  if (err instanceof TresorError) {
+    if (err.status >= 500) logger.warn(`http: ${err.status} ${err.message}`);
+    reply.code(err.status).send({ errors: err.message ? [err.message, ...err.details] : err.details });
+    return;
+  }
+  if (err instanceof BarrierSealedError) {
+    reply.code(503).send({ errors: ['Vault is sealed'] });
+    return;
+  }
+  if (err instanceof BarrierDecryptError) {
+    logger.error(`http: barrier decryption failed: ${err.message}`);
+    reply.code(500).send({ errors: ['internal error: a stored value failed its integrity check'] });
+    return;
+  }
+  const e = err as { statusCode?: number; code?: string; message?: string };
+  if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+    reply.code(413).send({ errors: ['http: request body too large'] });
+    return;
+  }
+  if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
+    reply.code(e.statusCode).send({ errors: [e.message ?? 'bad request'] });
+    return;
+  }
+  logger.error(`http: unexpected error: ${e.message ?? String(err)}`);
+  reply.code(500).send({ errors: ['internal error'] });
+}

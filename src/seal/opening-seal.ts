@@ -1,0 +1,91 @@
+import { TresorError } from '../core/errors.ts';
+import type { Logger } from '../logger.ts';
+import type { KeyInfo, SealHealth, SealWrapper } from './seal.ts';
+
+/** Decides whether an error from opening the seal is worth retrying. */
+export type IsTransient = (err: unknown) => boolean;
+
+/**
+ * Stands in for a seal whose device may not be reachable yet at start-up.
+ * It keeps trying to open the real seal with exponential backoff; until then
+ * every call fails with 503 naming the last error, and health() says why.
+ * A configuration mistake (bad library path, label, PIN) is not retried:
+ * `ready` rejects and the server stops with that message.
+ */
+export class OpeningSeal implements SealWrapper {
+  readonly type: string;
+  private inner: SealWrapper | undefined;
+  private lastError = 'not opened yet';
+  private readonly since = new Date().toISOString();
+  private closed = false;
+  private timer: NodeJS.Timeout | undefined;
+  readonly ready: Promise<SealWrapper>;
+
+  constructor(
+    type: string,
+    private readonly open: () => Promise<SealWrapper>,
+    private readonly isTransient: IsTransient,
+    private readonly logger: Logger,
+    private readonly backoff = { firstMs: 500, capMs: 10_000 },
+  ) {
+    this.type = type;
+    this.ready = new Promise((resolve, reject) => this.attempt(this.backoff.firstMs, resolve, reject));
+    this.ready.catch(() => {});
+  }
+
+  private attempt(delayMs: number, resolve: (s: SealWrapper) => void, reject: (e: unknown) => void): void {
+    this.open().then(
+      (seal) => {
+        if (this.closed) {
+          void seal.close();
+          return;
+        }
+        this.inner = seal;
+        this.logger.info(`seal: ${this.type} seal opened`);
+        resolve(seal);
+      },
+      (err) => {
+        this.lastError = (err as Error).message;
+        if (this.closed) return reject(err);
+        if (!this.isTransient(err)) return reject(err);
+        this.logger.warn(`seal: ${this.type} seal not reachable (${this.lastError}); retrying in ${delayMs} ms`);
+        this.timer = setTimeout(() => this.attempt(Math.min(delayMs * 2, this.backoff.capMs), resolve, reject), delayMs);
+        this.timer.unref();
+      },
+    );
+  }
+
+  /** The opened seal, for callers that need its own extras (stats). */
+  current(): SealWrapper | undefined {
+    return this.inner;
+  }
+
+  private need(): SealWrapper {
+    if (!this.inner) throw new TresorError(503, `${this.type} seal unavailable: ${this.lastError}`);
+    return this.inner;
+  }
+
+  wrap(plaintext: Buffer, aad?: Buffer) {
+    return this.need().wrap(plaintext, aad);
+  }
+  unwrap(blob: Buffer, aad?: Buffer) {
+    return this.need().unwrap(blob, aad);
+  }
+  needsRewrap(blob: Buffer) {
+    return this.need().needsRewrap(blob);
+  }
+  keyInfo(): KeyInfo {
+    return this.inner?.keyInfo() ?? { type: this.type, keyId: '' };
+  }
+  generateRandom(length: number) {
+    return this.need().generateRandom(length);
+  }
+  health(): SealHealth {
+    return this.inner?.health() ?? { healthy: false, unhealthySince: this.since, lastError: this.lastError };
+  }
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.inner?.close();
+  }
+}

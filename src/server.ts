@@ -1,0 +1,230 @@
+import { writeFileSync, rmSync } from 'node:fs';
+import type { FastifyInstance } from 'fastify';
+import { loadConfig, type ServerConfig, type Pkcs11SealConfig as ConfigPkcs11 } from './config/config.ts';
+import { createStorage } from './storage/index.ts';
+import type { StorageBackend } from './storage/backend.ts';
+import { Core } from './core/core.ts';
+import { TresorError } from './core/errors.ts';
+import { createHttpServer } from './http/server.ts';
+import { createLogger, type Logger } from './logger.ts';
+import { OpeningSeal } from './seal/opening-seal.ts';
+import type { SealWrapper } from './seal/seal.ts';
+
+export interface RunServerOptions {
+  configPaths: string[];
+  dev: boolean;
+  devRootTokenId?: string;
+  devListenAddress?: string;
+  /** Where the banner goes (tests capture it); default stdout. */
+  out?: (text: string) => void;
+}
+
+export interface RunningServer {
+  core: Core;
+  http: FastifyInstance;
+  address: string;
+  stop(): Promise<void>;
+}
+
+/** PKCS#11 codes that mean "the device is not there yet", worth retrying at start-up. */
+const TRANSIENT_HSM_CODES = new Set([
+  'CKR_GENERAL_ERROR',
+  'CKR_DEVICE_ERROR',
+  'CKR_DEVICE_REMOVED',
+  'CKR_TOKEN_NOT_PRESENT',
+  'CKR_TOKEN_NOT_RECOGNIZED',
+  'CKR_SESSION_HANDLE_INVALID',
+  'CKR_CRYPTOKI_NOT_INITIALIZED',
+  'CKR_FUNCTION_FAILED',
+]);
+
+function isTransientHsmError(err: unknown): boolean {
+  const ckr = (err as { ckr?: unknown }).ckr;
+  return typeof ckr === 'string' && TRANSIENT_HSM_CODES.has(ckr);
+}
+
+async function openHsmSeal(cfg: ConfigPkcs11, logger: Logger): Promise<SealWrapper> {
+  // Loaded lazily so a server without an HSM never loads the native module.
+  const { Pkcs11Seal } = await import('./seal/pkcs11/pkcs11-seal.ts');
+  return Pkcs11Seal.open(cfg, { logger: { info: logger.info, warn: logger.warn, error: logger.error, debug: logger.debug } as never });
+}
+
+/** Starts the server described by the config files (or `-dev`) and serves until SIGINT/SIGTERM. */
+export async function runServer(opts: RunServerOptions): Promise<RunningServer> {
+  const out = opts.out ?? ((t: string) => process.stdout.write(t));
+  const config: ServerConfig = opts.dev && opts.configPaths.length === 0 ? devConfig() : loadConfig(opts.configPaths, process.env, { dev: opts.dev });
+  if (opts.dev) applyDevDefaults(config, opts.devListenAddress);
+  const logger = createLogger(config.logLevel);
+
+  const storageCfg = config.storage ?? { type: 'inmem' as const, options: {} };
+  const physical: StorageBackend = createStorage(storageCfg.type, storageCfg.options);
+  const activeSeal = config.seals.find((s) => !s.disabled);
+  const hsmCfg = activeSeal?.type === 'pkcs11' ? activeSeal : undefined;
+  if (config.entropy && !hsmCfg) throw new TresorError(400, 'entropy "seal" requires a pkcs11 seal stanza');
+
+  const hsm = hsmCfg ? new OpeningSeal('pkcs11', () => openHsmSeal(hsmCfg, logger), isTransientHsmError, logger) : undefined;
+  const core = new Core({
+    physical,
+    storageType: storageCfg.type,
+    hsm,
+    entropyAugmentation: Boolean(config.entropy),
+    clusterName: config.clusterName,
+    logger,
+  });
+
+  const listener = config.listeners[0];
+  const http = createHttpServer(core, {
+    logger,
+    maxRequestSize: listener.maxRequestSize,
+    tls: listener.tlsDisable ? undefined : { certFile: listener.tlsCertFile!, keyFile: listener.tlsKeyFile! },
+  });
+  const [host, portText] = splitHostPort(listener.address);
+  await http.listen({ host, port: Number(portText) });
+  const port = (http.server.address() as { port: number }).port;
+  const scheme = listener.tlsDisable ? 'http' : 'https';
+  const address = `${scheme}://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  if (config.pidFile) writeFileSync(config.pidFile, String(process.pid));
+
+  out(
+    [
+      '==> Tresor server configuration:',
+      '',
+      `             Api Address: ${config.apiAddr ?? address}`,
+      `               Listener 1: tcp (addr: "${host}:${port}", max_request_size: "${listener.maxRequestSize}", tls: "${listener.tlsDisable ? 'disabled' : 'enabled'}")`,
+      `                Log Level: ${config.logLevel}`,
+      `                Seal Type: ${hsm ? 'pkcs11' : 'shamir'}`,
+      `                  Storage: ${storageCfg.type}`,
+      `                  Version: Tresor ${(await import('./core/core.ts')).VERSION}`,
+      '',
+      '==> Tresor server started! Log data will stream in below:',
+      '',
+    ].join('\n') + '\n',
+  );
+
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    await http.close();
+    await core.shutdown();
+    await hsm?.close();
+    await physical.close();
+    if (config.pidFile) rmSync(config.pidFile, { force: true });
+  };
+
+  if (opts.dev) await devInitialise(core, opts.devRootTokenId, address, out);
+  if (hsm) void autoUnsealLoop(core, hsm, logger, () => stopping);
+
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(sig, () => {
+      logger.info(`server: ${sig} received, shutting down`);
+      stop().then(
+        () => process.exit(0),
+        (err) => {
+          logger.error(`server: shutdown failed: ${(err as Error).message}`);
+          process.exit(1);
+        },
+      );
+    });
+  }
+  return { core, http, address, stop };
+}
+
+/**
+ * Unseals through the HSM whenever the server is initialised and sealed,
+ * retrying with backoff while the HSM cannot answer. A configuration mistake
+ * found while opening the seal stops the process with its message.
+ */
+async function autoUnsealLoop(core: Core, hsm: OpeningSeal, logger: Logger, stopped: () => boolean): Promise<void> {
+  try {
+    await hsm.ready;
+  } catch (err) {
+    logger.error(`seal: cannot open the pkcs11 seal: ${(err as Error).message}`);
+    process.stderr.write(`Error initializing seal of type pkcs11: ${(err as Error).message}\n`);
+    process.exit(1);
+  }
+  let delay = 500;
+  while (!stopped()) {
+    try {
+      if (await core.autoUnseal()) logger.info('core: auto-unsealed through the HSM');
+      return;
+    } catch (err) {
+      logger.warn(`core: auto-unseal failed: ${(err as Error).message}; retrying in ${delay} ms`);
+      await new Promise((r) => setTimeout(r, delay).unref());
+      delay = Math.min(delay * 2, 10_000);
+    }
+  }
+}
+
+function devConfig(): ServerConfig {
+  return {
+    listeners: [],
+    seals: [],
+    ui: false,
+    disableMlock: true,
+    logLevel: 'info',
+    defaultLeaseTtl: 768 * 3600,
+    maxLeaseTtl: 768 * 3600,
+  };
+}
+
+function applyDevDefaults(config: ServerConfig, listenAddress?: string): void {
+  config.storage ??= { type: 'inmem', options: {}, source: { file: '-dev', line: 0 } };
+  const address = listenAddress ?? '127.0.0.1:8200';
+  if (listenAddress || config.listeners.length === 0) {
+    config.listeners = [{ type: 'tcp', address, tlsDisable: true, maxRequestSize: 32 * 1024 * 1024, source: { file: '-dev', line: 0 } }];
+  }
+}
+
+/** `-dev`: initialise with one share, unseal, mount kv-v2 at secret/, print the credentials. */
+async function devInitialise(core: Core, rootTokenId: string | undefined, address: string, out: (t: string) => void): Promise<void> {
+  const init = core.hsm
+    ? await core.initialize({ recovery_shares: 1, recovery_threshold: 1 })
+    : await core.initialize({ secret_shares: 1, secret_threshold: 1 });
+  if (!core.hsm) await core.submitUnsealKey(init.keys_base64[0], false);
+  const state = core.unsealed();
+  let rootToken = init.root_token;
+  if (rootTokenId) {
+    const custom = await state.tokens.createRoot({ id: rootTokenId });
+    const initial = await state.tokens.lookup(init.root_token);
+    if (initial) await state.tokens.revokeTree(initial.id);
+    rootToken = custom.token;
+  }
+  await state.mounts.mount({
+    path: 'secret/',
+    type: 'kv',
+    description: 'key/value secret storage',
+    config: { default_lease_ttl: 0, max_lease_ttl: 0, force_no_cache: false },
+    options: { version: '2' },
+    local: false,
+    seal_wrap: false,
+    external_entropy_access: false,
+    table: 'secret',
+  });
+  const unsealKey = init.keys_base64[0] ?? init.recovery_keys_base64?.[0] ?? '';
+  out(
+    [
+      'WARNING! dev mode is enabled! In this mode, Tresor runs entirely in-memory',
+      'and starts unsealed with a single unseal key.',
+      '',
+      'You may need to set the following environment variables:',
+      '',
+      `    $ export TRESOR_ADDR='${address}'`,
+      '',
+      'The unseal key and root token are displayed below in case you want to',
+      'seal/unseal the server or re-authenticate.',
+      '',
+      `${core.hsm ? 'Recovery Key' : 'Unseal Key'}: ${unsealKey}`,
+      `Root Token: ${rootToken}`,
+      '',
+      'Development mode should NOT be used in production installations!',
+      '',
+    ].join('\n') + '\n',
+  );
+}
+
+function splitHostPort(address: string): [string, string] {
+  const m = /^\[([^\]]+)\]:(\d+)$/.exec(address) ?? /^([^:]+):(\d+)$/.exec(address);
+  if (!m) throw new TresorError(400, `listener address "${address}" must be host:port`);
+  return [m[1], m[2]];
+}
