@@ -1,0 +1,309 @@
+/**
+ * `tresor kv ...`: the KV secrets engine, v1 or v2, with the version found
+ * by a preflight request so users type `secret/app` rather than API paths.
+ */
+import { UsageError, type FlagSpec } from '../args.ts';
+import { callApi, CliError, expectArgs, printJson, println, type Command, type CommandContext } from '../command.ts';
+import { blockWidth, formatKeyValue, sectionHeader } from '../format.ts';
+import { detectKvMount, kvApiPath, kvUserPath, type KvApiPrefix, type KvMount } from '../kv-paths.ts';
+import { parseDataArgs, printField, printWarnings, type Secret } from '../secret.ts';
+import { notFound, printKeys } from './generic.ts';
+import { parseKeyValueList } from './secrets.ts';
+
+const MOUNT_FLAG: FlagSpec = {
+  mount: { kind: 'string', placeholder: 'string', description: 'The KV mount; PATH is then relative to it (e.g. -mount=secret app/db).' },
+};
+const VERSIONS_FLAG: FlagSpec = {
+  versions: { kind: 'list', commaList: true, placeholder: 'n,m', description: 'Comma-separated version numbers.' },
+};
+const CAS_FLAG: FlagSpec = {
+  cas: { kind: 'int', description: 'Check-and-set: write only if the current version is this (0: only if absent).' },
+};
+
+/** Where a kv command should send its request. */
+interface KvTarget {
+  mount: KvMount;
+  /** The path as the user means it, mount included (`secret/app/db`). */
+  userPath: string;
+}
+
+async function resolveTarget(ctx: CommandContext): Promise<KvTarget> {
+  const raw = ctx.args[0] ?? '';
+  const userPath = kvUserPath(raw, ctx.flags.string('mount'));
+  if (userPath === '') throw new UsageError('A non-empty PATH is required');
+  return { mount: await detectKvMount(ctx.client(), userPath), userPath };
+}
+
+/** The API path for `prefix` on v2, or the plain path on v1. */
+function apiPath(t: KvTarget, prefix: KvApiPrefix): string {
+  return t.mount.version === 2 ? kvApiPath(t.mount.mountPath, t.userPath, prefix) : t.userPath;
+}
+
+function requireV2(t: KvTarget, what: string): void {
+  if (t.mount.version !== 2) throw new CliError(`${what} needs a KV version 2 mount; ${t.userPath} is on KV version 1`, 1);
+}
+
+function parseVersions(ctx: CommandContext, required: boolean): number[] | undefined {
+  const raw = ctx.flags.list('versions');
+  if (raw.length === 0) {
+    if (required) throw new UsageError('-versions is required (e.g. -versions=1,2)');
+    return undefined;
+  }
+  return raw.map((v) => {
+    if (!/^\d+$/.test(v)) throw new UsageError(`-versions must be numbers, got "${v}"`);
+    return Number(v);
+  });
+}
+
+/** A titled block: `== Title ==` sized to the content, then the content. */
+export function section(title: string, body: string): string {
+  return `${sectionHeader(title, blockWidth(body))}\n${body}`;
+}
+
+/** Vault's two-part output of a v2 write: the data path and the new version's metadata. */
+function pathAndMetadata(path: string, metadata: Record<string, unknown>): string {
+  return `${section('Secret Path', path)}\n\n${section('Metadata', formatKeyValue(sortedRows(metadata)))}`;
+}
+
+const sortedRows = (obj: Record<string, unknown>): [string, unknown][] =>
+  Object.keys(obj)
+    .sort()
+    .map((k) => [k, obj[k]]);
+
+const getCommand: Command = {
+  name: ['kv', 'get'],
+  synopsis: 'Read a KV secret',
+  help: `Usage: tresor kv get [options] PATH
+
+  Reads the secret at PATH (the latest version on KV v2 unless -version).
+
+    $ tresor kv get secret/app
+    $ tresor kv get -mount=secret -field=password app`,
+  flags: {
+    ...MOUNT_FLAG,
+    version: { kind: 'int', description: 'Version to read (KV v2).' },
+    field: { kind: 'string', placeholder: 'name', description: 'Print only this data field, raw.' },
+  },
+  async run(ctx) {
+    expectArgs(ctx, 1);
+    const t = await resolveTarget(ctx);
+    const path = apiPath(t, 'data');
+    const version = ctx.flags.int('version');
+    if (version !== undefined) requireV2(t, '-version');
+    const query = version !== undefined ? { version: String(version) } : undefined;
+    const res = await callApi(`reading ${path}`, ctx.client().request<Secret>('GET', path, { query, allowNotFound: true }));
+    if (!res) return notFound(ctx, path);
+    if (t.mount.version === 1) {
+      const field = ctx.flags.string('field');
+      if (field) return printField(ctx, res, field);
+      if (ctx.format === 'json') printJson(ctx, res);
+      else println(ctx, formatKeyValue(sortedRows(res.data ?? {})));
+      return 0;
+    }
+    const inner = (res.data ?? {}) as { data?: Record<string, unknown> | null; metadata?: Record<string, unknown> | null };
+    const field = ctx.flags.string('field');
+    if (field) return printField(ctx, { data: inner.data ?? {} }, field);
+    if (ctx.format === 'json') {
+      printJson(ctx, res);
+      return 0;
+    }
+    printWarnings(ctx, res);
+    const blocks = [section('Secret Path', path), section('Metadata', formatKeyValue(sortedRows(inner.metadata ?? {})))];
+    if (inner.data) blocks.push(section('Data', formatKeyValue(sortedRows(inner.data))));
+    println(ctx, blocks.join('\n\n'));
+    return 0;
+  },
+};
+
+/** Shared by put and patch: data args, optional cas, and how v2 answers are shown. */
+async function writeData(ctx: CommandContext, method: 'PUT' | 'PATCH'): Promise<number> {
+  expectArgs(ctx, 2, Number.MAX_SAFE_INTEGER);
+  const t = await resolveTarget(ctx);
+  const data = await parseDataArgs(ctx, ctx.args.slice(1));
+  if (Object.keys(data).length === 0) throw new UsageError('Must supply data');
+  if (method === 'PATCH') requireV2(t, 'kv patch');
+  const path = apiPath(t, 'data');
+  const cas = ctx.flags.int('cas');
+  let body: Record<string, unknown> = data;
+  if (t.mount.version === 2) body = cas === undefined ? { data } : { data, options: { cas } };
+  else if (cas !== undefined) requireV2(t, '-cas');
+  const contentType = method === 'PATCH' ? 'application/merge-patch+json' : undefined;
+  const res = await callApi(`writing data to ${path}`, ctx.client().request<Secret>(method, path, { body, contentType }));
+  if (ctx.format === 'json' && res) printJson(ctx, res);
+  else if (t.mount.version === 2 && res?.data) println(ctx, pathAndMetadata(path, res.data));
+  else println(ctx, `Success! Data written to: ${path}`);
+  return 0;
+}
+
+const putCommand: Command = {
+  name: ['kv', 'put'],
+  synopsis: 'Write a KV secret (replacing it)',
+  help: `Usage: tresor kv put [options] PATH KEY=VALUE [KEY=VALUE ...]
+
+  Writes the secret at PATH, replacing all its data (a new version on KV v2).
+  Values: key=value, key=@file, key=- (stdin), or a lone "-" for a JSON object.`,
+  flags: { ...MOUNT_FLAG, ...CAS_FLAG },
+  run: (ctx) => writeData(ctx, 'PUT'),
+};
+
+const patchCommand: Command = {
+  name: ['kv', 'patch'],
+  synopsis: 'Update some fields of a KV v2 secret',
+  help: `Usage: tresor kv patch [options] PATH KEY=VALUE [KEY=VALUE ...]
+
+  Merges the given fields into the latest version of the KV v2 secret at
+  PATH, making a new version; other fields are kept.`,
+  flags: { ...MOUNT_FLAG, ...CAS_FLAG },
+  run: (ctx) => writeData(ctx, 'PATCH'),
+};
+
+const deleteCommand: Command = {
+  name: ['kv', 'delete'],
+  synopsis: 'Delete a KV secret (soft delete on v2)',
+  help: `Usage: tresor kv delete [options] PATH
+
+  On KV v2, marks the latest version (or -versions) deleted; they can be
+  restored with "kv undelete". On KV v1 the secret is removed.`,
+  flags: { ...MOUNT_FLAG, ...VERSIONS_FLAG },
+  async run(ctx) {
+    expectArgs(ctx, 1);
+    const t = await resolveTarget(ctx);
+    const versions = parseVersions(ctx, false);
+    if (versions) requireV2(t, '-versions');
+    const path = apiPath(t, versions ? 'delete' : 'data');
+    const call = versions ? ctx.client().request('POST', path, { body: { versions } }) : ctx.client().request('DELETE', path);
+    await callApi(`deleting ${path}`, call);
+    println(ctx, `Success! Data deleted (if it existed) at: ${path}`);
+    return 0;
+  },
+};
+
+/** undelete and destroy differ only in name, verb and wording. */
+function versionsCommand(name: 'undelete' | 'destroy', method: 'POST' | 'PUT', synopsis: string, help: string): Command {
+  return {
+    name: ['kv', name],
+    synopsis,
+    help,
+    flags: { ...MOUNT_FLAG, ...VERSIONS_FLAG },
+    async run(ctx) {
+      expectArgs(ctx, 1);
+      const t = await resolveTarget(ctx);
+      requireV2(t, `kv ${name}`);
+      const versions = parseVersions(ctx, true);
+      const path = apiPath(t, name);
+      await callApi(`writing data to ${path}`, ctx.client().request(method, path, { body: { versions } }));
+      println(ctx, `Success! Data written to: ${path}`);
+      return 0;
+    },
+  };
+}
+
+const listCommand: Command = {
+  name: ['kv', 'list'],
+  synopsis: 'List KV secrets under a path',
+  help: `Usage: tresor kv list [options] PATH
+
+  Lists the secret names under PATH; names ending in "/" are folders.`,
+  flags: { ...MOUNT_FLAG },
+  async run(ctx) {
+    expectArgs(ctx, 1);
+    const t = await resolveTarget(ctx);
+    const path = apiPath(t, 'metadata');
+    const res = await callApi(`listing ${path}`, ctx.client().list(path));
+    return printKeys(ctx, path, res);
+  },
+};
+
+const metadataGetCommand: Command = {
+  name: ['kv', 'metadata', 'get'],
+  synopsis: 'Read a KV v2 secret\'s metadata and versions',
+  help: `Usage: tresor kv metadata get [options] PATH
+
+  Shows the settings of the KV v2 secret at PATH and every version's state.`,
+  flags: { ...MOUNT_FLAG },
+  async run(ctx) {
+    expectArgs(ctx, 1);
+    const t = await resolveTarget(ctx);
+    requireV2(t, 'kv metadata');
+    const path = apiPath(t, 'metadata');
+    const res = await callApi(`reading ${path}`, ctx.client().request<Secret>('GET', path, { allowNotFound: true }));
+    if (!res) return notFound(ctx, path);
+    if (ctx.format === 'json') {
+      printJson(ctx, res);
+      return 0;
+    }
+    const { versions, ...meta } = (res.data ?? {}) as { versions?: Record<string, Record<string, unknown>> };
+    const blocks = [section('Metadata Path', path), section('Metadata', formatKeyValue(sortedRows(meta)))];
+    const numbers = Object.keys(versions ?? {}).sort((a, b) => Number(a) - Number(b));
+    for (const n of numbers) blocks.push(section(`Version ${n}`, formatKeyValue(sortedRows(versions![n]!))));
+    println(ctx, blocks.join('\n\n'));
+    return 0;
+  },
+};
+
+const metadataPutCommand: Command = {
+  name: ['kv', 'metadata', 'put'],
+  synopsis: 'Set a KV v2 secret\'s metadata',
+  help: `Usage: tresor kv metadata put [options] PATH
+
+  Sets version limits, check-and-set, automatic deletion and custom
+  metadata for the KV v2 secret at PATH.`,
+  flags: {
+    ...MOUNT_FLAG,
+    'max-versions': { kind: 'int', description: 'Number of versions to keep (0: the mount default).' },
+    'cas-required': { kind: 'bool', description: 'Require check-and-set on every write.' },
+    'delete-version-after': { kind: 'string', placeholder: 'duration', description: 'Delete versions this long after they are written, e.g. "720h".' },
+    'custom-metadata': { kind: 'list', placeholder: 'key=value', description: 'Custom metadata entry; repeat for several.' },
+  },
+  async run(ctx) {
+    expectArgs(ctx, 1);
+    const t = await resolveTarget(ctx);
+    requireV2(t, 'kv metadata');
+    const f = ctx.flags;
+    const body: Record<string, unknown> = {};
+    if (f.has('max-versions')) body.max_versions = f.int('max-versions');
+    if (f.has('cas-required')) body.cas_required = f.bool('cas-required');
+    if (f.has('delete-version-after')) body.delete_version_after = f.string('delete-version-after');
+    if (f.has('custom-metadata')) body.custom_metadata = parseKeyValueList(f.list('custom-metadata'), 'custom-metadata');
+    const path = apiPath(t, 'metadata');
+    await callApi(`writing data to ${path}`, ctx.client().request('POST', path, { body }));
+    println(ctx, `Success! Data written to: ${path}`);
+    return 0;
+  },
+};
+
+const metadataDeleteCommand: Command = {
+  name: ['kv', 'metadata', 'delete'],
+  synopsis: 'Delete a KV v2 secret with all its versions',
+  help: `Usage: tresor kv metadata delete [options] PATH
+
+  Permanently removes the KV v2 secret at PATH: metadata and every version.`,
+  flags: { ...MOUNT_FLAG },
+  async run(ctx) {
+    expectArgs(ctx, 1);
+    const t = await resolveTarget(ctx);
+    requireV2(t, 'kv metadata');
+    const path = apiPath(t, 'metadata');
+    await callApi(`deleting ${path}`, ctx.client().request('DELETE', path));
+    println(ctx, `Success! Data deleted (if it existed) at: ${path}`);
+    return 0;
+  },
+};
+
+export const kvCommands: Command[] = [
+  getCommand,
+  putCommand,
+  patchCommand,
+  deleteCommand,
+  versionsCommand('undelete', 'POST', 'Restore deleted KV v2 versions', `Usage: tresor kv undelete [options] -versions=N[,M] PATH
+
+  Restores soft-deleted versions of the KV v2 secret at PATH.`),
+  versionsCommand('destroy', 'PUT', 'Permanently remove KV v2 versions', `Usage: tresor kv destroy [options] -versions=N[,M] PATH
+
+  Permanently destroys the data of the given versions of the KV v2 secret
+  at PATH. This cannot be undone.`),
+  listCommand,
+  metadataGetCommand,
+  metadataPutCommand,
+  metadataDeleteCommand,
+];

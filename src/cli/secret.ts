@@ -1,0 +1,149 @@
+/**
+ * The Vault "secret" response envelope and how the CLI shows it: as a
+ * Key/Value table (lease, auth and data rows), as JSON, or one raw field.
+ * Also the `k=v` / `k=@file` / `-` argument syntax commands use for data.
+ */
+import fs from 'node:fs';
+import { UsageError } from './args.ts';
+import { CliError, printJson, println, type CommandContext } from './command.ts';
+import { formatKeyValue, formatValue, humanDuration } from './format.ts';
+
+export interface SecretAuth {
+  client_token?: string;
+  accessor?: string;
+  policies?: string[] | null;
+  token_policies?: string[] | null;
+  identity_policies?: string[] | null;
+  metadata?: Record<string, string> | null;
+  lease_duration?: number;
+  renewable?: boolean;
+}
+
+export interface Secret {
+  request_id?: string;
+  lease_id?: string;
+  lease_duration?: number;
+  renewable?: boolean;
+  data?: Record<string, unknown> | null;
+  auth?: SecretAuth | null;
+  warnings?: string[] | null;
+  wrap_info?: Record<string, unknown> | null;
+}
+
+/** Auth rows as Vault names them; a zero duration means the token never expires. */
+function authRows(auth: SecretAuth): [string, unknown][] {
+  const rows: [string, unknown][] = [
+    ['token', auth.client_token ?? ''],
+    ['token_accessor', auth.accessor ?? ''],
+    ['token_duration', auth.lease_duration ? humanDuration(auth.lease_duration) : '∞'],
+    ['token_renewable', Boolean(auth.renewable)],
+    ['token_policies', auth.token_policies ?? []],
+    ['identity_policies', auth.identity_policies ?? []],
+    ['policies', auth.policies ?? []],
+  ];
+  for (const k of Object.keys(auth.metadata ?? {}).sort()) rows.push([`token_meta_${k}`, auth.metadata![k]]);
+  return rows;
+}
+
+/** The rows of a secret's table: lease info, then auth, then data keys sorted. */
+export function secretRows(secret: Secret): [string, unknown][] {
+  const rows: [string, unknown][] = [];
+  if ((secret.lease_duration ?? 0) > 0) {
+    if (secret.lease_id) {
+      rows.push(['lease_id', secret.lease_id], ['lease_duration', humanDuration(secret.lease_duration!)], ['lease_renewable', Boolean(secret.renewable)]);
+    } else {
+      // Static secrets (kv) carry a TTL but no lease; Vault calls it a refresh interval.
+      rows.push(['refresh_interval', humanDuration(secret.lease_duration!)]);
+    }
+  }
+  if (secret.auth) rows.push(...authRows(secret.auth));
+  const data = secret.data ?? {};
+  for (const k of Object.keys(data).sort()) rows.push([k, data[k]]);
+  return rows;
+}
+
+/** Prints server warnings to stderr, as Vault does, so stdout stays parseable. */
+export function printWarnings(ctx: CommandContext, secret: Secret | null): void {
+  const warnings = secret?.warnings ?? [];
+  if (warnings.length === 0) return;
+  ctx.io.stderr(`WARNING! The following warnings were returned from the server:\n\n${warnings.map((w) => `  * ${w}`).join('\n')}\n\n`);
+}
+
+/** Prints a secret in the chosen format, or just `-field` when given. */
+export function printSecret(ctx: CommandContext, secret: Secret): number {
+  const field = ctx.flags.string('field');
+  if (field) return printField(ctx, secret, field);
+  if (ctx.format === 'json') {
+    printJson(ctx, secret);
+    return 0;
+  }
+  printWarnings(ctx, secret);
+  println(ctx, formatKeyValue(secretRows(secret)));
+  return 0;
+}
+
+/** Prints one field's raw value (strings unquoted, objects as JSON in -format=json). */
+export function printField(ctx: CommandContext, secret: Secret, field: string): number {
+  const row = secretRows(secret).find(([k]) => k === field);
+  if (!row) throw new CliError(`Field "${field}" not present in secret`, 1);
+  const value = row[1];
+  if (ctx.format === 'json') printJson(ctx, value);
+  else println(ctx, typeof value === 'string' ? value : formatValue(value));
+  return 0;
+}
+
+/**
+ * Parses data arguments the way Vault's CLI does:
+ * `k=v` a string; `k=@file` the file's contents; `k=-` stdin; a lone `-`
+ * stdin holding a JSON object (or `k=v` lines). A repeated key collects its
+ * values into an array.
+ */
+export async function parseDataArgs(ctx: CommandContext, args: string[]): Promise<Record<string, unknown>> {
+  if (args.length === 1 && args[0] === '-') return parseStdinObject(await ctx.io.readStdin());
+  const out: Record<string, unknown> = {};
+  let stdinUsed = false;
+  for (const arg of args) {
+    const eq = arg.indexOf('=');
+    if (eq <= 0) throw new UsageError(`invalid key/value pair "${arg.split('=')[0]}": expected key=value`);
+    const key = arg.slice(0, eq);
+    let value = arg.slice(eq + 1);
+    if (value === '-') {
+      if (stdinUsed) throw new UsageError('only one value can be read from stdin');
+      stdinUsed = true;
+      value = (await ctx.io.readStdin()).replace(/\r?\n$/, '');
+    } else if (value.startsWith('@')) {
+      value = readDataFile(value.slice(1), key);
+    }
+    const prev = out[key];
+    out[key] = prev === undefined ? value : [...(Array.isArray(prev) ? prev : [prev]), value];
+  }
+  return out;
+}
+
+function readDataFile(path: string, key: string): string {
+  try {
+    return fs.readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new UsageError(`could not read file "${path}" for key "${key}": ${(err as NodeJS.ErrnoException).code ?? 'read error'}`);
+  }
+}
+
+/** Stdin data: a JSON object, or `k=v` lines when it is not JSON. */
+export function parseStdinObject(text: string): Record<string, unknown> {
+  const trimmed = text.trim();
+  if (trimmed.startsWith('{')) {
+    try {
+      const parsed: unknown = JSON.parse(trimmed);
+      if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) return parsed as Record<string, unknown>;
+    } catch {
+      throw new UsageError('stdin does not hold a valid JSON object');
+    }
+  }
+  const out: Record<string, unknown> = {};
+  for (const line of trimmed.split(/\r?\n/).filter((l) => l.trim() !== '')) {
+    const eq = line.indexOf('=');
+    if (eq <= 0) throw new UsageError('stdin must hold a JSON object or key=value lines');
+    out[line.slice(0, eq).trim()] = line.slice(eq + 1);
+  }
+  return out;
+}
