@@ -17,6 +17,9 @@ export class FaultInjector {
   private readonly pending = new Map<string, { code: number; remaining: number }>();
   /** Calls per function name seen through the proxy (including failed ones). */
   readonly calls = new Map<string, number>();
+  /** `*Async` calls (the ones that run on the libuv pool) in flight now, and the most seen at once. */
+  asyncInFlight = 0;
+  peakAsyncInFlight = 0;
   /** The unwrapped module, for tests that need to act behind the seal's back. */
   target?: Pkcs11Api;
 
@@ -46,7 +49,10 @@ export class FaultInjector {
             if (property.endsWith('Async')) return Promise.reject(error);
             throw error;
           }
-          return value.apply(target, args);
+          const result = value.apply(target, args);
+          if (!property.endsWith('Async')) return result;
+          this.peakAsyncInFlight = Math.max(this.peakAsyncInFlight, ++this.asyncInFlight);
+          return (result as Promise<unknown>).finally(() => this.asyncInFlight--);
         };
       },
     });

@@ -4,6 +4,7 @@ import { createSoftHsmToken, pkcs11Tool, softHsmSealConfig, type SoftHsmToken } 
 import { TresorError } from '../../core/errors.ts';
 import { decodeBlob, encodeBlob } from './blob.ts';
 import type { Pkcs11SealConfig } from './config.ts';
+import { FaultInjector } from './fault-injection.ts';
 import { Pkcs11Seal } from './pkcs11-seal.ts';
 
 const quiet = { info() {}, warn() {}, error() {} };
@@ -103,6 +104,17 @@ describe('key generation', () => {
     assert.match(listing, /AES length 32[\s\S]*label:\s+gen-aes/);
   });
 
+  it('generate_key creates an RSA pair whose private half is sensitive and non-extractable', async () => {
+    await withSeal({ ...rsa, keyLabel: 'gen-rsa' }, async (seal) => {
+      assert.equal(seal.hasKey(), true);
+    });
+    const listing = pkcs11Tool(token, ['--list-objects', '--type', 'privkey']);
+    const section = listing.split(/\n(?=Private Key Object)/).find((s) => s.includes('label:      gen-rsa\n'));
+    assert.ok(section, `no private key labelled gen-rsa in:\n${listing}`);
+    assert.match(section, /RSA/);
+    assert.match(section, /Access:\s+sensitive, always sensitive, never extractable/);
+  });
+
   it('open without generate_key and without a key succeeds but wrap refuses clearly', () =>
     withSeal({ keyLabel: 'absent-key', generateKey: false }, async (seal) => {
       assert.equal(seal.hasKey(), false);
@@ -150,12 +162,31 @@ describe('random and concurrency', () => {
       assert.equal(seal.stats().random, before + 2);
     }));
 
-  it('500 concurrent wraps with max_parallel 4 all complete and never exceed 4 HSM calls in flight', () =>
-    withSeal({ maxParallel: 4 }, async (seal) => {
+  it('500 concurrent wraps with max_parallel 4 all complete and never exceed 4 HSM calls in flight', async () => {
+    // The proxy counts async PKCS#11 calls independently of the pool's own bookkeeping.
+    const probe = new FaultInjector();
+    const seal = await Pkcs11Seal.open(softHsmSealConfig(token, { maxParallel: 4 }), { logger: quiet, wrapModule: probe.wrap });
+    try {
       const inputs = Array.from({ length: 500 }, (_, i) => Buffer.from(`secret number ${i}`));
       const blobs = await Promise.all(inputs.map((p) => seal.wrap(p)));
       const outputs = await Promise.all(blobs.map((b) => seal.unwrap(b)));
       assert.deepEqual(outputs, inputs);
+      assert.equal(probe.peakAsyncInFlight, 4);
       assert.equal(seal.stats().peakInFlight, 4);
-    }));
+      assert.equal(probe.calls.get('C_EncryptAsync'), 500);
+    } finally {
+      await seal.close();
+    }
+  });
+
+  it('max_parallel defaults to 1, as in Vault', async () => {
+    const probe = new FaultInjector();
+    const seal = await Pkcs11Seal.open(softHsmSealConfig(token), { logger: quiet, wrapModule: probe.wrap });
+    try {
+      await Promise.all(Array.from({ length: 50 }, () => seal.wrap(Buffer.from('x'))));
+      assert.equal(probe.peakAsyncInFlight, 1);
+    } finally {
+      await seal.close();
+    }
+  });
 });
