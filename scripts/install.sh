@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs what Tresor needs on Debian: SoftHSM2 and OpenSC (for the HSM seal and its tests),
+# then the npm dependencies (pkcs11js and better-sqlite3 compile with node-gyp).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+
+need_apt=()
+[ -e /usr/lib/softhsm/libsofthsm2.so ] || need_apt+=(softhsm2)
+command -v pkcs11-tool >/dev/null 2>&1 || need_apt+=(opensc)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    if command -v sudo >/dev/null 2>&1; then SUDO=sudo; else
+      echo "tresor install: the Debian packages ${need_apt[*]} are missing and this is not root." >&2
+      echo "Run as root, or: sudo apt-get install -y ${need_apt[*]}" >&2
+      exit 1
+    fi
+  else SUDO=; fi
+  echo "==> apt-get install ${need_apt[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+
+major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+if [ "$major" -lt 20 ]; then
+  echo "tresor install: Node.js 20 or newer is required (found $(node --version 2>/dev/null || echo none))." >&2
+  exit 1
+fi
+
+# Reinstall only when the lock file changed since the last install.
+stamp=node_modules/.tresor-install-stamp
+if [ ! -f "$stamp" ] || ! cmp -s package-lock.json "$stamp"; then
+  echo "==> npm ci"
+  npm ci --no-audit --no-fund --loglevel=error
+  cp package-lock.json "$stamp"
+fi
