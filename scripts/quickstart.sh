@@ -50,7 +50,7 @@ server=$!
 trap 'kill $server 2>/dev/null; wait $server 2>/dev/null' INT TERM
 
 for _ in $(seq 1 100); do
-  curl -s -o /dev/null "$TRESOR_ADDR/v1/sys/health?uninitcode=200&sealedcode=200" && break
+  node -e "fetch(process.argv[1]).then(()=>process.exit(0),()=>process.exit(1))" "$TRESOR_ADDR/v1/sys/health" && break
   sleep 0.2
 done
 if ./bin/tresor operator init -status >/dev/null 2>&1; then

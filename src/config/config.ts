@@ -4,8 +4,6 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { TresorError } from '../core/errors.ts';
-import { parseDuration } from './duration.ts';
 import { ConfigError } from './errors.ts';
 import { BodyReader, HclError, collectBlocks, parseDocument, type DecodedBlock, type HclBody } from './hcl.ts';
 import { applySealEnvironment, checkSealSet, finishSeal, readSealBlock, type SealDraft } from './seal.ts';
@@ -130,27 +128,13 @@ function readScalars(reader: BodyReader): ConfigLayer['scalars'] {
   const scalars: Record<string, unknown> = {};
   for (const [key, prop] of Object.entries(STRING_KEYS)) scalars[prop] = reader.string(key);
   for (const [key, prop] of Object.entries(BOOLEAN_KEYS)) scalars[prop] = reader.bool(key);
-  for (const [key, prop] of Object.entries(DURATION_KEYS)) {
-    const attr = reader.attribute(key);
-    if (!attr) continue;
-    scalars[prop] = attr.value.kind === 'string' || attr.value.kind === 'number' ? tryParseDuration(attr.value.value) : undefined;
-    if (scalars[prop] === undefined) throw reader.error(`key "${key}" must be a duration such as "768h" or a number of seconds`, attr);
-  }
+  for (const [key, prop] of Object.entries(DURATION_KEYS)) scalars[prop] = reader.duration(key);
   const logLevel = reader.string('log_level');
   if (logLevel !== undefined) {
     scalars.logLevel = LOG_LEVELS[logLevel.toLowerCase()];
     if (!scalars.logLevel) throw reader.error('key "log_level" must be one of trace, debug, info, warn, error', reader.attribute('log_level'));
   }
   return Object.fromEntries(Object.entries(scalars).filter(([, v]) => v !== undefined)) as ConfigLayer['scalars'];
-}
-
-function tryParseDuration(value: string | number): number | undefined {
-  try {
-    return parseDuration(value);
-  } catch (err) {
-    if (err instanceof TresorError) return undefined;
-    throw err;
-  }
 }
 
 function mergeLayers(earlier: ConfigLayer, later: ConfigLayer): ConfigLayer {

@@ -5,6 +5,8 @@
  */
 import type { HclAttribute, HclBody, HclItem, HclValue } from './ast.ts';
 import { HclDecodeError } from './errors.ts';
+import { TresorError } from '../../core/errors.ts';
+import { parseDuration } from '../duration.ts';
 
 /** A block with its labels, whichever syntax it was written in. */
 export interface DecodedBlock {
@@ -172,6 +174,19 @@ export class BodyReader {
     const n = v.kind === 'number' ? v.value : v.kind === 'string' && /^\d+$/.test(v.value.trim()) ? Number(v.value) : NaN;
     if (!Number.isSafeInteger(n) || n < 0) throw this.error(`key "${key}" must be a non-negative integer`, attr);
     return n;
+  }
+
+  /** Seconds, from a Vault duration ("768h", "90s") or a number of seconds. */
+  duration(key: string): number | undefined {
+    const attr = this.attributes.get(key);
+    if (!attr) return undefined;
+    const v = attr.value;
+    try {
+      if (v.kind === 'string' || v.kind === 'number') return parseDuration(v.value);
+    } catch (err) {
+      if (!(err instanceof TresorError)) throw err;
+    }
+    throw this.error(`key "${key}" must be a duration such as "768h" or a number of seconds`, attr);
   }
 
   /** A list of strings (a single string is accepted as a one-item list). */
