@@ -53,6 +53,8 @@ export class Pkcs11Seal implements SealWrapper {
   private heartbeatTimer?: NodeJS.Timeout;
   private heartbeatRunning?: Promise<SealHealth>;
   private connection!: HsmConnection;
+  /** Keys may be generated only on the first connect, never during recovery. */
+  private mayGenerateKeys: boolean;
 
   private constructor(
     private readonly config: ResolvedPkcs11Config,
@@ -60,7 +62,9 @@ export class Pkcs11Seal implements SealWrapper {
     private readonly keys: KeyRing,
     private readonly tracker: HealthTracker,
     private readonly logger: SealLogger,
-  ) {}
+  ) {
+    this.mayGenerateKeys = config.generateKey;
+  }
 
   /**
    * Loads `lib`, selects the slot (`slot` or `token_label`), logs in, finds
@@ -231,11 +235,11 @@ export class Pkcs11Seal implements SealWrapper {
 
   /** Runs after login, at open and after each re-initialisation. */
   private async onConnect(session: Buffer): Promise<void> {
-    const firstConnect = this.connection === undefined;
     const hadKey = this.keys.current !== undefined;
     this.keys.forgetHandles();
-    // Generate only at first open: a token that returns empty after an outage must not get a new key.
-    await this.keys.resolveCurrent(session, firstConnect && this.config.generateKey);
+    await this.keys.resolveCurrent(session, this.mayGenerateKeys);
+    // A token that comes back empty after an outage must not silently get a new key.
+    this.mayGenerateKeys = false;
     if (hadKey && !this.keys.current) throw new TresorError(503, 'pkcs11 seal: the seal key is not visible on the token yet');
   }
 
