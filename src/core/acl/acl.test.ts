@@ -1,0 +1,212 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { ACL, DEFAULT_POLICY_TEXT, ROOT_POLICY, formatPolicy, parsePolicy } from './index.ts';
+import { TresorError } from '../errors.ts';
+
+function acl(...texts: string[]): ACL {
+  return new ACL(texts.map((t, i) => parsePolicy(`p${i}`, t)));
+}
+
+function rule(pattern: string, ...caps: string[]): string {
+  return `path "${pattern}" {\n  capabilities = ${JSON.stringify(caps)}\n}\n`;
+}
+
+function policyError(text: string): TresorError {
+  try {
+    parsePolicy('bad', text);
+  } catch (err) {
+    assert.ok(err instanceof TresorError, `expected TresorError, got ${err}`);
+    return err;
+  }
+  assert.fail('expected the policy to be rejected');
+}
+
+describe('parsePolicy', () => {
+  it('reads path rules with capabilities, lower-cases the name and keeps the text', () => {
+    const text = `# comment\n${rule('secret/*', 'read', 'list', 'read')}path "/sys/mounts" { capabilities = ["sudo"] }\n`;
+    const policy = parsePolicy('Dev', text);
+    assert.equal(policy.name, 'dev');
+    assert.equal(policy.text, text);
+    assert.deepEqual(policy.rules.map((r) => [r.path, r.capabilities, r.line]), [['secret/*', ['read', 'list'], 2], ['sys/mounts', ['sudo'], 5]]);
+  });
+
+  it('expands the old policy shorthand', () => {
+    const policy = parsePolicy('old', 'path "a" { policy = "read" }\npath "b" { policy = "write" }\npath "c" { policy = "sudo" }\npath "d" { policy = "deny" }');
+    assert.deepEqual(policy.rules.map((r) => r.capabilities), [
+      ['read', 'list'],
+      ['create', 'read', 'update', 'delete', 'list'],
+      ['create', 'read', 'update', 'delete', 'list', 'sudo'],
+      ['deny'],
+    ]);
+  });
+
+  it('reads a JSON policy', () => {
+    const policy = parsePolicy('j', JSON.stringify({ path: { 'secret/*': { capabilities: ['read'] }, 'sys/health': { capabilities: ['read', 'sudo'] } } }));
+    assert.deepEqual(policy.rules.map((r) => [r.path, r.capabilities]), [['secret/*', ['read']], ['sys/health', ['read', 'sudo']]]);
+  });
+
+  it('reads parameter constraints and wrapping TTLs', () => {
+    const policy = parsePolicy(
+      'p',
+      'path "x" {\n  capabilities = ["update"]\n  allowed_parameters = { "ttl" = ["1h", 5], "*" = [] }\n  required_parameters = ["ttl"]\n  max_wrapping_ttl = "1h"\n}',
+    );
+    assert.deepEqual(policy.rules[0].allowedParameters, { ttl: ['1h', 5], '*': [] });
+    assert.deepEqual([policy.rules[0].requiredParameters, policy.rules[0].maxWrappingTtl], [['ttl'], 3600]);
+  });
+
+  it('rejects an unknown capability with a 400 naming it and its line', () => {
+    const err = policyError('path "a" {\n  capabilities = ["read"]\n}\npath "b" {\n  capabilities = ["read",\n    "reed"]\n}');
+    assert.equal(err.status, 400);
+    assert.equal(err.message, 'failed to parse policy "bad": line 6: unknown capability "reed" (allowed: create, read, update, patch, delete, list, sudo, deny)');
+  });
+
+  it('rejects syntax errors, unknown keys, bad shorthand and "+*" with a 400 and a line', () => {
+    assert.match(policyError('path "a" {\n  capabilities ["read"]\n}').message, /line 2: expected "=" after key "capabilities"/);
+    assert.match(policyError('path "a" {\n  capabilites = ["read"]\n}').message, /line 2: unknown key "capabilites" in path "a"/);
+    assert.match(policyError('path "a" { policy = "all" }').message, /invalid policy shorthand "all"/);
+    assert.match(policyError('path "a/+*" { capabilities = ["read"] }').message, /invalid use of wildcards/);
+    assert.match(policyError('paths "a" {}').message, /unknown key "paths"/);
+    assert.match(policyError('path "a" {\n  capabilities = 5\n}').message, /line 2: key "capabilities" must be a list of strings/);
+  });
+});
+
+describe('ACL matching', () => {
+  it('prefers an exact rule over any glob', () => {
+    const a = acl(rule('secret/*', 'read'), rule('secret/foo', 'update'));
+    assert.deepEqual(a.capabilities('secret/foo'), ['update']);
+    assert.deepEqual(a.capabilities('secret/bar'), ['read']);
+    assert.equal(a.allowed('secret/foo', 'read').allowed, false);
+  });
+
+  it('picks the longest glob prefix', () => {
+    const a = acl(rule('secret/*', 'read'), rule('secret/team/*', 'list'), rule('*', 'update'));
+    assert.deepEqual(a.capabilities('secret/team/x'), ['list']);
+    assert.deepEqual(a.capabilities('secret/other'), ['read']);
+    assert.deepEqual(a.capabilities('kv/x'), ['update']);
+  });
+
+  it('treats a trailing * as a plain string prefix: secret/foo* covers secret/foobar', () => {
+    const a = acl(rule('secret/foo*', 'read'));
+    assert.deepEqual(a.capabilities('secret/foobar'), ['read']);
+    assert.deepEqual(a.capabilities('secret/foo/bar'), ['read']);
+    assert.deepEqual(a.capabilities('secret/fo'), ['deny']);
+  });
+
+  it('distinguishes secret/ from secret', () => {
+    const a = acl(rule('secret/', 'list'));
+    assert.deepEqual(a.capabilities('secret/'), ['list']);
+    assert.deepEqual(a.capabilities('secret'), ['deny']);
+    assert.deepEqual(a.capabilities('secret/x'), ['deny']);
+    const b = acl(rule('secret', 'list'));
+    assert.equal(b.allowed('secret/', 'list').allowed, true, 'a list of secret/ is governed by the exact rule on secret');
+    assert.equal(b.allowed('secret/', 'read').allowed, false);
+  });
+
+  it('matches + against exactly one segment', () => {
+    const a = acl(rule('secret/+/config', 'read'));
+    assert.deepEqual(a.capabilities('secret/app/config'), ['read']);
+    assert.deepEqual(a.capabilities('secret/app/x/config'), ['deny']);
+    assert.deepEqual(a.capabilities('secret//config'), ['read'], 'an empty segment is still one segment');
+    assert.deepEqual(a.capabilities('secret/app/config/more'), ['deny']);
+    const b = acl(rule('+/data/*', 'read'));
+    assert.deepEqual(b.capabilities('kv/data/a/b'), ['read']);
+    assert.deepEqual(b.capabilities('kv/metadata/a'), ['deny']);
+  });
+
+  it('lets a + pattern ending in * prefix-match its last segment', () => {
+    const a = acl(rule('secret/+/app*', 'read'));
+    assert.deepEqual(a.capabilities('secret/team/apple'), ['read']);
+    assert.deepEqual(a.capabilities('secret/team/app/more'), ['read']);
+    assert.deepEqual(a.capabilities('secret/team/ap'), ['deny']);
+  });
+
+  it('follows Vault priority: later first wildcard, then no trailing *, then fewer +, then longer', () => {
+    // secret/a/+ has its first wildcard later than secret/+/b, so it wins.
+    assert.deepEqual(acl(rule('secret/+/b', 'read'), rule('secret/a/+', 'update')).capabilities('secret/a/b'), ['update']);
+    // Same first-wildcard offset: the pattern without a trailing * wins.
+    assert.deepEqual(acl(rule('secret/+/b', 'read'), rule('secret/+/b*', 'update')).capabilities('secret/x/b'), ['read']);
+    // Same offset, neither globbed: fewer + segments win.
+    assert.deepEqual(acl(rule('secret/+/+', 'read'), rule('secret/+/b', 'update')).capabilities('secret/x/b'), ['update']);
+    // secret/* and secret/+/b both have their wildcard at offset 7; no trailing * wins.
+    assert.deepEqual(acl(rule('secret/*', 'read'), rule('secret/+/b', 'update')).capabilities('secret/x/b'), ['update']);
+    // A longer literal prefix before the glob beats an earlier +.
+    assert.deepEqual(acl(rule('+/x/y', 'read'), rule('kv/x*', 'update')).capabilities('kv/x/y'), ['update']);
+  });
+
+  it('lets deny in the deciding rule override every other capability', () => {
+    const a = acl(rule('secret/*', 'read', 'list'), rule('secret/*', 'deny'));
+    assert.deepEqual(a.capabilities('secret/x'), ['deny']);
+    assert.deepEqual(a.allowed('secret/x', 'read'), { allowed: false, sudo: false });
+    const exactDeny = acl(rule('secret/*', 'read'), rule('secret/private', 'deny'));
+    assert.deepEqual(exactDeny.capabilities('secret/private'), ['deny']);
+    assert.deepEqual(exactDeny.capabilities('secret/public'), ['read']);
+  });
+
+  it('merges capabilities of the same pattern across policies', () => {
+    const a = acl(rule('secret/*', 'read'), rule('secret/*', 'create', 'update'), rule('sys/*', 'sudo'));
+    assert.deepEqual(a.capabilities('secret/x'), ['create', 'read', 'update']);
+    assert.deepEqual(a.allowed('secret/x', 'update'), { allowed: true, sudo: false });
+    assert.deepEqual(a.allowed('sys/x', 'read'), { allowed: false, sudo: true });
+  });
+
+  it('does not let a lower-priority rule add capabilities to the deciding one', () => {
+    const a = acl(rule('secret/*', 'read'), rule('secret/team/*', 'list'));
+    assert.equal(a.allowed('secret/team/x', 'read').allowed, false);
+  });
+
+  it('compares paths exactly: case-sensitive and without resolving ..', () => {
+    const a = acl(rule('secret/public/*', 'read'));
+    assert.deepEqual(a.capabilities('Secret/public/x'), ['deny']);
+    assert.deepEqual(a.capabilities('secret/public/../private'), ['read'], 'normalisation is the http layer job');
+    assert.deepEqual(acl(rule('secret/x', 'read')).capabilities('secret/x/'), ['deny']);
+  });
+
+  it('answers deny when nothing matches, and for an empty rule', () => {
+    assert.deepEqual(acl().capabilities('anything'), ['deny']);
+    assert.deepEqual(acl('path "a" {}').capabilities('a'), ['deny']);
+    assert.deepEqual(acl().allowed('anything', 'read'), { allowed: false, sudo: false });
+  });
+
+  it('grants everything with sudo to the root policy', () => {
+    const a = new ACL([ROOT_POLICY, parsePolicy('x', rule('*', 'deny'))]);
+    assert.deepEqual(a.capabilities('sys/seal'), ['root']);
+    assert.deepEqual(a.allowed('sys/seal', 'update'), { allowed: true, sudo: true });
+  });
+
+  it('lets the default policy look up its own token but not read secrets', () => {
+    const a = new ACL([parsePolicy('default', DEFAULT_POLICY_TEXT)]);
+    assert.equal(a.allowed('auth/token/lookup-self', 'read').allowed, true);
+    assert.equal(a.allowed('auth/token/renew-self', 'update').allowed, true);
+    assert.equal(a.allowed('sys/capabilities-self', 'update').allowed, true);
+    assert.equal(a.allowed('cubbyhole/mine', 'create').allowed, true);
+    assert.equal(a.allowed('sys/wrapping/unwrap', 'update').allowed, true);
+    assert.equal(a.allowed('secret/data/foo', 'read').allowed, false);
+    assert.equal(a.allowed('auth/token/create', 'update').allowed, false);
+    assert.deepEqual(a.capabilities('secret/foo'), ['deny']);
+    assert.deepEqual(a.capabilities('sys/seal'), ['deny']);
+  });
+
+  it('returns the same answers on repeated (cached) checks', () => {
+    const a = acl(rule('secret/*', 'read'));
+    for (let i = 0; i < 3; i++) assert.deepEqual(a.capabilities('secret/x'), ['read']);
+    assert.deepEqual(a.capabilities('other'), ['deny']);
+    assert.deepEqual(a.capabilities('other'), ['deny']);
+  });
+});
+
+describe('formatPolicy', () => {
+  it('formats HCL canonically, keeping comments, and is idempotent', () => {
+    const messy = '# team policy\npath "secret/*" {capabilities=["read","list"]}\n\n\npath "sys/health"{\ncapabilities = ["read", "sudo"] // monitoring\n}';
+    const formatted = formatPolicy(messy);
+    assert.equal(
+      formatted,
+      '# team policy\npath "secret/*" {\n  capabilities = ["read", "list"]\n}\n\npath "sys/health" {\n  capabilities = ["read", "sudo"] // monitoring\n}\n',
+    );
+    assert.equal(formatPolicy(formatted), formatted);
+  });
+
+  it('pretty-prints JSON policies and rejects invalid policies', () => {
+    assert.equal(formatPolicy('{"path":{"a":{"capabilities":["read"]}}}'), '{\n  "path": {\n    "a": {\n      "capabilities": [\n        "read"\n      ]\n    }\n  }\n}\n');
+    assert.throws(() => formatPolicy('path "a" { capabilities = ["nope"] }'), (e: unknown) => e instanceof TresorError && e.status === 400);
+  });
+});
