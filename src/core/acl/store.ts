@@ -1,0 +1,106 @@
+/**
+ * Named ACL policies kept in (barrier-protected) logical storage, one entry
+ * per policy at `policy/<name>` holding JSON `{"name": "...", "policy": "<text>"}`.
+ * `root` is built in and immutable; `default` exists from the start and may
+ * be rewritten but not deleted.
+ */
+import type { LogicalStorage } from '../../engines/types.ts';
+import { badRequest, internalError } from '../errors.ts';
+import { ACL } from './acl.ts';
+import { DEFAULT_POLICY_TEXT } from './default-policy.ts';
+import { parsePolicy, type Policy } from './policy.ts';
+
+const KEY_PREFIX = 'policy/';
+/** Vault's name rule: word characters, with - . @ inside. */
+const NAME_RULE = /^\w(?:[\w\-.@]*\w)?$/;
+const ACL_CACHE_LIMIT = 1024;
+
+export const ROOT_POLICY: Policy = Object.freeze({ name: 'root', text: '', rules: [] });
+
+export class PolicyStore {
+  private readonly policies = new Map<string, Policy | null>();
+  private readonly acls = new Map<string, ACL>();
+  /** Bumped on every change so a read that raced a write is not cached. */
+  private generation = 0;
+
+  constructor(private readonly storage: LogicalStorage) {}
+
+  /** The policy, or undefined when no such policy exists. */
+  async get(name: string): Promise<Policy | undefined> {
+    const key = normaliseName(name);
+    if (key === 'root') return ROOT_POLICY;
+    const cached = this.policies.get(key);
+    if (cached !== undefined) return cached ?? undefined;
+    const generation = this.generation;
+    const policy = await this.load(key);
+    if (generation === this.generation) this.policies.set(key, policy ?? null);
+    return policy;
+  }
+
+  /** Validates and stores a policy; the name is lower-cased. 400 for root or a bad policy. */
+  async put(name: string, text: string): Promise<Policy> {
+    const key = normaliseName(name);
+    if (key === 'root') throw badRequest('cannot update the "root" policy');
+    const policy = parsePolicy(key, text);
+    await this.storage.put(KEY_PREFIX + key, Buffer.from(JSON.stringify({ name: key, policy: text })));
+    this.invalidate();
+    return policy;
+  }
+
+  /** Deletes a policy (absent is fine); 400 for root and default. */
+  async delete(name: string): Promise<void> {
+    const key = normaliseName(name);
+    if (key === 'root' || key === 'default') throw badRequest(`cannot delete the "${key}" policy`);
+    await this.storage.delete(KEY_PREFIX + key);
+    this.invalidate();
+  }
+
+  /** All policy names, sorted, always including default and root. */
+  async list(): Promise<string[]> {
+    const stored = (await this.storage.list(KEY_PREFIX)).filter((k) => !k.endsWith('/'));
+    return [...new Set([...stored, 'default', 'root'])].sort();
+  }
+
+  /** The combined ACL of the named policies; unknown names are ignored. */
+  async acl(names: readonly string[]): Promise<ACL> {
+    const unique = [...new Set(names.map((n) => n.toLowerCase()))].sort();
+    const cacheKey = unique.join('\n');
+    const cached = this.acls.get(cacheKey);
+    if (cached) return cached;
+    const generation = this.generation;
+    const policies = (await Promise.all(unique.filter((n) => NAME_RULE.test(n)).map((n) => this.get(n)))).filter(
+      (p): p is Policy => p !== undefined,
+    );
+    const acl = new ACL(policies);
+    if (generation === this.generation) {
+      if (this.acls.size >= ACL_CACHE_LIMIT) this.acls.clear();
+      this.acls.set(cacheKey, acl);
+    }
+    return acl;
+  }
+
+  private async load(key: string): Promise<Policy | undefined> {
+    const raw = await this.storage.get(KEY_PREFIX + key);
+    if (!raw) return key === 'default' ? parsePolicy('default', DEFAULT_POLICY_TEXT) : undefined;
+    let stored: { policy?: unknown };
+    try {
+      stored = JSON.parse(raw.toString('utf8'));
+    } catch {
+      throw internalError(`stored policy "${key}" is corrupt`);
+    }
+    if (typeof stored.policy !== 'string') throw internalError(`stored policy "${key}" is corrupt`);
+    return parsePolicy(key, stored.policy);
+  }
+
+  private invalidate(): void {
+    this.generation++;
+    this.policies.clear();
+    this.acls.clear();
+  }
+}
+
+function normaliseName(name: string): string {
+  const key = name.trim().toLowerCase();
+  if (!NAME_RULE.test(key)) throw badRequest(`invalid policy name "${name}": use letters, digits, _ - . @`);
+  return key;
+}
