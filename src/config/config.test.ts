@@ -245,6 +245,9 @@ describe('VAULT_HSM_* environment overrides', () => {
     const seal = pkcs11(parseConfig(STORAGE, 'server.hcl', env));
     assert.deepEqual([seal.lib, seal.slot, seal.keyLabel, seal.source], ['/lib.so', '1', 'k', undefined]);
     assert.deepEqual(parseConfig(STORAGE, 'server.hcl', { VAULT_HSM_LIB: '/lib.so' }).seals, [], 'VAULT_HSM_LIB alone adds no seal');
+    const legacy = parseConfig(STORAGE, 'server.hcl', { ...env, VAULT_SEAL_TYPE: undefined, VAULT_HSM_TYPE: 'pkcs11' });
+    assert.equal(pkcs11(legacy).lib, '/lib.so', 'VAULT_HSM_TYPE is the older spelling');
+    assert.equal(configError(STORAGE, { VAULT_SEAL_TYPE: 'awskms' }).message, 'environment variable VAULT_SEAL_TYPE must be "pkcs11" or "shamir"');
     const incomplete = configError(STORAGE, { VAULT_SEAL_TYPE: 'pkcs11', VAULT_HSM_LIB: '/lib.so', VAULT_HSM_SLOT: '1', VAULT_HSM_PIN: 'zz-pin' });
     assert.equal(incomplete.message, 'seal "pkcs11" (from environment): missing required key "key_label"');
   });
@@ -268,17 +271,17 @@ describe('loadConfig', () => {
     fs.writeFileSync(path.join(confDir, 'README.md'), 'not configuration');
     const config = loadConfig([path.join(dir, 'base.hcl'), confDir], NO_ENV);
     assert.equal(config.storage?.options.path, '/override');
-    assert.equal(config.storage?.source.file, '20-storage.hcl');
+    assert.equal(config.storage?.source.file, path.join(confDir, '20-storage.hcl'));
     assert.deepEqual(config.listeners.map((l) => l.address), ['127.0.0.1:8200', '127.0.0.1:8300']);
     assert.equal(config.ui, true);
     assert.equal(config.logLevel, 'debug');
   });
 
-  it('reports an error inside a directory by that file name', () => {
+  it('reports an error inside a directory by that file path', () => {
     const bad = path.join(dir, 'bad.d');
     fs.mkdirSync(bad);
     fs.writeFileSync(path.join(bad, 'x.hcl'), `${STORAGE}\nbogus = 1\n`);
-    assert.throws(() => loadConfig([bad], NO_ENV), { name: 'ConfigError', message: 'x.hcl:5: unknown key "bogus"' });
+    assert.throws(() => loadConfig([bad], NO_ENV), { name: 'ConfigError', message: `${path.join(bad, 'x.hcl')}:5: unknown key "bogus"` });
   });
 
   it('rejects a missing path', () => {

@@ -91,12 +91,11 @@ function readConfigFile(file: string): string {
 }
 
 function parseLayer(text: string, fileName: string): ConfigLayer {
-  const displayName = path.basename(fileName);
   try {
     const format = fileName.endsWith('.json') ? 'json' : fileName.endsWith('.hcl') ? 'hcl' : undefined;
-    return readLayer(parseDocument(text, format), displayName);
+    return readLayer(parseDocument(text, format), fileName);
   } catch (err) {
-    if (err instanceof HclError) throw new ConfigError(err.message, displayName, err.line);
+    if (err instanceof HclError) throw new ConfigError(err.message, fileName, err.line);
     throw err;
   }
 }
@@ -106,7 +105,8 @@ function readLayer(body: HclBody, file: string): ConfigLayer {
   for (const item of body.items) {
     const key = item.kind === 'block' ? item.type : item.key;
     const isStanza = item.kind === 'block' || item.value.kind === 'object';
-    if (isStanza ? !STANZAS.includes(key) : !TOP_LEVEL_KEYS.includes(key) && !STANZAS.includes(key)) {
+    const known = STANZAS.includes(key) || (!isStanza && TOP_LEVEL_KEYS.includes(key));
+    if (!known) {
       throw reader.error(`unknown ${isStanza ? 'stanza' : 'key'} "${key}"`, item);
     }
   }

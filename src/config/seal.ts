@@ -62,12 +62,15 @@ export function readSealBlock(block: DecodedBlock, source: ConfigSource): SealDr
 
 /**
  * Applies VAULT_HSM_* overrides to every pkcs11 seal, and adds one when
- * VAULT_SEAL_TYPE=pkcs11 and VAULT_HSM_LIB are set but no stanza exists.
+ * VAULT_SEAL_TYPE (or the older VAULT_HSM_TYPE) is "pkcs11" and VAULT_HSM_LIB
+ * is set but no stanza exists.
  */
 export function applySealEnvironment(seals: SealDraft[], env: NodeJS.ProcessEnv): SealDraft[] {
-  const sealType = env.VAULT_SEAL_TYPE?.trim();
+  // VAULT_HSM_TYPE is the older spelling of VAULT_SEAL_TYPE in Vault's docs.
+  const typeVariable = env.VAULT_SEAL_TYPE ? 'VAULT_SEAL_TYPE' : 'VAULT_HSM_TYPE';
+  const sealType = env[typeVariable]?.trim();
   if (sealType && sealType !== 'pkcs11' && sealType !== 'shamir') {
-    throw new ConfigError('environment variable VAULT_SEAL_TYPE must be "pkcs11" or "shamir"');
+    throw new ConfigError(`environment variable ${typeVariable} must be "pkcs11" or "shamir"`);
   }
   const result = [...seals];
   if (sealType === 'pkcs11' && env.VAULT_HSM_LIB && !result.some((s) => s.type === 'pkcs11')) {
