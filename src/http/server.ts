@@ -45,7 +45,8 @@ export function createHttpServer(core: Core, opts: HttpOptions): FastifyInstance
     // Paths are decoded and checked by parseApiUrl, not by the framework.
     routerOptions: { ignoreDuplicateSlashes: false },
   } as Parameters<typeof Fastify>[0]) as unknown as FastifyInstance;
-  app.addHttpMethod('LIST', { hasBody: true });
+  // No LIST verb: Node's HTTP parser refuses unknown methods, and Vault's own
+  // clients send LIST as GET with ?list=true anyway.
 
   // Vault clients send JSON with any (or no) content type.
   app.removeAllContentTypeParsers();
@@ -64,7 +65,7 @@ export function createHttpServer(core: Core, opts: HttpOptions): FastifyInstance
   });
 
   app.route({
-    method: ['GET', 'HEAD', 'PUT', 'POST', 'DELETE', 'PATCH', 'LIST'],
+    method: ['GET', 'HEAD', 'PUT', 'POST', 'DELETE', 'PATCH'],
     url: '/v1/*',
     handler: (req, reply) => handleApi(core, req, reply),
   });

@@ -66,7 +66,7 @@ export class Api {
     return this.call('DELETE', p, body, token ?? this.token);
   }
   list(p: string, token?: string) {
-    return this.call('LIST', p, undefined, token ?? this.token);
+    return this.call('GET', `${p}${p.includes('?') ? '&' : '?'}list=true`, undefined, token ?? this.token);
   }
 }
 
