@@ -2,6 +2,7 @@ import { createCipheriv, createDecipheriv, randomBytes as osRandomBytes } from '
 import type { StorageBackend } from '../storage/backend.ts';
 import type { LogicalStorage } from '../engines/types.ts';
 import type { SealWrapper } from '../seal/seal.ts';
+import { isTransactional, type TxOp } from '../storage/transactional.ts';
 import { Keyring, type KeyTerm, type RotationConfig } from './keyring.ts';
 
 /** Storage key of the encrypted keyring. */
@@ -166,6 +167,39 @@ export class AesGcmBarrier implements LogicalStorage {
     });
   }
 
+  /**
+   * Rekey as ONE atomic storage transaction: the keyring re-encrypted under
+   * `newRootKey` plus `extraOps` (new seal config, HSM-wrapped root key, key
+   * backup). A crash between two separate writes could leave a keyring
+   * nobody holds the key to; here either everything lands or nothing does.
+   * The in-memory root key changes only once the batch is durable.
+   */
+  async rekeyWith(newRootKey: Buffer, extraOps: TxOp[]): Promise<void> {
+    const physical = this.physical;
+    if (!isTransactional(physical)) throw new Error('the storage backend cannot apply atomic transactions; rekey refused');
+    const run = this.keyringLock.then(async () => {
+      const ring = this.unsealedKeyring();
+      const oldRootKey = ring.rootKey;
+      ring.rootKey = Buffer.from(newRootKey);
+      try {
+        const stored = await this.encodeKeyring(ring);
+        await physical.transaction([{ op: 'put', key: KEYRING_PATH, value: stored }, ...extraOps]);
+      } catch (err) {
+        ring.rootKey.fill(0);
+        ring.rootKey = oldRootKey;
+        throw err;
+      }
+      oldRootKey.fill(0);
+    });
+    this.keyringLock = run.catch(() => {});
+    return run;
+  }
+
+  /** A put of `value` at `path`, encrypted exactly as put() would store it, for an atomic batch. */
+  encryptedPutOp(path: string, value: Buffer): TxOp {
+    return { op: 'put', key: path, value: this.encryptValue(this.unsealedKeyring(), path, value) };
+  }
+
   /** Writes the keyring again (e.g. after the keyring seal changed). */
   async persistKeyring(): Promise<void> {
     await this.withKeyringLock(async () => {});
@@ -240,6 +274,11 @@ export class AesGcmBarrier implements LogicalStorage {
   }
 
   private async writeKeyring(ring: Keyring): Promise<void> {
+    await this.physical.put(KEYRING_PATH, await this.encodeKeyring(ring));
+  }
+
+  /** The keyring as stored: encrypted by its root key, then seal-wrapped when a keyring seal is set. */
+  private async encodeKeyring(ring: Keyring): Promise<Buffer> {
     const sealedByRoot = encryptWith(ring.rootKey, ROOT_KEY_TERM, KEYRING_PATH, ring.serialize());
     let stored: Buffer;
     if (this.keyringSeal) {
@@ -248,7 +287,7 @@ export class AesGcmBarrier implements LogicalStorage {
     } else {
       stored = Buffer.concat([Buffer.from([KeyringEnvelope.RootKeyOnly]), sealedByRoot]);
     }
-    await this.physical.put(KEYRING_PATH, stored);
+    return stored;
   }
 
   private async openKeyring(stored: Buffer, rootKey: Buffer): Promise<Keyring> {

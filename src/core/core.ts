@@ -1,5 +1,6 @@
 import { randomUUID, timingSafeEqual } from 'node:crypto';
 import type { StorageBackend } from '../storage/backend.ts';
+import { isTransactional, type TxOp } from '../storage/transactional.ts';
 import type { SealWrapper } from '../seal/seal.ts';
 import { AesGcmBarrier, BarrierKeyError } from '../barrier/aes-gcm-barrier.ts';
 import { combineShares, decodeShare, splitKey, validateShareParams } from '../seal/shamir.ts';
@@ -401,6 +402,45 @@ export class Core {
   async writeRecoveryKey(key: Buffer): Promise<void> {
     if (!this.hsm) throw badRequest('recovery keys exist only under an HSM seal');
     await this.physical.put(RECOVERY_KEY_PATH, await this.hsm.wrap(key, Buffer.from(RECOVERY_KEY_PATH)));
+  }
+
+  /**
+   * Installs a new recovery key in ONE atomic storage transaction: the
+   * HSM-wrapped key at RECOVERY_KEY_PATH, `config` (JSON) at
+   * RECOVERY_CONFIG_PATH, and `extraOps`. The old recovery shares keep
+   * working until the batch is durable, and never stop working half-way.
+   */
+  async replaceRecoveryKey(newKey: Buffer, config: SharesConfig, extraOps: TxOp[] = []): Promise<void> {
+    if (!this.hsm) throw badRequest('recovery keys exist only under an HSM seal');
+    const physical = this.atomicPhysical();
+    await physical.transaction([
+      { op: 'put', key: RECOVERY_KEY_PATH, value: await this.hsm.wrap(newKey, Buffer.from(RECOVERY_KEY_PATH)) },
+      { op: 'put', key: RECOVERY_CONFIG_PATH, value: Buffer.from(JSON.stringify(config)) },
+      ...extraOps,
+    ]);
+  }
+
+  /**
+   * Installs a new root key in ONE atomic storage transaction: the keyring
+   * re-encrypted under it, plus under the HSM seal its HSM-wrapped copy at
+   * HSM_ROOT_KEY_PATH, plus `sealConfig` (JSON) at SEAL_CONFIG_PATH when
+   * given (Shamir: the new share counts), plus `extraOps`.
+   */
+  async replaceRootKey(newRootKey: Buffer, sealConfig: SharesConfig | undefined, extraOps: TxOp[] = []): Promise<void> {
+    this.atomicPhysical();
+    const ops: TxOp[] = [];
+    if (this.hsm) {
+      ops.push({ op: 'put', key: HSM_ROOT_KEY_PATH, value: await this.hsm.wrap(newRootKey, Buffer.from(HSM_ROOT_KEY_PATH)) });
+    }
+    if (sealConfig) ops.push({ op: 'put', key: SEAL_CONFIG_PATH, value: Buffer.from(JSON.stringify(sealConfig)) });
+    await this.barrier.rekeyWith(newRootKey, [...ops, ...extraOps]);
+  }
+
+  private atomicPhysical() {
+    if (!isTransactional(this.physical)) {
+      throw new TresorError(500, `the ${this.storageType} storage backend cannot apply atomic transactions; key replacement refused`);
+    }
+    return this.physical;
   }
 
   private async unsealWithRootKey(rootKey: Buffer): Promise<void> {
