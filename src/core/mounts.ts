@@ -173,7 +173,7 @@ export class MountTable {
 
   private attach(entry: MountEntry, backend?: LogicalBackend): void {
     const base = new PrefixedStorage(this.barrier, storagePrefix(entry));
-    const storage = entry.seal_wrap && this.hsm ? new SealWrappedStorage(base, this.hsm, storagePrefix(entry)) : base;
+    const storage = entry.seal_wrap ? new SealWrappedStorage(base, this.hsm, storagePrefix(entry)) : base;
     this.mounts.set(entry.path, { entry, backend: backend ?? this.resolve(entry), storage });
     this.order = [...this.mounts.keys()].sort((a, b) => b.length - a.length);
   }

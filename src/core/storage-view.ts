@@ -44,43 +44,67 @@ export async function deleteTree(storage: LogicalStorage, prefix = ''): Promise<
 
 const SEAL_WRAP_CACHE_ENTRIES = 4096;
 
+/** First byte of every value in a seal-wrapped mount: says whether the HSM wrapped it. */
+const enum SealWrapEnvelope {
+  /** Written while no HSM seal was configured (Shamir), or unwrapped for a migration to Shamir. */
+  Plain = 0,
+  HsmWrapped = 1,
+}
+
 /**
- * Seal wrap: values are encrypted by the HSM before the barrier encrypts
- * them, and decrypted by the HSM on read. A bounded cache of unwrapped values,
- * keyed by the digest of the wrapped blob, spares the HSM on repeated reads;
- * writes always reach the HSM. The storage path is bound into each wrap.
- * A value wrapped by an older HSM key is re-wrapped under the current key when read.
+ * Seal wrap: under an HSM seal, values are encrypted by the HSM before the
+ * barrier encrypts them, and decrypted by the HSM on read. The storage path
+ * is bound into each wrap, so a wrapped value cannot be moved.
+ *
+ * Value layout: envelope (1 byte: 0 plain, 1 HSM-wrapped) || payload. The
+ * envelope lets a mount survive seal migrations: a plain value read under an
+ * HSM seal, or one wrapped by an older HSM key, is re-wrapped under the
+ * current key on read; `unwrapAll` turns every value plain before a
+ * migration away from the HSM.
+ *
+ * A bounded cache of unwrapped values, keyed by the digest of the stored
+ * blob, spares the HSM on repeated reads; writes always reach the HSM.
  */
 export class SealWrappedStorage implements LogicalStorage {
   private readonly cache = new Map<string, Buffer>();
 
   constructor(
     private readonly inner: LogicalStorage,
-    private readonly seal: SealWrapper,
+    private readonly seal: SealWrapper | undefined,
     /** Full path prefix for the AAD, so a wrapped value cannot be moved between mounts. */
     private readonly aadPrefix: string,
   ) {}
 
   async get(k: string): Promise<Buffer | undefined> {
-    const blob = await this.inner.get(k);
-    if (blob === undefined) return undefined;
-    const digest = createHash('sha256').update(k).update('\0').update(blob).digest('base64');
+    const stored = await this.inner.get(k);
+    if (stored === undefined) return undefined;
+    if (stored[0] === SealWrapEnvelope.Plain) {
+      const plain = stored.subarray(1);
+      if (this.seal) await this.put(k, plain);
+      return Buffer.from(plain);
+    }
+    if (stored[0] !== SealWrapEnvelope.HsmWrapped) throw new Error(`value at "${this.aadPrefix}${k}" has an unknown seal-wrap envelope`);
+    const digest = createHash('sha256').update(k).update('\0').update(stored).digest('base64');
     const hit = this.cache.get(digest);
     if (hit) {
       this.cache.delete(digest);
       this.cache.set(digest, hit);
       return Buffer.from(hit);
     }
+    if (!this.seal) throw new Error(`value at "${this.aadPrefix}${k}" is HSM-wrapped but no HSM seal is configured`);
+    const blob = stored.subarray(1);
     const plain = await this.seal.unwrap(blob, this.aad(k));
-    if (this.seal.needsRewrap(blob)) await this.inner.put(k, await this.seal.wrap(plain, this.aad(k)));
+    if (this.seal.needsRewrap(blob)) await this.put(k, plain);
     this.cache.set(digest, Buffer.from(plain));
     if (this.cache.size > SEAL_WRAP_CACHE_ENTRIES) this.cache.delete(this.cache.keys().next().value!);
     return plain;
   }
 
   async put(k: string, v: Buffer): Promise<void> {
-    const blob = await this.seal.wrap(v, this.aad(k));
-    await this.inner.put(k, blob);
+    const stored = this.seal
+      ? Buffer.concat([Buffer.from([SealWrapEnvelope.HsmWrapped]), await this.seal.wrap(v, this.aad(k))])
+      : Buffer.concat([Buffer.from([SealWrapEnvelope.Plain]), v]);
+    await this.inner.put(k, stored);
   }
 
   delete(k: string) {
@@ -89,6 +113,24 @@ export class SealWrappedStorage implements LogicalStorage {
 
   list(p: string) {
     return this.inner.list(p);
+  }
+
+  /** Rewrites every value below `prefix` as plain (before migrating away from the HSM). Idempotent. */
+  async unwrapAll(prefix = ''): Promise<number> {
+    let count = 0;
+    for (const name of await this.inner.list(prefix)) {
+      if (name.endsWith('/')) {
+        count += await this.unwrapAll(prefix + name);
+        continue;
+      }
+      const stored = await this.inner.get(prefix + name);
+      if (!stored || stored[0] === SealWrapEnvelope.Plain) continue;
+      if (!this.seal) throw new Error('unwrapAll needs the HSM seal the values were wrapped with');
+      const plain = await this.seal.unwrap(stored.subarray(1), this.aad(prefix + name));
+      await this.inner.put(prefix + name, Buffer.concat([Buffer.from([SealWrapEnvelope.Plain]), plain]));
+      count++;
+    }
+    return count;
   }
 
   private aad(k: string): Buffer {

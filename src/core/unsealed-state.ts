@@ -7,7 +7,7 @@ import { TokenStore, type TokenEntry } from './tokens/index.ts';
 import { PolicyStore, type ACL } from './acl/index.ts';
 import { MountTable, type MountEntry } from './mounts.ts';
 import { PrefixedStorage } from './storage-view.ts';
-import { badRequest, notFound, permissionDenied } from './errors.ts';
+import { badRequest, notFound, permissionDenied, TresorError } from './errors.ts';
 import { osRandom } from './entropy.ts';
 import type { Core } from './core.ts';
 
@@ -120,20 +120,45 @@ export class UnsealedState {
   async handleLogical(req: ApiRequest, caller: Caller): Promise<LogicalResponse> {
     const match = this.mounts.route(req.path);
     if (!match || match.entry.type === 'system') throw notFound(`no handler for route "${req.path}"`);
-    this.authorize(caller, req.path, req.operation, isSudoPath(req.path));
     const external = match.entry.external_entropy_access;
-    const logical: LogicalRequest = {
-      operation: req.operation,
+    const base = {
       path: match.relPath,
       data: req.data,
       storage: match.storage,
       auth: caller.auth,
       mountPoint: match.entry.path,
-      randomBytes: external ? (n) => this.core.keyRandom(n) : osRandom,
+      randomBytes: external ? (n: number) => this.core.keyRandom(n) : osRandom,
+    };
+    const operation = await this.writeOperation(caller, req, () => match.backend.handle({ ...base, operation: 'read', data: {} }));
+    this.authorize(caller, req.path, operation, isSudoPath(req.path));
+    const logical: LogicalRequest = {
+      operation,
+      ...base,
     };
     const res = await match.backend.handle(logical);
     if (res === null) throw notFound(`unsupported path "${req.path}"`);
     return res;
+  }
+
+  /**
+   * A write is "create" when the target does not exist yet and "update" when
+   * it does, so a policy can grant one without the other. The existence
+   * check (a read through the engine) is made only when the ACL grants
+   * exactly one of the two; a path with no readable form counts as existing.
+   */
+  private async writeOperation(caller: Caller, req: ApiRequest, probe: () => Promise<LogicalResponse | null>): Promise<Operation> {
+    if (req.operation !== 'update') return req.operation;
+    const canCreate = caller.acl.allowed(req.path, 'create').allowed;
+    const canUpdate = caller.acl.allowed(req.path, 'update').allowed;
+    if (canCreate === canUpdate) return 'update';
+    try {
+      await probe();
+      return 'update';
+    } catch (err) {
+      if (err instanceof TresorError && err.status === 404) return 'create';
+      if (err instanceof TresorError && err.status === 405) return 'update';
+      throw err;
+    }
   }
 }
 
