@@ -63,10 +63,17 @@ export async function runServer(opts: RunServerOptions): Promise<RunningServer> 
   if (config.entropy && !hsmCfg) throw new TresorError(400, 'entropy "seal" requires a pkcs11 seal stanza');
 
   const hsm = hsmCfg ? new OpeningSeal('pkcs11', () => openHsmSeal(hsmCfg, logger), isTransientHsmError, logger) : undefined;
+  // A disabled pkcs11 stanza beside no enabled one: the source of a migration to Shamir.
+  const oldHsmCfg = hsmCfg ? undefined : config.seals.find((s) => s.disabled && s.type === 'pkcs11');
+  const oldHsm =
+    oldHsmCfg?.type === 'pkcs11'
+      ? new OpeningSeal('pkcs11', () => openHsmSeal(oldHsmCfg, logger), isTransientHsmError, logger)
+      : undefined;
   const core = new Core({
     physical,
     storageType: storageCfg.type,
     hsm,
+    migrationSource: oldHsm,
     entropyAugmentation: Boolean(config.entropy),
     clusterName: config.clusterName,
     logger,
@@ -108,6 +115,7 @@ export async function runServer(opts: RunServerOptions): Promise<RunningServer> 
     await http.close();
     await core.shutdown();
     await hsm?.close();
+    await oldHsm?.close();
     await physical.close();
     if (config.pidFile) rmSync(config.pidFile, { force: true });
   };

@@ -85,6 +85,10 @@ export class AesGcmBarrier implements LogicalStorage {
     this.keyringSeal = seal;
   }
 
+  keyringSealInUse(): SealWrapper | undefined {
+    return this.keyringSeal;
+  }
+
   get sealed(): boolean {
     return this.keyring === undefined;
   }

@@ -18,7 +18,9 @@ import {
   type SharesConfig,
 } from './seal-config.ts';
 import { UnsealedState } from './unsealed-state.ts';
-import { deleteTree } from './storage-view.ts';
+import { deleteTree, PrefixedStorage, SealWrappedStorage } from './storage-view.ts';
+import { migrateHsmToShamir, migrateShamirToHsm, migrationDirection, type MigrationDirection } from './seal-migration.ts';
+import { MOUNT_TABLE_PATH, storagePrefix, type MountEntry } from './mounts.ts';
 import type { Logger } from '../logger.ts';
 
 export const VERSION = '1.17.0+tresor';
@@ -29,6 +31,8 @@ export interface CoreOptions {
   storageType: string;
   /** The HSM seal, when one is configured and enabled. */
   hsm?: SealWrapper;
+  /** The disabled HSM seal of a migration to Shamir (`seal "pkcs11" { disabled = "true" }`). */
+  migrationSource?: SealWrapper;
   /** `entropy "seal" { mode = "augmentation" }`. */
   entropyAugmentation?: boolean;
   clusterName?: string;
@@ -81,6 +85,7 @@ export class Core {
   readonly barrier: AesGcmBarrier;
   readonly physical: StorageBackend;
   readonly hsm: SealWrapper | undefined;
+  readonly oldHsm: SealWrapper | undefined;
   readonly logger: Logger;
   readonly storageType: string;
   readonly clusterName: string;
@@ -97,13 +102,15 @@ export class Core {
   constructor(opts: CoreOptions) {
     this.physical = opts.physical;
     this.hsm = opts.hsm;
+    this.oldHsm = opts.migrationSource;
     this.logger = opts.logger;
     this.storageType = opts.storageType;
     this.clusterName = opts.clusterName ?? `tresor-cluster-${randomUUID().slice(0, 8)}`;
     this.keyRandom = opts.entropyAugmentation && opts.hsm ? augmentedRandom(opts.hsm) : osRandom;
     this.barrier = new AesGcmBarrier(this.physical, this.keyRandom);
     // Under the HSM seal the keyring is seal-wrapped too (it is Tresor's most sensitive entry).
-    this.barrier.setKeyringSeal(opts.hsm);
+    // (During a migration to Shamir, the old HSM still opens the keyring.)
+    this.barrier.setKeyringSeal(opts.hsm ?? opts.migrationSource);
   }
 
   get sealType(): string {
@@ -134,12 +141,19 @@ export class Core {
 
   /** The config whose shares authorise operations: recovery under the HSM, unseal keys under Shamir. */
   async authorisingConfig(): Promise<SharesConfig | undefined> {
-    return this.hsm ? this.recoveryConfig() : this.sealConfig();
+    const sealCfg = await this.sealConfig();
+    return sealCfg && sealCfg.type !== 'shamir' ? this.recoveryConfig() : sealCfg;
+  }
+
+  /** Set when the configured seal differs from the one storage was initialised with. */
+  async pendingMigration(): Promise<MigrationDirection | undefined> {
+    return migrationDirection(await this.sealConfig(), this.hsm);
   }
 
   async sealStatus(): Promise<SealStatus> {
     const sealCfg = await this.sealConfig();
-    const sharesCfg = this.hsm ? await this.recoveryConfig() : sealCfg;
+    const recoverySeal = sealCfg ? sealCfg.type !== 'shamir' : this.hsm !== undefined;
+    const sharesCfg = recoverySeal ? await this.recoveryConfig() : sealCfg;
     const sealed = this.sealed;
     const status: SealStatus = {
       type: sealCfg?.type ?? this.sealType,
@@ -151,11 +165,11 @@ export class Core {
       nonce: this.unsealProgress?.nonce ?? '',
       version: VERSION,
       build_date: BUILD_DATE,
-      migration: false,
-      recovery_seal: this.hsm !== undefined,
+      migration: migrationDirection(sealCfg, this.hsm) !== undefined,
+      recovery_seal: recoverySeal,
       storage_type: this.storageType,
     };
-    if (this.hsm) status.recovery_seal_type = 'shamir';
+    if (recoverySeal) status.recovery_seal_type = 'shamir';
     if (!sealed) {
       status.cluster_name = this.clusterName;
       status.cluster_id = this.clusterId;
@@ -356,6 +370,9 @@ export class Core {
       const cfg = await this.authorisingConfig();
       if (!(await this.isInitialized()) || !cfg) throw badRequest('Vault is not initialized');
       if (!this.sealed) return this.sealStatus();
+      if (await this.pendingMigration()) {
+        throw badRequest('a seal migration is pending: unseal with migrate=true (operator unseal -migrate) using the old seal\'s keys');
+      }
       if (typeof keyText !== 'string' || keyText === '') throw badRequest("'key' must be specified in request body as JSON, or 'reset' set to true");
       const share = decodeShare(keyText);
       this.unsealProgress ??= new ShareCollector(cfg.secret_threshold);
@@ -379,9 +396,77 @@ export class Core {
     });
   }
 
-  /** `PUT sys/unseal` with `migrate`: see seal migration (src/core/seal-migration.ts). */
-  submitMigrationKey(_keyText: string | undefined, _reset: boolean): Promise<SealStatus> {
-    return Promise.reject(badRequest('no seal migration is in progress: the configuration has no disabled seal to migrate from'));
+  /** `PUT sys/unseal` with `migrate=true`: one share of the OLD seal's keys (see seal-migration.ts). */
+  submitMigrationKey(keyText: string | undefined, reset: boolean): Promise<SealStatus> {
+    return this.exclusive(async () => {
+      if (reset) {
+        this.unsealProgress?.clear();
+        this.unsealProgress = undefined;
+        return this.sealStatus();
+      }
+      const direction = await this.pendingMigration();
+      if (!direction) throw badRequest('no seal migration is pending: the configured seal matches the one in storage');
+      if (direction === 'hsm-to-shamir' && !this.oldHsm) {
+        throw badRequest('migrating away from the pkcs11 seal needs its stanza kept in the config with disabled = "true"');
+      }
+      if (!this.sealed) throw badRequest('seal migration happens while sealed; restart the server with the new configuration');
+      if (typeof keyText !== 'string' || keyText === '') throw badRequest("'key' must be specified in request body as JSON, or 'reset' set to true");
+      const cfg = (await this.authorisingConfig())!;
+      const share = decodeShare(keyText);
+      this.unsealProgress ??= new ShareCollector(cfg.secret_threshold);
+      const shares = this.unsealProgress.add(share);
+      if (!shares) return this.sealStatus();
+      this.unsealProgress.clear();
+      this.unsealProgress = undefined;
+      const secret = await combineShares(shares);
+      try {
+        if (direction === 'shamir-to-hsm') await this.finishMigrationToHsm(secret, cfg);
+        else await this.finishMigrationToShamir(secret, cfg);
+      } finally {
+        secret.fill(0);
+      }
+      this.sealedByOperator = false;
+      return this.sealStatus();
+    });
+  }
+
+  private async finishMigrationToHsm(oldRootKey: Buffer, shamirConfig: SharesConfig): Promise<void> {
+    if (!(await this.barrier.verifyRootKey(oldRootKey))) {
+      throw badRequest('the unseal key shares given do not reconstruct the root key; progress has been reset');
+    }
+    await this.barrier.unseal(oldRootKey);
+    try {
+      await migrateShamirToHsm({ barrier: this.barrier, hsm: this.hsm!, oldRootKey, shamirConfig, keyRandom: this.keyRandom });
+    } catch (err) {
+      this.barrier.seal();
+      throw err;
+    }
+    this.logger.info('core: seal migrated from shamir to pkcs11; the old unseal keys are now recovery keys');
+    await this.afterBarrierUnsealed();
+  }
+
+  private async finishMigrationToShamir(recoveryKey: Buffer, recoveryConfig: SharesConfig): Promise<void> {
+    await this.verifyRecoveryKey(recoveryKey);
+    const oldHsm = this.oldHsm!;
+    const blob = await this.physical.get(HSM_ROOT_KEY_PATH);
+    if (!blob) throw new TresorError(500, 'the HSM-wrapped root key is missing from storage');
+    const rootKey = await oldHsm.unwrap(blob, Buffer.from(HSM_ROOT_KEY_PATH));
+    try {
+      await this.barrier.unseal(rootKey);
+    } finally {
+      rootKey.fill(0);
+    }
+    try {
+      // Values the HSM wrapped must be readable without it before the switch.
+      const unwrapped = await unwrapSealWrappedMounts(this.barrier, oldHsm);
+      if (unwrapped) this.logger.info(`core: unwrapped ${unwrapped} seal-wrapped values for the migration to shamir`);
+      await migrateHsmToShamir({ barrier: this.barrier, recoveryKey, recoveryConfig });
+    } catch (err) {
+      this.barrier.seal();
+      throw err;
+    }
+    this.logger.info('core: seal migrated from pkcs11 to shamir; the recovery keys are now unseal keys');
+    await this.afterBarrierUnsealed();
   }
 
   /** Compares a reconstructed recovery key with the HSM-wrapped stored one, in constant time. */
@@ -393,10 +478,11 @@ export class Core {
   }
 
   async readRecoveryKey(): Promise<Buffer> {
-    if (!this.hsm) throw badRequest('recovery keys exist only under an HSM seal');
+    const hsm = this.hsm ?? this.oldHsm;
+    if (!hsm) throw badRequest('recovery keys exist only under an HSM seal');
     const blob = await this.physical.get(RECOVERY_KEY_PATH);
     if (!blob) throw new TresorError(500, 'recovery key not found in storage');
-    return this.hsm.unwrap(blob, Buffer.from(RECOVERY_KEY_PATH));
+    return hsm.unwrap(blob, Buffer.from(RECOVERY_KEY_PATH));
   }
 
   async writeRecoveryKey(key: Buffer): Promise<void> {
@@ -507,8 +593,9 @@ export class Core {
       if (!this.hsm || !this.sealed || this.sealedByOperator) return !this.sealed;
       const cfg = await this.sealConfig();
       if (!cfg) return false;
-      if (cfg.type !== this.hsm.type) {
-        throw new TresorError(400, `storage was initialised with the ${cfg.type} seal but the ${this.hsm.type} seal is configured; use seal migration`);
+      if (migrationDirection(cfg, this.hsm)) {
+        this.logger.warn(`core: storage uses the ${cfg.type} seal but ${this.hsm.type} is configured: unseal with -migrate to migrate`);
+        return false;
       }
       await this.unsealThroughHsm();
       return true;
@@ -540,4 +627,17 @@ export class Core {
     const health = this.hsm?.health();
     if (health && !health.healthy) throw unavailable(`HSM unavailable: ${health.lastError ?? 'heartbeat failing'}`);
   }
+}
+
+/** Rewrites every value of every seal-wrapped mount as plain, using the HSM that wrapped it. */
+async function unwrapSealWrappedMounts(barrier: AesGcmBarrier, hsm: SealWrapper): Promise<number> {
+  const raw = await barrier.get(MOUNT_TABLE_PATH);
+  if (!raw) return 0;
+  let count = 0;
+  for (const entry of JSON.parse(raw.toString('utf8')) as MountEntry[]) {
+    if (!entry.seal_wrap) continue;
+    const prefix = storagePrefix(entry);
+    count += await new SealWrappedStorage(new PrefixedStorage(barrier, prefix), hsm, prefix).unwrapAll();
+  }
+  return count;
 }

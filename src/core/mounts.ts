@@ -35,7 +35,7 @@ export type BackendResolver = (entry: MountEntry) => LogicalBackend;
 
 /** Mount points an operator can neither create, remove nor move. */
 const PROTECTED_PREFIXES = ['sys/', 'auth/token/', 'cubbyhole/', 'identity/'];
-const MOUNT_TABLE_PATH = 'core/mounts';
+export const MOUNT_TABLE_PATH = 'core/mounts';
 const MOUNT_PATH_PATTERN = /^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*\/$/;
 
 /**
