@@ -1,0 +1,181 @@
+/**
+ * `sys/generate-root`: a quorum of key shares (recovery shares under the HSM
+ * seal, unseal shares under Shamir) mints a new root token. The token is
+ * never returned in clear: it comes back XORed with a one-time password
+ * (see otp.ts) or encrypted to a PGP key. Progress lives in memory only.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Core } from './core.ts';
+import { badRequest } from './errors.ts';
+import { encodeToken, generateOtp } from './otp.ts';
+import { encryptForKey, readPgpKeys } from './pgp.ts';
+import { ShareCollector } from './share-collector.ts';
+import { optionalString } from './tokens/fields.ts';
+import {
+  addShare,
+  AttemptSlot,
+  authorisingThreshold,
+  perCore,
+  requireNonce,
+  SerialQueue,
+  shareFromBody,
+  StartLimiter,
+  verifyAuthorisingShares,
+} from './recovery-ops.ts';
+
+/** Length of a root token ("hvs." + 24 base62 characters), hence of the OTP hiding it. */
+export const ROOT_TOKEN_OTP_LENGTH = 28;
+
+/**
+ * Wire shape of GET/PUT/DELETE `sys/generate-root/attempt` and PUT
+ * `sys/generate-root/update`. `otp` is non-empty only in the answer to the
+ * start that generated it; `encoded_token` (= `encoded_root_token`) only in
+ * the answer that completes the attempt.
+ */
+export interface GenerateRootStatus {
+  started: boolean;
+  nonce: string;
+  progress: number;
+  required: number;
+  encoded_token: string;
+  encoded_root_token: string;
+  pgp_fingerprint: string;
+  otp_length: number;
+  otp: string;
+  complete: boolean;
+}
+
+interface Attempt {
+  shares: ShareCollector;
+  /** Exactly one of otp and pgpKey is set. */
+  otp?: string;
+  pgpKey?: string;
+  pgpFingerprint: string;
+  wipe(): void;
+}
+
+/** A base62 OTP from the core's key randomness (HSM-augmented when configured). */
+async function newOtp(core: Core): Promise<string> {
+  // generateOtp wants a synchronous source: prefetch far more than rejection sampling can need.
+  const pool = await core.keyRandom(ROOT_TOKEN_OTP_LENGTH * 8);
+  let used = 0;
+  const otp = generateOtp(ROOT_TOKEN_OTP_LENGTH, (n) => {
+    if (used + n > pool.length) return randomBytes(n);
+    used += n;
+    return pool.subarray(used - n, used);
+  });
+  pool.fill(0);
+  return otp;
+}
+
+/** One core's generate-root state machine; obtain it with {@link generateRootFor}. */
+export class GenerateRoot {
+  private readonly slot = new AttemptSlot<Attempt>();
+  private readonly queue = new SerialQueue();
+  private readonly limiter = new StartLimiter('generate-root');
+
+  constructor(private readonly core: Core) {}
+
+  /** GET `sys/generate-root/attempt`. */
+  status(): Promise<GenerateRootStatus> {
+    return this.queue.run(async () => this.describe(this.slot.current(this.core), await authorisingThreshold(this.core)));
+  }
+
+  /**
+   * PUT `sys/generate-root/attempt` `{otp?, pgp_key?}`. With neither, a fresh
+   * OTP is generated and returned once as `otp`. 400 when one is already in
+   * progress, when both are given, or for an OTP of the wrong length or an
+   * unusable PGP key; 429 past the start limit.
+   */
+  start(data: Record<string, unknown>): Promise<GenerateRootStatus> {
+    return this.queue.run(async () => {
+      if (this.slot.current(this.core)) throw badRequest('root generation already in progress; cancel it first');
+      const required = await authorisingThreshold(this.core);
+      const givenOtp = optionalString(data, 'otp') || undefined;
+      const pgpKey = optionalString(data, 'pgp_key') || undefined;
+      if (givenOtp && pgpKey) throw badRequest('only one of otp and pgp_key may be given');
+      if (givenOtp !== undefined && givenOtp.length !== ROOT_TOKEN_OTP_LENGTH) {
+        throw badRequest(`otp must be ${ROOT_TOKEN_OTP_LENGTH} characters long`);
+      }
+      const pgpFingerprint = pgpKey ? (await readPgpKeys([pgpKey]))[0]!.fingerprint : '';
+      this.limiter.take();
+      const otp = pgpKey ? undefined : (givenOtp ?? (await newOtp(this.core)));
+      const shares = new ShareCollector(required);
+      const attempt: Attempt = {
+        shares,
+        otp,
+        pgpKey,
+        pgpFingerprint,
+        wipe: () => shares.clear(),
+      };
+      this.slot.begin(this.core, attempt);
+      this.core.logger.info(`generate-root: attempt started (nonce ${shares.nonce}, ${pgpKey ? 'PGP key' : 'OTP'})`);
+      const status = this.describe(attempt, required);
+      if (!givenOtp && otp) status.otp = otp;
+      return status;
+    });
+  }
+
+  /** DELETE `sys/generate-root/attempt`: drops the attempt and its shares (nothing to drop is fine). */
+  cancel(): Promise<void> {
+    return this.queue.run(async () => {
+      const attempt = this.slot.current(this.core);
+      if (!attempt) return;
+      this.slot.end();
+      this.core.logger.info(`generate-root: attempt cancelled (nonce ${attempt.shares.nonce})`);
+    });
+  }
+
+  /**
+   * PUT `sys/generate-root/update` `{key, nonce}`. Below the threshold,
+   * returns progress. At the threshold the shares are verified and a root
+   * token is created; the answer has `complete: true` and the encoded token.
+   * Wrong shares: 400, progress reset, the attempt (nonce, OTP) stays.
+   */
+  update(data: Record<string, unknown>): Promise<GenerateRootStatus> {
+    return this.queue.run(async () => {
+      const attempt = this.slot.current(this.core);
+      if (!attempt) throw badRequest('no root generation in progress');
+      requireNonce(attempt.shares.nonce, data.nonce, 'root generation');
+      const shares = addShare(attempt.shares, shareFromBody(data));
+      const required = attempt.shares.threshold;
+      if (!shares) return this.describe(attempt, required);
+      try {
+        await verifyAuthorisingShares(this.core, shares);
+      } catch (err) {
+        this.core.logger.warn(`generate-root: shares rejected, progress reset (nonce ${attempt.shares.nonce})`);
+        throw err;
+      }
+      const { token } = await this.core.unsealed().tokens.createRoot();
+      const encoded = attempt.pgpKey ? (await encryptForKey(Buffer.from(token), attempt.pgpKey)).encrypted : encodeToken(token, attempt.otp!);
+      this.slot.end();
+      this.core.logger.info(`generate-root: root token generated (nonce ${attempt.shares.nonce})`);
+      return {
+        ...this.describe(attempt, required),
+        started: true,
+        progress: required,
+        complete: true,
+        encoded_token: encoded,
+        encoded_root_token: encoded,
+      };
+    });
+  }
+
+  private describe(attempt: Attempt | undefined, required: number): GenerateRootStatus {
+    return {
+      started: attempt !== undefined,
+      nonce: attempt?.shares.nonce ?? '',
+      progress: attempt?.shares.progress ?? 0,
+      required,
+      encoded_token: '',
+      encoded_root_token: '',
+      pgp_fingerprint: attempt?.pgpFingerprint ?? '',
+      otp_length: ROOT_TOKEN_OTP_LENGTH,
+      otp: '',
+      complete: false,
+    };
+  }
+}
+
+/** The generate-root state machine of `core` (one per core, in memory). */
+export const generateRootFor = perCore((core) => new GenerateRoot(core));

@@ -1,0 +1,187 @@
+/**
+ * Pieces shared by the quorum operations that run without a token
+ * (generate-root, rekey, recovery-key rekey): per-core in-memory state,
+ * serialisation, start-rate limiting, nonce checks, share intake and
+ * verification of the authorising key set, and request field parsing.
+ */
+import type { Core } from './core.ts';
+import type { UnsealedState } from './unsealed-state.ts';
+import { badRequest, TresorError } from './errors.ts';
+import { ShareCollector } from './share-collector.ts';
+import { combineShares, decodeShare, validateShareParams } from '../seal/shamir.ts';
+
+/** Starts allowed per operation kind within {@link START_WINDOW_MS}: these endpoints need no token. */
+export const MAX_STARTS_PER_WINDOW = 10;
+export const START_WINDOW_MS = 60_000;
+
+/**
+ * One value per Core, created on first use. Attempts live in memory only
+ * (as in Vault): a restart forgets them and leaves the old keys in force.
+ */
+export function perCore<T>(create: (core: Core) => T): (core: Core) => T {
+  const values = new WeakMap<Core, T>();
+  return (core) => {
+    let value = values.get(core);
+    if (value === undefined) {
+      value = create(core);
+      values.set(core, value);
+    }
+    return value;
+  };
+}
+
+/** Runs async steps one at a time, so two requests never interleave a completion. */
+export class SerialQueue {
+  private tail: Promise<unknown> = Promise.resolve();
+
+  run<T>(step: () => Promise<T>): Promise<T> {
+    const result = this.tail.then(step);
+    this.tail = result.catch(() => {});
+    return result;
+  }
+}
+
+/**
+ * Bounds how often an operation may be (re)started: a sliding window of
+ * start times. Over the limit is a 429 and nothing starts.
+ */
+export class StartLimiter {
+  private readonly starts: number[] = [];
+
+  constructor(
+    private readonly what: string,
+    private readonly limit = MAX_STARTS_PER_WINDOW,
+    private readonly windowMs = START_WINDOW_MS,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Records a start, or throws TresorError(429) when the window is full. */
+  take(): void {
+    const t = this.now();
+    while (this.starts.length && this.starts[0]! <= t - this.windowMs) this.starts.shift();
+    if (this.starts.length >= this.limit) {
+      throw new TresorError(
+        429,
+        `too many ${this.what} attempts started: at most ${this.limit} per ${this.windowMs / 1000} seconds; try again later`,
+      );
+    }
+    this.starts.push(t);
+  }
+}
+
+/** Something an attempt must overwrite when it ends: collected shares, new key material. */
+export interface Wipeable {
+  wipe(): void;
+}
+
+/**
+ * Holds the one attempt of an operation kind. Every access needs the server
+ * unsealed (503 otherwise, as Vault answers these while sealed), and an
+ * attempt begun before a seal is dropped rather than carried into the next
+ * unseal, so each remembers the unsealed state it began in.
+ */
+export class AttemptSlot<A extends Wipeable> {
+  private held: { state: UnsealedState; attempt: A } | undefined;
+
+  /** The attempt in progress, or undefined. */
+  current(core: Core): A | undefined {
+    const state = core.unsealed();
+    if (this.held && this.held.state !== state) this.end();
+    return this.held?.attempt;
+  }
+
+  begin(core: Core, attempt: A): void {
+    this.end();
+    this.held = { state: core.unsealed(), attempt };
+  }
+
+  end(): void {
+    this.held?.attempt.wipe();
+    this.held = undefined;
+  }
+}
+
+/** 400 unless `given` is the attempt's nonce. The message never echoes either value. */
+export function requireNonce(expected: string, given: unknown, operation: string): void {
+  if (typeof given !== 'string' || given === '') throw badRequest(`'nonce' must be specified for this ${operation} operation`);
+  if (given !== expected) throw badRequest(`incorrect nonce supplied for this ${operation} operation`);
+}
+
+/** The `key` field of an update: a hex or base64 share; 400 when missing or malformed. */
+export function shareFromBody(data: Record<string, unknown>): Buffer {
+  const key = data.key;
+  if (typeof key !== 'string' || key.trim() === '') throw badRequest("'key' must be specified in the request body as a string");
+  return decodeShare(key);
+}
+
+/**
+ * Adds a share to `collector`. Returns every share once the threshold is
+ * met (and clears the collector, so the next share starts a new round),
+ * else undefined. A duplicate share is a 400 that counts for nothing.
+ */
+export function addShare(collector: ShareCollector, share: Buffer): Buffer[] | undefined {
+  try {
+    const shares = collector.add(share);
+    if (shares) collector.clear();
+    return shares;
+  } finally {
+    share.fill(0);
+  }
+}
+
+/**
+ * Rebuilds the authorising key from `shares` and checks it against what is
+ * stored: the recovery key under the HSM seal, the root key under Shamir.
+ * A wrong key (shares of another key set, a corrupted share) is a 400.
+ */
+export async function verifyAuthorisingShares(core: Core, shares: Buffer[]): Promise<void> {
+  let key: Buffer | undefined;
+  try {
+    key = await combineShares(shares);
+    if (core.hsm) {
+      await core.verifyRecoveryKey(key);
+    } else if (!(await core.barrier.verifyRootKey(key))) {
+      throw badRequest('the unseal key shares given do not reconstruct the root key; progress has been reset');
+    }
+  } finally {
+    key?.fill(0);
+    for (const s of shares) s.fill(0);
+  }
+}
+
+/** The threshold of the authorising key set (recovery keys under the HSM seal, unseal keys under Shamir). */
+export async function authorisingThreshold(core: Core): Promise<number> {
+  const cfg = await core.authorisingConfig();
+  if (!cfg) throw badRequest('Vault is not initialized');
+  return cfg.secret_threshold;
+}
+
+/** A share count or threshold given as a number or digit string; 400 naming the field otherwise. */
+export function countField(data: Record<string, unknown>, field: string): number | undefined {
+  const value = data[field];
+  if (value === undefined || value === null || value === '') return undefined;
+  const n = typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value) : value;
+  if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0) throw badRequest(`${field} must be a non-negative integer`);
+  return n;
+}
+
+/** A list of base64 PGP public keys (JSON array, or one comma-separated string as the CLI may send). */
+export function pgpKeysField(data: Record<string, unknown>, field: string): string[] | undefined {
+  const value = data[field];
+  if (value === undefined || value === null) return undefined;
+  const items = typeof value === 'string' ? value.split(',') : value;
+  if (!Array.isArray(items) || !items.every((k) => typeof k === 'string')) {
+    throw badRequest(`${field} must be a list of base64-encoded PGP public keys`);
+  }
+  const keys = items.map((k) => k.trim()).filter((k) => k !== '');
+  return keys.length ? keys : undefined;
+}
+
+/** Share count and threshold for a new key set, checked against Vault's rules. */
+export function newShareParams(data: Record<string, unknown>): { shares: number; threshold: number } {
+  const shares = countField(data, 'secret_shares');
+  const threshold = countField(data, 'secret_threshold');
+  if (shares === undefined || threshold === undefined) throw badRequest('secret_shares and secret_threshold are required');
+  validateShareParams(shares, threshold, { shares: 'secret_shares', threshold: 'secret_threshold' });
+  return { shares, threshold };
+}
