@@ -107,11 +107,23 @@ export function requireNonce(expected: string, given: unknown, operation: string
   if (given !== expected) throw badRequest(`incorrect nonce supplied for this ${operation} operation`);
 }
 
-/** The `key` field of an update: a hex or base64 share; 400 when missing or malformed. */
+/** Keys are 16 to 32 bytes; a Shamir share adds one x-coordinate byte (Vault's bounds). */
+const MIN_SHARE_BYTES = 16;
+const MAX_SHARE_BYTES = 33;
+
+/**
+ * The `key` field of an update: a hex or base64 share of 16 to 33 bytes;
+ * 400 when missing, malformed or of an impossible length.
+ */
 export function shareFromBody(data: Record<string, unknown>): Buffer {
   const key = data.key;
   if (typeof key !== 'string' || key.trim() === '') throw badRequest("'key' must be specified in the request body as a string");
-  return decodeShare(key);
+  const share = decodeShare(key);
+  if (share.length < MIN_SHARE_BYTES || share.length > MAX_SHARE_BYTES) {
+    share.fill(0);
+    throw badRequest(`key share must be between ${MIN_SHARE_BYTES} and ${MAX_SHARE_BYTES} bytes long`);
+  }
+  return share;
 }
 
 /**
