@@ -38,15 +38,35 @@ const TRANSIENT_HSM_CODES = new Set([
   'CKR_FUNCTION_FAILED',
 ]);
 
+/**
+ * The seal marks configuration mistakes (unknown token_label or slot, wrong
+ * PIN) with status 500 even when their code is one that could mean "not there
+ * yet" (CKR_TOKEN_NOT_PRESENT): those stop the server instead of retrying.
+ */
 function isTransientHsmError(err: unknown): boolean {
-  const ckr = (err as { ckr?: unknown }).ckr;
-  return typeof ckr === 'string' && TRANSIENT_HSM_CODES.has(ckr);
+  const { ckr, status } = err as { ckr?: unknown; status?: unknown };
+  return typeof ckr === 'string' && TRANSIENT_HSM_CODES.has(ckr) && status !== 500;
 }
 
 async function openHsmSeal(cfg: ConfigPkcs11, logger: Logger): Promise<SealWrapper> {
   // Loaded lazily so a server without an HSM never loads the native module.
   const { Pkcs11Seal } = await import('./seal/pkcs11/pkcs11-seal.ts');
-  return Pkcs11Seal.open(cfg, { logger: { info: logger.info, warn: logger.warn, error: logger.error, debug: logger.debug } as never });
+  return Pkcs11Seal.open(cfg, {
+    logger: { info: logger.info, warn: logger.warn, error: logger.error, debug: logger.debug } as never,
+    heartbeatIntervalMs: heartbeatFromEnv(process.env),
+  });
+}
+
+/**
+ * `TRESOR_HSM_HEARTBEAT_MS`: the HSM heartbeat period in milliseconds
+ * (positive integer; default 10 000). Integration tests shorten it to see a
+ * lost token reported within a second or two.
+ */
+function heartbeatFromEnv(env: NodeJS.ProcessEnv): number | undefined {
+  const raw = env.TRESOR_HSM_HEARTBEAT_MS?.trim();
+  if (!raw) return undefined;
+  if (!/^[1-9]\d*$/.test(raw)) throw new TresorError(400, 'environment variable TRESOR_HSM_HEARTBEAT_MS must be a positive integer (milliseconds)');
+  return Number(raw);
 }
 
 /** Starts the server described by the config files (or `-dev`) and serves until SIGINT/SIGTERM. */
