@@ -35,6 +35,8 @@ export type BackendResolver = (entry: MountEntry) => LogicalBackend;
 
 /** Mount points an operator can neither create, remove nor move. */
 const PROTECTED_PREFIXES = ['sys/', 'auth/token/', 'cubbyhole/', 'identity/'];
+/** Prefixes that belong to auth methods and audit devices, never to secrets engines. */
+const SECRET_FORBIDDEN_PREFIXES = ['auth/', 'audit/'];
 export const MOUNT_TABLE_PATH = 'core/mounts';
 const MOUNT_PATH_PATTERN = /^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*\/$/;
 
@@ -87,6 +89,7 @@ export class MountTable {
   ): Promise<MountEntry> {
     const path = normaliseMountPath(input.path);
     if (!opts.system) this.checkUserPath(path);
+    if (!opts.system && input.table === 'secret') checkSecretsEnginePath(path);
     for (const existing of this.mounts.keys()) {
       if (existing.startsWith(path) || path.startsWith(existing)) {
         throw badRequest(
@@ -132,6 +135,7 @@ export class MountTable {
     if (m.entry.table === 'auth' || from.startsWith('auth/') || to.startsWith('auth/')) {
       throw badRequest('moving auth methods is not supported');
     }
+    checkSecretsEnginePath(to);
     for (const existing of this.mounts.keys()) {
       if (existing !== from && (existing.startsWith(to) || to.startsWith(existing))) {
         throw badRequest(`path "${to}" overlaps the existing mount "${existing}"`);
@@ -186,6 +190,13 @@ export class MountTable {
   private async persist(): Promise<void> {
     const entries = [...this.mounts.values()].map((m) => m.entry);
     await this.barrier.put(MOUNT_TABLE_PATH, Buffer.from(JSON.stringify(entries)));
+  }
+}
+
+/** Secrets engines under auth/ or audit/ would shadow the routes of auth methods and audit devices. */
+function checkSecretsEnginePath(path: string): void {
+  if (SECRET_FORBIDDEN_PREFIXES.some((p) => path.startsWith(p))) {
+    throw badRequest(`cannot mount a secrets engine under reserved path "${path}"`);
   }
 }
 
