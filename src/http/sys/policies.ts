@@ -27,9 +27,9 @@ export const policyRoutes: SysRoute[] = [
     pattern: 'sys/policies/acl/*',
     methods: {
       GET: async ({ state, rest }) => {
-        const text = await state.policies.get(rest);
-        if (text === undefined) throw notFound();
-        return sysData({ name: rest.toLowerCase(), policy: text });
+        const policy = await state.policies.get(rest);
+        if (policy === undefined) throw notFound();
+        return sysData({ name: policy.name, policy: policy.text });
       },
       PUT: async ({ state, rest, data }) => {
         await state.policies.put(rest, policyText(data, 'policy'));
@@ -54,9 +54,9 @@ export const policyRoutes: SysRoute[] = [
     pattern: 'sys/policy/*',
     methods: {
       GET: async ({ state, rest }) => {
-        const text = await state.policies.get(rest);
-        if (text === undefined) throw notFound();
-        return sysData({ name: rest.toLowerCase(), rules: text });
+        const policy = await state.policies.get(rest);
+        if (policy === undefined) throw notFound();
+        return sysData({ name: policy.name, rules: policy.text });
       },
       PUT: async ({ state, rest, data }) => {
         await state.policies.put(rest, policyText(data, 'rules'));
