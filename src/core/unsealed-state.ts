@@ -119,7 +119,11 @@ export class UnsealedState {
   /** Routes a request to the engine mounted under its path. */
   async handleLogical(req: ApiRequest, caller: Caller): Promise<LogicalResponse> {
     const match = this.mounts.route(req.path);
-    if (!match || match.entry.type === 'system') throw notFound(`no handler for route "${req.path}"`);
+    if (!match || match.entry.type === 'system') {
+      // ACL first, as in Vault: a token must not learn which mount points exist by probing.
+      this.authorize(caller, req.path, req.operation);
+      throw notFound(`no handler for route "${req.path}"`);
+    }
     const external = match.entry.external_entropy_access;
     const base = {
       path: match.relPath,
