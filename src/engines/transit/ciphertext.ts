@@ -1,0 +1,64 @@
+/**
+ * Encryption and decryption with a transit key, and Vault's ciphertext
+ * envelope: `vault:v<version>:<base64(nonce || ciphertext || tag)>`.
+ *
+ * Nonces come from node's crypto.randomBytes, not the request's (possibly
+ * HSM-backed) source: a nonce only has to be unique, not secret, and an HSM
+ * round trip per item would cap batch throughput. Key material, which must
+ * be unpredictable, always comes from the request's source (key-policy.ts).
+ */
+import { badRequest } from '../../core/errors.ts';
+import { aeadOpen, aeadSeal } from './aead.ts';
+import { isStrictBase64 } from './fields.ts';
+import type { KeyPolicy } from './key-policy.ts';
+
+const PREFIX = 'vault:';
+const VERSION_FIELD = /^v([1-9]\d{0,8})$/;
+
+/**
+ * The version to encrypt with: the requested one (0/undefined = latest), which
+ * must lie between the key's minimum encryption (and decryption) version and
+ * its latest version.
+ */
+export function encryptionVersion(policy: KeyPolicy, requested: number | undefined): number {
+  const version = requested === undefined || requested === 0 ? policy.latestVersion : requested;
+  const floor = Math.max(policy.minEncryptionVersion, policy.minDecryptionVersion);
+  if (version < floor) throw badRequest('requested key version is below the minimum encryption version of the key');
+  if (version > policy.latestVersion) throw badRequest('requested key version is higher than the latest version of the key');
+  return version;
+}
+
+/** Encrypts under `version` (already checked by encryptionVersion) with a fresh 12-byte nonce. */
+export function encryptToEnvelope(policy: KeyPolicy, version: number, plaintext: Buffer, nonce: Buffer): string {
+  const entry = policy.versions.get(version);
+  if (entry === undefined) throw badRequest('requested key version does not exist');
+  return `${PREFIX}v${version}:${aeadSeal(policy.type, entry.key, nonce, plaintext).toString('base64')}`;
+}
+
+/**
+ * Decrypts an envelope. Every failure is a 400; a wrong key or tampered bytes
+ * give one generic message so the answer reveals nothing about the key.
+ */
+export function decryptEnvelope(policy: KeyPolicy, ciphertext: unknown): { plaintext: Buffer; version: number } {
+  const { version, sealed } = parseEnvelope(ciphertext);
+  if (version < policy.minDecryptionVersion) throw badRequest('ciphertext version is disallowed by policy (too old)');
+  const entry = policy.versions.get(version);
+  if (entry === undefined || version > policy.latestVersion) throw badRequest('invalid ciphertext: unknown key version');
+  const plaintext = aeadOpen(policy.type, entry.key, sealed);
+  if (plaintext === undefined) throw badRequest('invalid ciphertext: decryption failed');
+  return { plaintext, version };
+}
+
+/** Splits `vault:v<N>:<base64>` into its version and sealed bytes. */
+export function parseEnvelope(ciphertext: unknown): { version: number; sealed: Buffer } {
+  if (ciphertext === undefined || ciphertext === null || ciphertext === '') throw badRequest('missing ciphertext');
+  if (typeof ciphertext !== 'string' || !ciphertext.startsWith(PREFIX)) throw badRequest('invalid ciphertext: no "vault:" prefix');
+  const rest = ciphertext.slice(PREFIX.length);
+  const colon = rest.indexOf(':');
+  if (colon === -1) throw badRequest('invalid ciphertext: wrong number of fields');
+  const match = VERSION_FIELD.exec(rest.slice(0, colon));
+  if (match === null) throw badRequest('invalid ciphertext: version number could not be decoded');
+  const body = rest.slice(colon + 1);
+  if (!isStrictBase64(body)) throw badRequest('invalid ciphertext: could not decode base64');
+  return { version: Number(match[1]), sealed: Buffer.from(body, 'base64') };
+}

@@ -1,0 +1,91 @@
+/**
+ * `encrypt/<name>`, `decrypt/<name>` and `rewrap/<name>`, each taking one
+ * item or a `batch_input` (see batch.ts). The key is looked up once per
+ * request from the in-memory cache, never once per batch item.
+ *
+ *   encrypt  {plaintext: base64, key_version?} → {ciphertext: "vault:v<N>:...", key_version}
+ *   decrypt  {ciphertext}                      → {plaintext: base64}
+ *   rewrap   {ciphertext, key_version?}        → {ciphertext, key_version}
+ */
+import { randomBytes } from 'node:crypto';
+import { badRequest } from '../../core/errors.ts';
+import type { LogicalResponse } from '../types.ts';
+import { optionalNonNegativeInt, type JsonObject } from '../kv/params.ts';
+import { batchInput, respond, type ItemResult } from './batch.ts';
+import { decryptEnvelope, encryptionVersion, encryptToEnvelope } from './ciphertext.ts';
+import { NONCE_BYTES } from './aead.ts';
+import { refuseContext, requireBase64 } from './fields.ts';
+import { isDueForRotation, newKeyPolicy, parseKeyType, rotatedPolicy, type KeyPolicy, type KeyType, type RandomSource } from './key-policy.ts';
+import type { KeyStore } from './key-store.ts';
+import { refuseUnsupportedKeyOptions } from './keys.ts';
+
+const KEY_NOT_FOUND = 'encryption key not found';
+
+/**
+ * The key to encrypt with, rotated first when its auto_rotate_period has
+ * passed. With `createAs`, a missing key is created with that type (Vault's
+ * upsert on encrypt); without it, a missing key is a 400.
+ */
+export async function keyForEncryption(store: KeyStore, name: string, random: RandomSource, createAs?: KeyType): Promise<KeyPolicy> {
+  const cached = await store.get(name);
+  if (cached !== undefined && !isDueForRotation(cached)) return cached;
+  if (cached === undefined && createAs === undefined) throw badRequest(KEY_NOT_FOUND);
+  return store.update(name, async (current) => {
+    if (current === undefined) {
+      if (createAs === undefined) throw badRequest(KEY_NOT_FOUND);
+      return newKeyPolicy(name, createAs, random);
+    }
+    return isDueForRotation(current) ? rotatedPolicy(current, random) : current;
+  });
+}
+
+/** The key to decrypt with; 400 when it does not exist. */
+async function keyForDecryption(store: KeyStore, name: string): Promise<KeyPolicy> {
+  const policy = await store.get(name);
+  if (policy === undefined) throw badRequest(KEY_NOT_FOUND);
+  return policy;
+}
+
+/** Encrypts one item's plaintext under the requested (or latest) version. */
+function encryptItem(policy: KeyPolicy, item: JsonObject, plaintext: Buffer): ItemResult {
+  refuseContext(item.context);
+  const version = encryptionVersion(policy, optionalNonNegativeInt(item.key_version, 'key_version'));
+  return { ciphertext: encryptToEnvelope(policy, version, plaintext, randomBytes(NONCE_BYTES)), key_version: version };
+}
+
+function plaintextOf(item: JsonObject): Buffer {
+  return requireBase64(item.plaintext, 'plaintext', 'missing plaintext to encrypt');
+}
+
+/** Checks a single-item request fully before any key is created, so bad input changes nothing. */
+function validateSingleEncrypt(data: JsonObject): void {
+  if (batchInput(data) !== undefined) return;
+  plaintextOf(data);
+  refuseContext(data.context);
+  optionalNonNegativeInt(data.key_version, 'key_version');
+}
+
+/** Encrypts one item or a batch, creating the key first when it does not exist. */
+export async function encrypt(store: KeyStore, name: string, data: JsonObject, random: RandomSource): Promise<LogicalResponse> {
+  validateSingleEncrypt(data);
+  refuseUnsupportedKeyOptions(data);
+  const policy = await keyForEncryption(store, name, random, parseKeyType(data.type));
+  return respond(data, (item) => encryptItem(policy, item, plaintextOf(item)));
+}
+
+/** Decrypts one item or a batch; a missing key is a 400. */
+export async function decrypt(store: KeyStore, name: string, data: JsonObject): Promise<LogicalResponse> {
+  batchInput(data); // a malformed batch is reported before the key lookup, as in Vault
+  const policy = await keyForDecryption(store, name);
+  return respond(data, (item) => {
+    refuseContext(item.context);
+    return { plaintext: decryptEnvelope(policy, item.ciphertext).plaintext.toString('base64') };
+  });
+}
+
+/** Re-encrypts ciphertexts under the requested (default: latest) version without revealing the plaintext. */
+export async function rewrap(store: KeyStore, name: string, data: JsonObject, random: RandomSource): Promise<LogicalResponse> {
+  batchInput(data); // a malformed batch is reported before the key lookup, as in Vault
+  const policy = await keyForEncryption(store, name, random);
+  return respond(data, (item) => encryptItem(policy, item, decryptEnvelope(policy, item.ciphertext).plaintext));
+}

@@ -1,0 +1,506 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { TresorError } from '../../core/errors.ts';
+import { MemoryLogicalStorage, testRequest } from '../testing-storage.ts';
+import type { LogicalResponse, LogicalStorage, Operation } from '../types.ts';
+import { createTransitBackend } from './index.ts';
+
+const b64 = (text: string) => Buffer.from(text, 'utf8').toString('base64');
+const CIPHERTEXT_FORMAT = /^vault:v(\d+):[A-Za-z0-9+/]+={0,2}$/;
+
+/** A transit mount over in-memory storage whose random source counts its calls. */
+function mount(memory = new MemoryLogicalStorage(), storage: LogicalStorage = memory) {
+  const backend = createTransitBackend({});
+  const random = { calls: 0, bytes: 0 };
+  const call = async (operation: Operation, path: string, data: Record<string, unknown> = {}): Promise<LogicalResponse> => {
+    const req = testRequest(storage, operation, path, data);
+    req.randomBytes = async (n) => {
+      random.calls += 1;
+      random.bytes += n;
+      return randomBytes(n);
+    };
+    const res = await backend.handle(req);
+    assert.ok(res, `path ${path} should be handled`);
+    return res;
+  };
+  return { backend, memory, storage, random, call, write: (path: string, data: Record<string, unknown> = {}) => call('update', path, data) };
+}
+
+async function rejects(promise: Promise<unknown>, status: number, message?: RegExp): Promise<TresorError> {
+  try {
+    await promise;
+  } catch (err) {
+    assert.ok(err instanceof TresorError, `expected a TresorError, got ${String(err)}`);
+    assert.equal(err.status, status, err.message);
+    if (message) assert.match(err.message, message);
+    return err;
+  }
+  assert.fail(`expected a ${status} rejection`);
+}
+
+async function encryptText(m: ReturnType<typeof mount>, key: string, text: string, extra: Record<string, unknown> = {}) {
+  const res = await m.write(`encrypt/${key}`, { plaintext: b64(text), ...extra });
+  return res.data as { ciphertext: string; key_version: number };
+}
+
+async function decryptText(m: ReturnType<typeof mount>, key: string, ciphertext: string): Promise<string> {
+  const res = await m.write(`decrypt/${key}`, { ciphertext });
+  return Buffer.from(String(res.data?.plaintext), 'base64').toString('utf8');
+}
+
+describe('transit keys', () => {
+  it('create makes an aes256-gcm96 key by default and read describes it without key material', async () => {
+    const m = mount();
+    const before = Math.floor(Date.now() / 1000);
+    await m.write('keys/app');
+    const info = (await m.call('read', 'keys/app')).data!;
+    assert.equal(info.name, 'app');
+    assert.equal(info.type, 'aes256-gcm96');
+    assert.equal(info.latest_version, 1);
+    assert.equal(info.min_decryption_version, 1);
+    assert.equal(info.min_encryption_version, 0);
+    assert.equal(info.deletion_allowed, false);
+    assert.equal(info.exportable, false);
+    assert.equal(info.supports_encryption, true);
+    assert.equal(info.supports_decryption, true);
+    assert.equal(info.supports_signing, false);
+    assert.equal(info.auto_rotate_period, 0);
+    const keys = info.keys as Record<string, number>;
+    assert.deepEqual(Object.keys(keys), ['1']);
+    assert.ok(keys['1'] >= before && keys['1'] <= Math.floor(Date.now() / 1000) + 1);
+    assert.ok(!JSON.stringify(info).includes('hmac_key'));
+    assert.deepEqual(m.memory.keys(), ['policy/app']);
+  });
+
+  it('create is idempotent: a second create keeps the existing key and its type', async () => {
+    const m = mount();
+    await m.write('keys/app', { type: 'chacha20-poly1305' });
+    const { ciphertext } = await encryptText(m, 'app', 'still here');
+    const again = await m.write('keys/app', { type: 'aes256-gcm96' });
+    assert.equal(again.data?.type, 'chacha20-poly1305');
+    assert.equal(await decryptText(m, 'app', ciphertext), 'still here');
+  });
+
+  it('create refuses unsupported types and options and stores nothing', async () => {
+    const m = mount();
+    const storage = m.memory;
+    await rejects(m.write('keys/app', { type: 'rsa-2048' }), 400, /unsupported key type/);
+    await rejects(m.write('keys/app', { exportable: true }), 400, /exportable/);
+    await rejects(m.write('keys/app', { derived: 'true' }), 400, /derived/);
+    await rejects(m.write('keys/app', { convergent_encryption: true }), 400, /convergent/);
+    await rejects(m.write('keys/app', { auto_rotate_period: '10m' }), 400, /auto_rotate_period/);
+    assert.deepEqual(storage.snapshot(), []);
+    assert.equal(m.random.calls, 0);
+  });
+
+  it('read of a missing key is 404 and list is 404 while there are no keys', async () => {
+    const m = mount();
+    await rejects(m.call('read', 'keys/nope'), 404);
+    await rejects(m.call('list', 'keys/'), 404);
+  });
+
+  it('list returns key names sorted', async () => {
+    const m = mount();
+    await m.write('keys/zeta');
+    await m.write('keys/alpha');
+    await m.write('keys/mid.dle-1');
+    assert.deepEqual((await m.call('list', 'keys/')).data, { keys: ['alpha', 'mid.dle-1', 'zeta'] });
+    assert.deepEqual((await m.call('list', 'keys')).data, { keys: ['alpha', 'mid.dle-1', 'zeta'] });
+  });
+
+  it('delete is refused until deletion_allowed is set, then removes the key', async () => {
+    const m = mount();
+    const storage = m.memory;
+    await m.write('keys/app');
+    const before = storage.snapshot();
+    await rejects(m.call('delete', 'keys/app'), 400, /deletion is not allowed/);
+    assert.deepEqual(storage.snapshot(), before);
+    const configured = await m.write('keys/app/config', { deletion_allowed: true });
+    assert.equal(configured.data?.deletion_allowed, true);
+    assert.equal((await m.call('delete', 'keys/app')).status, 204);
+    await rejects(m.call('read', 'keys/app'), 404);
+    await rejects(m.write('decrypt/app', { ciphertext: 'vault:v1:AAAA' }), 400, /encryption key not found/);
+    assert.deepEqual(storage.snapshot(), []);
+    await rejects(m.call('delete', 'keys/app'), 400, /not found/);
+  });
+
+  it('config and rotate on a missing key are 400 and store nothing', async () => {
+    const m = mount();
+    await rejects(m.write('keys/ghost/config', { deletion_allowed: true }), 400, /no existing key/);
+    await rejects(m.write('keys/ghost/rotate'), 400, /not found/);
+    assert.deepEqual(m.memory.snapshot(), []);
+  });
+
+  it('config validates version floors against the latest version', async () => {
+    const m = mount();
+    await m.write('keys/app');
+    await m.write('keys/app/rotate');
+    await m.write('keys/app/rotate');
+    const before = m.memory.snapshot();
+    await rejects(m.write('keys/app/config', { min_decryption_version: 4 }), 400, /latest key version is 3/);
+    await rejects(m.write('keys/app/config', { min_encryption_version: 4 }), 400, /latest key version is 3/);
+    await rejects(m.write('keys/app/config', { min_decryption_version: 3, min_encryption_version: 2 }), 400, /must not be below/);
+    await rejects(m.write('keys/app/config', { min_decryption_version: -1 }), 400, /non-negative integer/);
+    await rejects(m.write('keys/app/config', { exportable: true }), 400, /exportable/);
+    assert.deepEqual(m.memory.snapshot(), before);
+    const ok = await m.write('keys/app/config', { min_decryption_version: '2', min_encryption_version: 3, auto_rotate_period: '24h' });
+    assert.equal(ok.data?.min_decryption_version, 2);
+    assert.equal(ok.data?.min_encryption_version, 3);
+    assert.equal(ok.data?.auto_rotate_period, 86400);
+    assert.deepEqual(Object.keys(ok.data?.keys as object), ['2', '3']);
+  });
+
+  it('concurrent rotations each add a distinct version', async () => {
+    const m = mount();
+    await m.write('keys/app');
+    await Promise.all(Array.from({ length: 10 }, () => m.write('keys/app/rotate')));
+    const info = (await m.call('read', 'keys/app')).data!;
+    assert.equal(info.latest_version, 11);
+    assert.equal(Object.keys(info.keys as object).length, 11);
+  });
+
+  it('unsupported operations on known paths are 405 and unknown paths are not handled', async () => {
+    const m = mount();
+    await rejects(m.call('read', 'keys/app/rotate'), 405);
+    await rejects(m.call('delete', 'decrypt/app'), 405);
+    await rejects(m.call('patch', 'keys/app'), 405);
+    assert.equal(await m.backend.handle(testRequest(m.storage, 'read', 'nothing/here')), null);
+    assert.equal(await m.backend.handle(testRequest(m.storage, 'update', 'keys/bad/name/x')), null);
+  });
+});
+
+describe('transit encrypt and decrypt', () => {
+  for (const type of ['aes256-gcm96', 'chacha20-poly1305']) {
+    it(`round trips plaintext with a ${type} key`, async () => {
+      const m = mount();
+      await m.write('keys/app', { type });
+      const { ciphertext, key_version } = await encryptText(m, 'app', 'the secret');
+      assert.match(ciphertext, CIPHERTEXT_FORMAT);
+      assert.equal(key_version, 1);
+      assert.ok(!ciphertext.includes(b64('the secret')));
+      assert.equal(await decryptText(m, 'app', ciphertext), 'the secret');
+    });
+  }
+
+  it('encrypting the same plaintext twice gives different ciphertexts', async () => {
+    const m = mount();
+    const a = await encryptText(m, 'app', 'same');
+    const b = await encryptText(m, 'app', 'same');
+    assert.notEqual(a.ciphertext, b.ciphertext);
+  });
+
+  it('encrypt creates a missing key (upsert), with the requested type', async () => {
+    const m = mount();
+    const { ciphertext } = await encryptText(m, 'fresh', 'hello', { type: 'chacha20-poly1305' });
+    const info = (await m.call('read', 'keys/fresh')).data!;
+    assert.equal(info.type, 'chacha20-poly1305');
+    assert.equal(await decryptText(m, 'fresh', ciphertext), 'hello');
+  });
+
+  it('encrypt of an empty plaintext round trips', async () => {
+    const m = mount();
+    const { ciphertext } = await encryptText(m, 'app', '');
+    assert.equal(await decryptText(m, 'app', ciphertext), '');
+  });
+
+  it('encrypt rejects missing or non-base64 plaintext without creating the key', async () => {
+    const m = mount();
+    await rejects(m.write('encrypt/app', {}), 400, /missing plaintext/);
+    await rejects(m.write('encrypt/app', { plaintext: 'not base64!' }), 400, /base64/);
+    await rejects(m.write('encrypt/app', { plaintext: 'YWJj' + 'Z' }), 400, /base64/);
+    await rejects(m.write('encrypt/app', { plaintext: 42 }), 400, /base64/);
+    await rejects(m.write('encrypt/app', { plaintext: b64('x'), type: 'ed25519' }), 400, /unsupported key type/);
+    assert.deepEqual(m.memory.snapshot(), []);
+  });
+
+  it('context is refused because keys are never derived', async () => {
+    const m = mount();
+    await rejects(m.write('encrypt/app', { plaintext: b64('x'), context: b64('tenant-1') }), 400, /context/);
+    assert.deepEqual(m.memory.snapshot(), []);
+    const { ciphertext } = await encryptText(m, 'app', 'x');
+    await rejects(m.write('decrypt/app', { ciphertext, context: b64('tenant-1') }), 400, /context/);
+  });
+
+  it('decrypt of an unknown key is 400', async () => {
+    const m = mount();
+    await rejects(m.write('decrypt/nope', { ciphertext: 'vault:v1:AAAA' }), 400, /encryption key not found/);
+    assert.deepEqual(m.memory.snapshot(), []);
+  });
+
+  it('decrypt rejects malformed ciphertexts with a 400 that names the problem', async () => {
+    const m = mount();
+    const { ciphertext } = await encryptText(m, 'app', 'x');
+    const body = ciphertext.slice('vault:v1:'.length);
+    await rejects(m.write('decrypt/app', {}), 400, /missing ciphertext/);
+    await rejects(m.write('decrypt/app', { ciphertext: body }), 400, /prefix/);
+    await rejects(m.write('decrypt/app', { ciphertext: `vault:${body}` }), 400, /fields|version/);
+    await rejects(m.write('decrypt/app', { ciphertext: `vault:vX:${body}` }), 400, /version number/);
+    await rejects(m.write('decrypt/app', { ciphertext: `vault:v0:${body}` }), 400, /version number/);
+    await rejects(m.write('decrypt/app', { ciphertext: 'vault:v1:***' }), 400, /base64/);
+    await rejects(m.write('decrypt/app', { ciphertext: `vault:v9:${body}` }), 400, /unknown key version/);
+    await rejects(m.write('decrypt/app', { ciphertext: 'vault:v1:AAAA' }), 400, /decryption failed/);
+  });
+
+  it('decrypt rejects a tampered ciphertext and one from another key with the same generic message', async () => {
+    const m = mount();
+    const { ciphertext } = await encryptText(m, 'app', 'integrity matters');
+    const sealed = Buffer.from(ciphertext.slice('vault:v1:'.length), 'base64');
+    for (const index of [0, 12, sealed.length - 1]) {
+      const tampered = Buffer.from(sealed);
+      tampered[index] ^= 0x01;
+      const err = await rejects(m.write('decrypt/app', { ciphertext: `vault:v1:${tampered.toString('base64')}` }), 400);
+      assert.equal(err.message, 'invalid ciphertext: decryption failed');
+    }
+    const other = await encryptText(m, 'other', 'integrity matters');
+    const err = await rejects(m.write('decrypt/app', { ciphertext: other.ciphertext }), 400);
+    assert.equal(err.message, 'invalid ciphertext: decryption failed');
+  });
+
+  it('the encrypt path answers the create-vs-update probe: 404 before the key exists, 405 after', async () => {
+    const m = mount();
+    await rejects(m.call('read', 'encrypt/app'), 404);
+    await m.write('keys/app');
+    await rejects(m.call('read', 'encrypt/app'), 405);
+  });
+
+  it('a new engine instance over the same storage decrypts earlier ciphertexts', async () => {
+    const storage = new MemoryLogicalStorage();
+    const first = mount(storage);
+    const { ciphertext } = await encryptText(first, 'app', 'durable');
+    await first.write('keys/app/rotate');
+    const second = mount(storage);
+    assert.equal(await decryptText(second, 'app', ciphertext), 'durable');
+    assert.equal((await encryptText(second, 'app', 'y')).key_version, 2);
+  });
+});
+
+describe('transit batch', () => {
+  it('batch encrypt and decrypt keep item order and echo references', async () => {
+    const m = mount();
+    const texts = Array.from({ length: 50 }, (_, i) => `item ${i}`);
+    const enc = await m.write('encrypt/app', { batch_input: texts.map((t, i) => ({ plaintext: b64(t), reference: `r${i}` })) });
+    assert.equal(enc.status, undefined);
+    const encResults = enc.data?.batch_results as Array<{ ciphertext: string; key_version: number; reference: string }>;
+    assert.equal(encResults.length, 50);
+    encResults.forEach((r, i) => {
+      assert.match(r.ciphertext, CIPHERTEXT_FORMAT);
+      assert.equal(r.key_version, 1);
+      assert.equal(r.reference, `r${i}`);
+    });
+    const dec = await m.write('decrypt/app', { batch_input: encResults.map((r) => ({ ciphertext: r.ciphertext })) });
+    const plain = (dec.data?.batch_results as Array<{ plaintext: string }>).map((r) => Buffer.from(r.plaintext, 'base64').toString());
+    assert.deepEqual(plain, texts);
+  });
+
+  it('a batch reports failed items in place; all failing is a 400, partial failure a 200 or the requested code', async () => {
+    const m = mount();
+    const partial = await m.write('encrypt/app', { batch_input: [{ plaintext: b64('ok') }, { plaintext: '%%' }, { reference: 'x' }] });
+    assert.equal(partial.status ?? 200, 200);
+    const results = partial.data?.batch_results as Array<Record<string, unknown>>;
+    assert.ok(typeof results[0].ciphertext === 'string');
+    assert.match(String(results[1].error), /base64/);
+    assert.deepEqual(results[2], { error: 'missing plaintext to encrypt', reference: 'x' });
+    const coded = await m.write('encrypt/app', { batch_input: [{ plaintext: b64('ok') }, {}], partial_failure_response_code: 207 });
+    assert.equal(coded.status, 207);
+    const allBad = await m.write('decrypt/app', { batch_input: [{ ciphertext: 'nope' }, { ciphertext: 'vault:v1:AAAA' }] });
+    assert.equal(allBad.status, 400);
+    assert.equal((allBad.data?.batch_results as unknown[]).length, 2);
+  });
+
+  it('batch_input must be a non-empty array of objects', async () => {
+    const m = mount();
+    await rejects(m.write('encrypt/app', { batch_input: [] }), 400, /batch_input/);
+    await rejects(m.write('encrypt/app', { batch_input: ['x'] }), 400, /batch_input/);
+    await rejects(m.write('decrypt/app', { batch_input: {} }), 400, /batch_input/);
+    await rejects(m.write('encrypt/app', { batch_input: [{ plaintext: b64('x') }], partial_failure_response_code: 42 }), 400, /partial_failure_response_code/);
+    assert.deepEqual(m.memory.snapshot(), []);
+  });
+
+  it('encrypt and decrypt batches are served from the key cache without storage reads', async () => {
+    const inner = new MemoryLogicalStorage();
+    let reads = 0;
+    const counting: LogicalStorage = {
+      get: (key) => { reads += 1; return inner.get(key); },
+      put: (key, value) => inner.put(key, value),
+      delete: (key) => inner.delete(key),
+      list: (prefix) => inner.list(prefix),
+    };
+    const m = mount(inner, counting);
+    await m.write('keys/app');
+    reads = 0;
+    const batch = Array.from({ length: 200 }, () => ({ plaintext: b64('payload') }));
+    const enc = await m.write('encrypt/app', { batch_input: batch });
+    const results = enc.data?.batch_results as Array<{ ciphertext: string }>;
+    await m.write('decrypt/app', { batch_input: results.map((r) => ({ ciphertext: r.ciphertext })) });
+    assert.equal(reads, 0);
+  });
+});
+
+describe('transit rotation and version floors', () => {
+  it('after rotate, old ciphertexts still decrypt and new ones use v2', async () => {
+    const m = mount();
+    const v1 = await encryptText(m, 'app', 'old');
+    const rotated = await m.write('keys/app/rotate');
+    assert.equal(rotated.data?.latest_version, 2);
+    const v2 = await encryptText(m, 'app', 'new');
+    assert.equal(v2.key_version, 2);
+    assert.match(v2.ciphertext, /^vault:v2:/);
+    assert.equal(await decryptText(m, 'app', v1.ciphertext), 'old');
+    assert.equal(await decryptText(m, 'app', v2.ciphertext), 'new');
+    const pinned = await encryptText(m, 'app', 'pinned', { key_version: 1 });
+    assert.match(pinned.ciphertext, /^vault:v1:/);
+    await rejects(m.write('encrypt/app', { plaintext: b64('x'), key_version: 3 }), 400, /higher than the latest/);
+  });
+
+  it('min_decryption_version makes older ciphertexts undecryptable and older versions unusable', async () => {
+    const m = mount();
+    const v1 = await encryptText(m, 'app', 'old');
+    await m.write('keys/app/rotate');
+    await m.write('keys/app/config', { min_decryption_version: 2 });
+    await rejects(m.write('decrypt/app', { ciphertext: v1.ciphertext }), 400, /too old/);
+    await rejects(m.write('encrypt/app', { plaintext: b64('x'), key_version: 1 }), 400, /below the minimum/);
+    await m.write('keys/app/config', { min_decryption_version: 1 });
+    assert.equal(await decryptText(m, 'app', v1.ciphertext), 'old');
+  });
+
+  it('min_encryption_version pins the oldest version encrypt may use', async () => {
+    const m = mount();
+    await m.write('keys/app');
+    await m.write('keys/app/rotate');
+    await m.write('keys/app/config', { min_encryption_version: 2 });
+    await rejects(m.write('encrypt/app', { plaintext: b64('x'), key_version: 1 }), 400, /below the minimum/);
+    assert.equal((await encryptText(m, 'app', 'x')).key_version, 2);
+  });
+
+  it('a key whose auto_rotate_period has passed is rotated on its next encrypt', async () => {
+    const storage = new MemoryLogicalStorage();
+    const m = mount(storage);
+    await m.write('keys/app', { auto_rotate_period: '1h' });
+    // Age version 1 by two hours in storage, then read it through a fresh engine.
+    const stored = JSON.parse((await storage.get('policy/app'))!.toString());
+    stored.keys['1'].creation_time -= 7200;
+    await storage.put('policy/app', Buffer.from(JSON.stringify(stored)));
+    const fresh = mount(storage);
+    assert.equal((await encryptText(fresh, 'app', 'x')).key_version, 2);
+    assert.equal((await encryptText(fresh, 'app', 'y')).key_version, 2);
+    assert.equal(fresh.random.calls, 1);
+  });
+});
+
+describe('transit rewrap and datakey', () => {
+  it('rewrap moves a ciphertext to the latest version without changing its plaintext', async () => {
+    const m = mount();
+    const v1 = await encryptText(m, 'app', 'carry me');
+    await m.write('keys/app/rotate');
+    const res = await m.write('rewrap/app', { ciphertext: v1.ciphertext });
+    assert.equal(res.data?.key_version, 2);
+    assert.match(String(res.data?.ciphertext), /^vault:v2:/);
+    assert.equal(await decryptText(m, 'app', String(res.data?.ciphertext)), 'carry me');
+    const batch = await m.write('rewrap/app', { batch_input: [{ ciphertext: v1.ciphertext }, { ciphertext: 'bad' }] });
+    const results = batch.data?.batch_results as Array<Record<string, unknown>>;
+    assert.match(String(results[0].ciphertext), /^vault:v2:/);
+    assert.match(String(results[1].error), /prefix/);
+  });
+
+  it('rewrap of an unknown key is 400 and creates nothing', async () => {
+    const m = mount();
+    await rejects(m.write('rewrap/ghost', { ciphertext: 'vault:v1:AAAA' }), 400, /encryption key not found/);
+    assert.deepEqual(m.memory.snapshot(), []);
+  });
+
+  it('datakey/plaintext returns a 256-bit key and a ciphertext that decrypts to it', async () => {
+    const m = mount();
+    await m.write('keys/app');
+    const res = await m.write('datakey/plaintext/app');
+    const plaintext = String(res.data?.plaintext);
+    assert.equal(Buffer.from(plaintext, 'base64').length, 32);
+    assert.equal(res.data?.key_version, 1);
+    const back = await m.write('decrypt/app', { ciphertext: res.data?.ciphertext });
+    assert.equal(back.data?.plaintext, plaintext);
+  });
+
+  it('datakey/wrapped omits the plaintext and honours bits', async () => {
+    const m = mount();
+    await m.write('keys/app');
+    const res = await m.write('datakey/wrapped/app', { bits: 512 });
+    assert.equal(res.data?.plaintext, undefined);
+    const back = await m.write('decrypt/app', { ciphertext: res.data?.ciphertext });
+    assert.equal(Buffer.from(String(back.data?.plaintext), 'base64').length, 64);
+  });
+
+  it('datakey rejects bad bits, context and unknown keys', async () => {
+    const m = mount();
+    await rejects(m.write('datakey/plaintext/ghost'), 400, /encryption key not found/);
+    await m.write('keys/app');
+    await rejects(m.write('datakey/plaintext/app', { bits: 100 }), 400, /bits/);
+    await rejects(m.write('datakey/plaintext/app', { context: b64('c') }), 400, /context/);
+    assert.equal(await m.backend.handle(testRequest(m.storage, 'update', 'datakey/other/app')), null);
+  });
+});
+
+describe('transit entropy source', () => {
+  it('key creation, upsert, rotation and data keys draw from req.randomBytes; encrypt of an existing key does not', async () => {
+    const m = mount();
+    await m.write('keys/app');
+    assert.equal(m.random.calls, 1);
+    assert.equal(m.random.bytes, 64);
+    await m.write('keys/app/rotate');
+    assert.equal(m.random.calls, 2);
+    await encryptText(m, 'app', 'x');
+    await m.write('encrypt/app', { batch_input: [{ plaintext: b64('a') }, { plaintext: b64('b') }] });
+    assert.equal(m.random.calls, 2);
+    await encryptText(m, 'upserted', 'x');
+    assert.equal(m.random.calls, 3);
+    await m.write('datakey/wrapped/app');
+    assert.equal(m.random.calls, 4);
+    await m.write('random/16');
+    assert.equal(m.random.calls, 5);
+    assert.equal(m.random.bytes, 64 * 3 + 32 + 16);
+  });
+
+  it('the key material differs between versions', async () => {
+    const m = mount();
+    const v1 = await encryptText(m, 'app', 'x');
+    await m.write('keys/app/rotate');
+    // Re-label a v1 ciphertext as v2: with distinct keys it must not authenticate.
+    const relabelled = v1.ciphertext.replace(/^vault:v1:/, 'vault:v2:');
+    await rejects(m.write('decrypt/app', { ciphertext: relabelled }), 400, /decryption failed/);
+  });
+});
+
+describe('transit random and hash', () => {
+  it('random returns 32 base64 bytes by default and honours path bytes, source and hex format', async () => {
+    const m = mount();
+    const plain = await m.write('random');
+    assert.equal(Buffer.from(String(plain.data?.random_bytes), 'base64').length, 32);
+    const sized = await m.write('random/48', { format: 'hex' });
+    assert.match(String(sized.data?.random_bytes), /^[0-9a-f]{96}$/);
+    const seal = await m.write('random/seal/8');
+    assert.equal(Buffer.from(String(seal.data?.random_bytes), 'base64').length, 8);
+    const all = await m.write('random/all', { bytes: 4 });
+    assert.equal(Buffer.from(String(all.data?.random_bytes), 'base64').length, 4);
+  });
+
+  it('random rejects bad sizes, sources and formats', async () => {
+    const m = mount();
+    await rejects(m.write('random/0'), 400, /bytes/);
+    await rejects(m.write('random/abc'), 400, /bytes/);
+    await rejects(m.write('random', { bytes: 200000 }), 400, /bytes/);
+    await rejects(m.write('random/hsm/8'), 400, /source/);
+    await rejects(m.write('random', { format: 'base32' }), 400, /format/);
+    assert.equal(m.random.calls, 0);
+  });
+
+  it('hash computes SHA-2 and SHA-3 sums of the base64 input', async () => {
+    const m = mount();
+    const input = b64('hello');
+    const sha256 = await m.write('hash', { input });
+    assert.equal(sha256.data?.sum, createHash('sha256').update('hello').digest('hex'));
+    const sha3 = await m.write('hash/sha3-512', { input, format: 'base64' });
+    assert.equal(sha3.data?.sum, createHash('sha3-512').update('hello').digest('base64'));
+    await rejects(m.write('hash/md5', { input }), 400, /unsupported hash algorithm/);
+    await rejects(m.write('hash/constructor', { input }), 400, /unsupported hash algorithm/);
+    await rejects(m.write('hash', {}), 400, /missing input/);
+  });
+});
