@@ -3,6 +3,7 @@ import type { LogicalBackend, LogicalRequest, LogicalResponse, Operation, Reques
 import { createKvBackend } from '../engines/kv/index.ts';
 import { createCubbyholeBackend, destroyCubbyhole } from '../engines/cubbyhole/index.ts';
 import { createIdentityBackend } from '../engines/identity/index.ts';
+import { createTransitBackend } from '../engines/transit/index.ts';
 import { TokenStore, type TokenEntry } from './tokens/index.ts';
 import { PolicyStore, type ACL } from './acl/index.ts';
 import { MountTable, type MountEntry } from './mounts.ts';
@@ -179,6 +180,8 @@ function resolveBackend(entry: MountEntry, tokens: TokenStore): LogicalBackend {
       return createCubbyholeBackend();
     case 'identity':
       return createIdentityBackend();
+    case 'transit':
+      return createTransitBackend(entry.options ?? {});
     case 'token':
       return tokens.backend;
     case 'system':
