@@ -1,0 +1,102 @@
+/**
+ * `npm run bench`: every figure beside a ceiling measured in the same run on
+ * the same machine. Servers under test and the bare-http ceiling run as child
+ * processes; the load generator runs here. Prints a table and writes
+ * bench/results.json (full runs only).
+ *
+ * BENCH_ONLY=unseal,health,transit,hsm,kv,auto-unseal picks sections;
+ * BENCH_DURATION_MS sets each counted window (default 3000).
+ */
+import { fileURLToPath } from 'node:url';
+import { TestServer } from '../test/helpers/server.ts';
+import { createSoftHsmToken } from '../test/helpers/softhsm.ts';
+import { formatTable, machineInfo, writeResults, type Row, type Section } from './report.ts';
+import { benchAutoUnseal } from './sections/auto-unseal.ts';
+import { benchHealth } from './sections/health.ts';
+import { benchHsmSeal } from './sections/hsm-seal.ts';
+import { benchKv, mountKvEngines } from './sections/kv.ts';
+import { benchShamirUnseal, initShamir, SHARES, THRESHOLD } from './sections/shamir-unseal.ts';
+import { benchTransit } from './sections/transit.ts';
+import { discard, expectOk, hsmServerConfig, hsmServerEnv } from './servers.ts';
+import { loadSettings } from './settings.ts';
+
+const SECTION_NAMES = ['unseal', 'health', 'transit', 'hsm', 'kv', 'auto-unseal'] as const;
+type SectionName = (typeof SECTION_NAMES)[number];
+/** The HSM-sealed server's max_parallel; its seal-wrapped writes are compared with raw encrypt at this concurrency. */
+const SERVER_MAX_PARALLEL = 4;
+
+const settings = loadSettings();
+const selected = parseOnly(process.env.BENCH_ONLY);
+const wants = (name: SectionName) => selected.has(name);
+const progress = (text: string) => process.stderr.write(`[bench] ${text}\n`);
+const rows = new Map<SectionName, Row[]>(SECTION_NAMES.map((name) => [name, []]));
+const startedAt = new Date();
+
+if (wants('unseal') || wants('health') || wants('transit')) {
+  progress('Shamir server: unseal latency, sys/health, transit');
+  const server = await TestServer.start();
+  try {
+    const init = await initShamir(server);
+    if (wants('unseal')) rows.get('unseal')!.push(await benchShamirUnseal(server, init, settings.unsealRounds));
+    if (wants('health')) rows.get('health')!.push(await benchHealth(server, settings.http));
+    if (wants('transit')) rows.get('transit')!.push(...(await benchTransit(server, init.rootToken, settings.http)));
+  } finally {
+    await discard(server);
+  }
+}
+
+let rawEncryptAtServerParallelism: number | undefined;
+if (wants('hsm') || wants('kv')) {
+  progress('Pkcs11Seal in-process vs raw pkcs11js');
+  const hsm = await benchHsmSeal(settings.hsmWindow);
+  if (wants('hsm')) rows.get('hsm')!.push(...hsm.figures);
+  rawEncryptAtServerParallelism = hsm.rawEncryptPerSecond.get(SERVER_MAX_PARALLEL);
+}
+
+if (wants('kv') || wants('auto-unseal')) {
+  progress('HSM-sealed server: KV v2 plain and seal-wrapped, auto-unseal');
+  const token = createSoftHsmToken({ label: 'bench-server' });
+  const server = await TestServer.start({ config: hsmServerConfig(token, SERVER_MAX_PARALLEL), env: hsmServerEnv(token) });
+  try {
+    const init = expectOk(await server.api.put('sys/init', { recovery_shares: SHARES, recovery_threshold: THRESHOLD }), 'sys/init');
+    const rootToken = init.body.root_token as string;
+    server.api.token = rootToken;
+    if (wants('kv')) {
+      await mountKvEngines(server);
+      const ceiling = { label: `raw HSM encrypt ops/s, ${SERVER_MAX_PARALLEL} sessions`, value: rawEncryptAtServerParallelism! };
+      rows.get('kv')!.push(...(await benchKv(server, rootToken, settings.http, ceiling)));
+    }
+    await server.stop();
+    if (wants('auto-unseal')) rows.get('auto-unseal')!.push(...(await benchAutoUnseal(server, token, settings.autoUnsealRounds)));
+  } finally {
+    await discard(server);
+    token.cleanup();
+  }
+}
+
+const titles: Record<SectionName, string> = {
+  unseal: '1. Unseal latency (Shamir)',
+  'auto-unseal': '1. Unseal latency (HSM auto-unseal)',
+  health: '2. GET /v1/sys/health',
+  hsm: '3. HSM wrap/unwrap through the seal layer',
+  kv: `4. KV v2 on file storage (SQLite, synchronous=FULL), HSM seal with max_parallel ${SERVER_MAX_PARALLEL}`,
+  transit: '5. Transit encrypt',
+};
+const order: SectionName[] = ['unseal', 'auto-unseal', 'health', 'hsm', 'kv', 'transit'];
+const sections: Section[] = order.filter(wants).map((name) => ({ title: titles[name], rows: rows.get(name)! }));
+
+const elapsedS = ((Date.now() - startedAt.getTime()) / 1000).toFixed(0);
+process.stdout.write(`\n${formatTable(sections)}\n\nRatio: Tresor as a fraction of its ceiling (rates: Tresor/ceiling; latencies: ceiling/Tresor). Took ${elapsedS} s.\n`);
+if (selected.size === SECTION_NAMES.length) {
+  const file = fileURLToPath(new URL('./results.json', import.meta.url));
+  writeResults(file, { date: startedAt.toISOString(), machine: machineInfo(), settings: { ...settings, serverMaxParallel: SERVER_MAX_PARALLEL }, sections });
+  process.stdout.write(`Wrote ${file}\n`);
+}
+
+function parseOnly(value: string | undefined): Set<SectionName> {
+  if (!value) return new Set(SECTION_NAMES);
+  const names = value.split(',').map((s) => s.trim());
+  const unknown = names.filter((n) => !(SECTION_NAMES as readonly string[]).includes(n));
+  if (unknown.length) throw new Error(`BENCH_ONLY: unknown section(s) ${unknown.join(', ')}; use ${SECTION_NAMES.join(', ')}`);
+  return new Set(names as SectionName[]);
+}
