@@ -169,7 +169,8 @@ export function describeKey(policy: KeyPolicy): Record<string, unknown> {
     imported_key: false,
     supports_encryption: true,
     supports_decryption: true,
-    supports_derivation: true,
+    // Derived keys are refused at creation, so no key here can derive.
+    supports_derivation: false,
     supports_signing: false,
     auto_rotate_period: policy.autoRotatePeriodSeconds,
   };

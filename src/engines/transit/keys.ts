@@ -13,10 +13,15 @@ import type { KeyStore } from './key-store.ts';
 
 const MIN_AUTO_ROTATE_SECONDS = 3600;
 
-/** Refuses the key options Tresor does not implement (exportable, derived, convergent keys). */
-export function refuseUnsupportedKeyOptions(data: JsonObject): void {
+/** Keys never leave Tresor, so the options that would let them are refused. */
+function refuseKeyExport(data: JsonObject): void {
   refuseEnabled(data.exportable, 'exportable', 'transit keys never leave Tresor');
   refuseEnabled(data.allow_plaintext_backup, 'allow_plaintext_backup', 'transit keys never leave Tresor');
+}
+
+/** Refuses the key options Tresor does not implement (exportable, derived, convergent keys). */
+export function refuseUnsupportedKeyOptions(data: JsonObject): void {
+  refuseKeyExport(data);
   refuseEnabled(data.derived, 'derived', 'key derivation is not implemented');
   refuseEnabled(data.convergent_encryption, 'convergent_encryption', 'convergent encryption is not implemented');
 }
@@ -71,8 +76,7 @@ export async function rotateKey(store: KeyStore, name: string, random: RandomSou
  * version, and a pinned encryption version may not be below the decryption floor.
  */
 export async function configureKey(store: KeyStore, name: string, data: JsonObject): Promise<LogicalResponse> {
-  refuseEnabled(data.exportable, 'exportable', 'transit keys never leave Tresor');
-  refuseEnabled(data.allow_plaintext_backup, 'allow_plaintext_backup', 'transit keys never leave Tresor');
+  refuseKeyExport(data);
   const minDecryption = optionalNonNegativeInt(data.min_decryption_version, 'min_decryption_version');
   const minEncryption = optionalNonNegativeInt(data.min_encryption_version, 'min_encryption_version');
   const deletionAllowed = optionalBool(data.deletion_allowed, 'deletion_allowed');
