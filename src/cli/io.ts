@@ -52,7 +52,8 @@ function readLine(stream: NodeJS.ReadStream): Promise<string> {
     const done = () => {
       stream.removeListener('data', onData);
       stream.removeListener('end', done);
-      stream.pause();
+      // Nothing reads stdin after a prompt; closing it lets the process exit while the writer keeps its end open.
+      stream.destroy();
       resolve(firstLine(text));
     };
     const onData = (c: Buffer | string) => {
