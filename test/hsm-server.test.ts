@@ -295,6 +295,20 @@ describe('HSM seal: configuration mistakes', { concurrency: true }, () => {
   });
   after(() => token?.cleanup());
 
+  it('generate_key false with no key: init is refused with a clear 400 and nothing is initialised', async () => {
+    const server = await startHsmServer(token, { generateKey: false, keyLabel: 'absent-key' });
+    try {
+      await server.until(async () => (await server.api.get('sys/seal-status')).status === 200, 10_000, 'seal-status');
+      const res = await server.api.put('sys/init', { recovery_shares: 3, recovery_threshold: 2 });
+      assert.equal(res.status, 400, JSON.stringify(res.body));
+      assert.match(res.body.errors.join(' '), /key_label|generate_key/);
+      assert.deepEqual((await server.api.get('sys/init')).body, { initialized: false });
+    } finally {
+      await halt(server);
+      server.cleanup();
+    }
+  });
+
   it('a wrong PIN stops the process naming the PIN problem without printing the PIN', async () => {
     const wrongPin = '555999111';
     const { code, output } = await expectStartFailure(token, { pin: wrongPin });

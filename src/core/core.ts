@@ -192,7 +192,7 @@ export class Core {
   private async doInitialize(req: InitRequest): Promise<InitResult> {
     if (await this.isInitialized()) throw badRequest('Vault is already initialized');
     const plan = this.validateInit(req);
-    if (this.hsm && 'hasKey' in this.hsm && typeof this.hsm.hasKey === 'function' && !this.hsm.hasKey()) {
+    if (this.hsm?.hasKey?.() === false) {
       throw badRequest('no key found in the HSM under key_label and generate_key is not set; refusing to initialise');
     }
     await this.clearInterruptedInit();

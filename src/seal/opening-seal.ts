@@ -80,6 +80,9 @@ export class OpeningSeal implements SealWrapper {
   generateRandom(length: number) {
     return this.need().generateRandom(length);
   }
+  hasKey(): boolean {
+    return this.inner?.hasKey?.() ?? true;
+  }
   health(): SealHealth {
     return this.inner?.health() ?? { healthy: false, unhealthySince: this.since, lastError: this.lastError };
   }

@@ -32,5 +32,7 @@ export interface SealWrapper {
   /** Random bytes from the seal's device (entropy augmentation). */
   generateRandom(length: number): Promise<Buffer>;
   health(): SealHealth;
+  /** False when the seal has no key and may not create one: init must refuse. Absent = always has a key. */
+  hasKey?(): boolean;
   close(): Promise<void>;
 }

@@ -153,7 +153,9 @@ export class TestServer {
   }
 
   async waitExit(timeoutMs = 15_000): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-    await Promise.race([this.exited, new Promise((r) => setTimeout(r, timeoutMs))]);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.exited, new Promise((r) => (timer = setTimeout(r, timeoutMs)))]);
+    clearTimeout(timer);
     if (!this.exitInfo) throw new Error('server did not exit');
     return this.exitInfo;
   }
