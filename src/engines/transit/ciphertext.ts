@@ -49,16 +49,19 @@ export function decryptEnvelope(policy: KeyPolicy, ciphertext: unknown): { plain
   return { plaintext, version };
 }
 
-/** Splits `vault:v<N>:<base64>` into its version and sealed bytes. */
-export function parseEnvelope(ciphertext: unknown): { version: number; sealed: Buffer } {
-  if (ciphertext === undefined || ciphertext === null || ciphertext === '') throw badRequest('missing ciphertext');
-  if (typeof ciphertext !== 'string' || !ciphertext.startsWith(PREFIX)) throw badRequest('invalid ciphertext: no "vault:" prefix');
-  const rest = ciphertext.slice(PREFIX.length);
+/**
+ * Splits `vault:v<N>:<base64>` into its version and bytes; `what` names the
+ * value in error messages ("ciphertext", or "hmac" for HMAC envelopes).
+ */
+export function parseEnvelope(envelope: unknown, what: 'ciphertext' | 'hmac' = 'ciphertext'): { version: number; sealed: Buffer } {
+  if (envelope === undefined || envelope === null || envelope === '') throw badRequest(`missing ${what}`);
+  if (typeof envelope !== 'string' || !envelope.startsWith(PREFIX)) throw badRequest(`invalid ${what}: no "vault:" prefix`);
+  const rest = envelope.slice(PREFIX.length);
   const colon = rest.indexOf(':');
-  if (colon === -1) throw badRequest('invalid ciphertext: wrong number of fields');
+  if (colon === -1) throw badRequest(`invalid ${what}: wrong number of fields`);
   const match = VERSION_FIELD.exec(rest.slice(0, colon));
-  if (match === null) throw badRequest('invalid ciphertext: version number could not be decoded');
+  if (match === null) throw badRequest(`invalid ${what}: version number could not be decoded`);
   const body = rest.slice(colon + 1);
-  if (!isStrictBase64(body)) throw badRequest('invalid ciphertext: could not decode base64');
+  if (!isStrictBase64(body)) throw badRequest(`invalid ${what}: could not decode base64`);
   return { version: Number(match[1]), sealed: Buffer.from(body, 'base64') };
 }

@@ -19,11 +19,17 @@ const NODE_HASH = new Map<string, string>(Object.entries({
   'sha3-512': 'sha3-512',
 }));
 
+/** Node's name for a Vault hash algorithm ("sha2-256" by default); 400 when unsupported. */
+export function nodeHashName(algorithm: unknown): string {
+  const chosen = isAbsent(algorithm) ? 'sha2-256' : algorithm;
+  const nodeName = typeof chosen === 'string' ? NODE_HASH.get(chosen) : undefined;
+  if (nodeName === undefined) throw badRequest(`unsupported hash algorithm; supported: ${[...NODE_HASH.keys()].join(', ')}`);
+  return nodeName;
+}
+
 export async function hash(data: JsonObject, algorithmFromPath: string | undefined): Promise<LogicalResponse> {
   const input = requireBase64(data.input, 'input', 'missing input to hash');
-  const algorithm = algorithmFromPath ?? (isAbsent(data.algorithm) ? 'sha2-256' : data.algorithm);
-  const nodeName = typeof algorithm === 'string' ? NODE_HASH.get(algorithm) : undefined;
-  if (nodeName === undefined) throw badRequest(`unsupported hash algorithm; supported: ${[...NODE_HASH.keys()].join(', ')}`);
+  const nodeName = nodeHashName(algorithmFromPath ?? data.algorithm);
   // Vault's hash endpoint defaults to hex, unlike random's base64.
   const format = parseOutputFormat(data.format, 'hex');
   return { data: { sum: createHash(nodeName).update(input).digest(format) } };

@@ -9,6 +9,7 @@
  *   datakey/(plaintext|wrapped)/<name>                  create/update
  *   random[/<bytes>], random/<source>[/<bytes>]         create/update
  *   hash[/<algorithm>]                                  create/update
+ *   hmac/<name>[/<algorithm>], verify/<name>[/<algorithm>]   create/update (verify: HMACs only)
  * Unknown paths are not ours (null → 404); a known path with an operation it
  * does not support is 405.
  */
@@ -18,6 +19,7 @@ import { unsupportedOperation } from '../kv/responses.ts';
 import { decrypt, encrypt, rewrap } from './crypt.ts';
 import { generateDataKey, type DataKeyFlavour } from './datakey.ts';
 import { hash } from './hash.ts';
+import { generateHmac, verifyHmac } from './hmac.ts';
 import { KeyStore } from './key-store.ts';
 import { configureKey, createKey, deleteKey, listKeys, readKey, rotateKey } from './keys.ts';
 import { generateRandom, randomPathParams } from './random.ts';
@@ -69,6 +71,14 @@ const ROUTES: Route[] = [
     },
   },
   { pattern: /^hash(?:\/([^/]+))?$/, verbs: { write: ({ req }, [algorithm]) => hash(req.data, algorithm) } },
+  {
+    pattern: new RegExp(`^hmac/${NAME}(?:/([^/]+))?$`),
+    verbs: { write: ({ req, store }, [name, algorithm]) => generateHmac(store, name, req.data, algorithm) },
+  },
+  {
+    pattern: new RegExp(`^verify/${NAME}(?:/([^/]+))?$`),
+    verbs: { write: ({ req, store }, [name, algorithm]) => verifyHmac(store, name, req.data, algorithm) },
+  },
 ];
 
 function verbOf(req: LogicalRequest): Verb | undefined {

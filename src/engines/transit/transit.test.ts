@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { TresorError } from '../../core/errors.ts';
 import { MemoryLogicalStorage, testRequest } from '../testing-storage.ts';
 import type { LogicalResponse, LogicalStorage, Operation } from '../types.ts';
@@ -502,5 +502,53 @@ describe('transit random and hash', () => {
     await rejects(m.write('hash/md5', { input }), 400, /unsupported hash algorithm/);
     await rejects(m.write('hash/constructor', { input }), 400, /unsupported hash algorithm/);
     await rejects(m.write('hash', {}), 400, /missing input/);
+  });
+});
+
+describe('transit hmac', () => {
+  it('hmac uses a per-version key separate from the encryption key, and verify accepts it', async () => {
+    const m = mount();
+    await m.write('keys/app');
+    const input = b64('message');
+    const res = await m.write('hmac/app', { input });
+    const hmac = String(res.data?.hmac);
+    assert.match(hmac, /^vault:v1:/);
+    assert.equal(Buffer.from(hmac.slice('vault:v1:'.length), 'base64').length, 32);
+    const stored = JSON.parse((await m.memory.get('policy/app'))!.toString());
+    const expected = createHmac('sha256', Buffer.from(stored.keys['1'].hmac_key, 'base64')).update('message').digest('base64');
+    assert.equal(hmac, `vault:v1:${expected}`);
+    const notWithCipherKey = createHmac('sha256', Buffer.from(stored.keys['1'].key, 'base64')).update('message').digest('base64');
+    assert.notEqual(expected, notWithCipherKey);
+    assert.equal((await m.write('verify/app', { input, hmac })).data?.valid, true);
+    assert.equal((await m.write('verify/app', { input: b64('other'), hmac })).data?.valid, false);
+    assert.equal((await m.write('verify/app/sha2-512', { input, hmac })).data?.valid, false);
+  });
+
+  it('hmac honours the path algorithm, batches, and rotation; old HMACs verify until the floor moves', async () => {
+    const m = mount();
+    await m.write('keys/app');
+    const input = b64('m');
+    const v1 = String((await m.write('hmac/app/sha2-512', { input })).data?.hmac);
+    assert.equal(Buffer.from(v1.slice('vault:v1:'.length), 'base64').length, 64);
+    await m.write('keys/app/rotate');
+    const batch = await m.write('hmac/app', { batch_input: [{ input }, { input: '!!' }] });
+    const results = batch.data?.batch_results as Array<Record<string, unknown>>;
+    assert.match(String(results[0].hmac), /^vault:v2:/);
+    assert.match(String(results[1].error), /base64/);
+    assert.equal((await m.write('verify/app/sha2-512', { input, hmac: v1 })).data?.valid, true);
+    await m.write('keys/app/config', { min_decryption_version: 2 });
+    await rejects(m.write('verify/app/sha2-512', { input, hmac: v1 }), 400, /too old/);
+  });
+
+  it('hmac and verify reject unknown keys, algorithms and malformed HMACs', async () => {
+    const m = mount();
+    await rejects(m.write('hmac/ghost', { input: b64('x') }), 400, /encryption key not found/);
+    assert.deepEqual(m.memory.snapshot(), []);
+    await m.write('keys/app');
+    await rejects(m.write('hmac/app/md5', { input: b64('x') }), 400, /unsupported hash algorithm/);
+    await rejects(m.write('hmac/app', {}), 400, /missing input/);
+    await rejects(m.write('verify/app', { input: b64('x') }), 400, /missing hmac/);
+    await rejects(m.write('verify/app', { input: b64('x'), hmac: 'abc' }), 400, /invalid hmac: no "vault:" prefix/);
+    await rejects(m.write('verify/app', { input: b64('x'), hmac: 'vault:v7:AAAA' }), 400, /unknown key version/);
   });
 });
