@@ -9,13 +9,14 @@
  */
 import { randomBytes } from 'node:crypto';
 import { badRequest } from '../../core/errors.ts';
+import type { RandomSource } from '../../core/entropy.ts';
 import type { LogicalResponse } from '../types.ts';
 import { optionalNonNegativeInt, type JsonObject } from '../kv/params.ts';
 import { batchInput, respond, type ItemResult } from './batch.ts';
 import { decryptEnvelope, encryptionVersion, encryptToEnvelope } from './ciphertext.ts';
 import { NONCE_BYTES } from './aead.ts';
 import { refuseContext, requireBase64 } from './fields.ts';
-import { isDueForRotation, newKeyPolicy, parseKeyType, rotatedPolicy, type KeyPolicy, type KeyType, type RandomSource } from './key-policy.ts';
+import { isDueForRotation, newKeyPolicy, parseKeyType, rotatedPolicy, type KeyPolicy, type KeyType } from './key-policy.ts';
 import type { KeyStore } from './key-store.ts';
 import { refuseUnsupportedKeyOptions } from './keys.ts';
 

@@ -7,13 +7,13 @@
  */
 import { randomBytes } from 'node:crypto';
 import { badRequest } from '../../core/errors.ts';
+import type { RandomSource } from '../../core/entropy.ts';
 import type { LogicalResponse } from '../types.ts';
 import { isAbsent, optionalNonNegativeInt, type JsonObject } from '../kv/params.ts';
 import { NONCE_BYTES } from './aead.ts';
 import { encryptionVersion, encryptToEnvelope } from './ciphertext.ts';
 import { keyForEncryption } from './crypt.ts';
 import { refuseContext } from './fields.ts';
-import type { RandomSource } from './key-policy.ts';
 import type { KeyStore } from './key-store.ts';
 
 const ALLOWED_BITS = new Set([128, 256, 512]);

@@ -5,6 +5,7 @@
  * never sees it half-updated by a concurrent rotate or config write.
  */
 import { badRequest, internalError } from '../../core/errors.ts';
+import type { RandomSource } from '../../core/entropy.ts';
 
 export type KeyType = 'aes256-gcm96' | 'chacha20-poly1305';
 
@@ -13,8 +14,6 @@ export const SUPPORTED_KEY_TYPES: readonly KeyType[] = ['aes256-gcm96', 'chacha2
 /** Both supported ciphers take a 256-bit key; every version also gets its own HMAC key. */
 const CIPHER_KEY_BYTES = 32;
 const HMAC_KEY_BYTES = 32;
-
-export type RandomSource = (length: number) => Promise<Buffer>;
 
 export interface KeyVersion {
   readonly key: Buffer;

@@ -4,11 +4,12 @@
  * answer with the key's description, as Vault 1.14+ does.
  */
 import { badRequest, notFound } from '../../core/errors.ts';
+import type { RandomSource } from '../../core/entropy.ts';
 import type { LogicalResponse } from '../types.ts';
 import { optionalBool, optionalDurationMs, optionalNonNegativeInt, type JsonObject } from '../kv/params.ts';
 import { keysResponse } from '../kv/responses.ts';
 import { refuseEnabled } from './fields.ts';
-import { describeKey, newKeyPolicy, parseKeyType, rotatedPolicy, type KeyPolicy, type RandomSource } from './key-policy.ts';
+import { describeKey, newKeyPolicy, parseKeyType, rotatedPolicy, type KeyPolicy } from './key-policy.ts';
 import type { KeyStore } from './key-store.ts';
 
 const MIN_AUTO_ROTATE_SECONDS = 3600;

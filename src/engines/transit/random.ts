@@ -9,10 +9,10 @@
  * compatibility and gets the same bytes, which are never weaker than the OS's.
  */
 import { badRequest } from '../../core/errors.ts';
+import type { RandomSource } from '../../core/entropy.ts';
 import type { LogicalResponse } from '../types.ts';
 import { isAbsent, parseNonNegativeInt, type JsonObject } from '../kv/params.ts';
 import { parseOutputFormat } from './fields.ts';
-import type { RandomSource } from './key-policy.ts';
 
 const SOURCES = new Set(['platform', 'seal', 'all']);
 const DEFAULT_BYTES = 32;
