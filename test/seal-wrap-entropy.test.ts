@@ -78,6 +78,25 @@ describe('seal wrap and entropy augmentation (SoftHSM2)', () => {
     assert.equal(randomCalls() - before, 0);
   });
 
+  it('key generation draws from the HSM only in mounts with external_entropy_access', async () => {
+    const { api } = augmented;
+    assert.equal((await api.post('sys/mounts/transit-hsm', { type: 'transit', external_entropy_access: true })).status, 204);
+    assert.equal((await api.post('sys/mounts/transit-os', { type: 'transit' })).status, 204);
+    let before = randomCalls();
+    assert.equal((await api.post('transit-hsm/keys/orders')).status, 200);
+    assert.equal((await api.post('transit-hsm/keys/orders/rotate')).status, 200);
+    assert.equal(randomCalls() - before, 2);
+    before = randomCalls();
+    assert.equal((await api.post('transit-os/keys/orders')).status, 200);
+    assert.equal((await api.post('transit-os/keys/orders/rotate')).status, 200);
+    const enc = await api.post('transit-os/encrypt/orders', { plaintext: Buffer.from('4111 1111 1111 1111').toString('base64') });
+    assert.equal(enc.status, 200);
+    assert.equal(randomCalls() - before, 0);
+    const mounts = (await api.get('sys/mounts')).body.data;
+    assert.equal(mounts['transit-hsm/'].external_entropy_access, true);
+    assert.equal(mounts['transit-os/'].external_entropy_access, false);
+  });
+
   it('a seal-wrapped value cannot be read from raw storage with the barrier keys alone', async () => {
     const { api, core } = augmented;
     assert.equal((await api.post('sys/mounts/wrapped', { type: 'kv', seal_wrap: true })).status, 204);

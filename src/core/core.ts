@@ -359,8 +359,12 @@ export class Core {
 
   // ---------------------------------------------------------------- unseal
 
-  /** `PUT sys/unseal`: adds one share (unseal key, or recovery key under the HSM seal). */
-  submitUnsealKey(keyText: string | undefined, reset: boolean): Promise<SealStatus> {
+  /**
+   * `PUT sys/unseal`: adds one share. Normally an unseal key (Shamir) or a
+   * recovery key (HSM seal, after a manual seal); with `migrate`, a key of the
+   * OLD seal during a seal migration (see seal-migration.ts).
+   */
+  submitUnsealKey(keyText: string | undefined, reset: boolean, migrate = false): Promise<SealStatus> {
     return this.exclusive(async () => {
       if (reset) {
         this.unsealProgress?.clear();
@@ -368,50 +372,21 @@ export class Core {
         return this.sealStatus();
       }
       const cfg = await this.authorisingConfig();
-      if (!(await this.isInitialized()) || !cfg) throw badRequest('Vault is not initialized');
-      if (!this.sealed) return this.sealStatus();
-      if (await this.pendingMigration()) {
-        throw badRequest('a seal migration is pending: unseal with migrate=true (operator unseal -migrate) using the old seal\'s keys');
-      }
-      if (typeof keyText !== 'string' || keyText === '') throw badRequest("'key' must be specified in request body as JSON, or 'reset' set to true");
-      const share = decodeShare(keyText);
-      this.unsealProgress ??= new ShareCollector(cfg.secret_threshold);
-      const shares = this.unsealProgress.add(share);
-      if (!shares) return this.sealStatus();
-      this.unsealProgress.clear();
-      this.unsealProgress = undefined;
-      const secret = await combineShares(shares);
-      try {
-        if (this.hsm) {
-          await this.verifyRecoveryKey(secret);
-          await this.unsealThroughHsm();
-        } else {
-          await this.unsealWithRootKey(secret);
-        }
-      } finally {
-        secret.fill(0);
-      }
-      this.sealedByOperator = false;
-      return this.sealStatus();
-    });
-  }
-
-  /** `PUT sys/unseal` with `migrate=true`: one share of the OLD seal's keys (see seal-migration.ts). */
-  submitMigrationKey(keyText: string | undefined, reset: boolean): Promise<SealStatus> {
-    return this.exclusive(async () => {
-      if (reset) {
-        this.unsealProgress?.clear();
-        this.unsealProgress = undefined;
-        return this.sealStatus();
-      }
+      if (!cfg) throw badRequest('Vault is not initialized');
       const direction = await this.pendingMigration();
-      if (!direction) throw badRequest('no seal migration is pending: the configured seal matches the one in storage');
-      if (direction === 'hsm-to-shamir' && !this.oldHsm) {
-        throw badRequest('migrating away from the pkcs11 seal needs its stanza kept in the config with disabled = "true"');
+      if (migrate) {
+        if (!direction) throw badRequest('no seal migration is pending: the configured seal matches the one in storage');
+        if (direction === 'hsm-to-shamir' && !this.oldHsm) {
+          throw badRequest('migrating away from the pkcs11 seal needs its stanza kept in the config with disabled = "true"');
+        }
+        if (!this.sealed) throw badRequest('seal migration happens while sealed; restart the server with the new configuration');
+      } else {
+        if (!this.sealed) return this.sealStatus();
+        if (direction) {
+          throw badRequest("a seal migration is pending: unseal with migrate=true (operator unseal -migrate) using the old seal's keys");
+        }
       }
-      if (!this.sealed) throw badRequest('seal migration happens while sealed; restart the server with the new configuration');
       if (typeof keyText !== 'string' || keyText === '') throw badRequest("'key' must be specified in request body as JSON, or 'reset' set to true");
-      const cfg = (await this.authorisingConfig())!;
       const share = decodeShare(keyText);
       this.unsealProgress ??= new ShareCollector(cfg.secret_threshold);
       const shares = this.unsealProgress.add(share);
@@ -421,7 +396,13 @@ export class Core {
       const secret = await combineShares(shares);
       try {
         if (direction === 'shamir-to-hsm') await this.finishMigrationToHsm(secret, cfg);
-        else await this.finishMigrationToShamir(secret, cfg);
+        else if (direction === 'hsm-to-shamir') await this.finishMigrationToShamir(secret, cfg);
+        else if (this.hsm) {
+          await this.verifyRecoveryKey(secret);
+          await this.unsealThroughHsm();
+        } else {
+          await this.unsealWithRootKey(secret);
+        }
       } finally {
         secret.fill(0);
       }

@@ -22,7 +22,8 @@ export function parseApiUrl(rawUrl: string): ParsedUrl | undefined {
   const decoded: string[] = [];
   for (let i = 0; i < segments.length; i++) {
     const seg = segments[i];
-    if (seg === '' && i > 0 && i < segments.length - 1) throw badRequest('invalid request path: empty path segment');
+    // Only a trailing slash may leave an empty segment ("secret/" for a list).
+    if (seg === '' && i < segments.length - 1) throw badRequest('invalid request path: empty path segment');
     let text: string;
     try {
       text = decodeURIComponent(seg);

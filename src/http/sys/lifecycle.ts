@@ -25,11 +25,9 @@ export const lifecycleRoutes: SysRoute[] = [
     methods: {
       PUT: async ({ core, data }) => {
         const reset = optionalBool(data.reset, 'reset') ?? false;
-        if (data.migrate !== undefined && optionalBool(data.migrate, 'migrate')) {
-          return { body: await core.submitMigrationKey(data.key as string | undefined, reset) };
-        }
+        const migrate = optionalBool(data.migrate, 'migrate') ?? false;
         if (data.key !== undefined && typeof data.key !== 'string') throw badRequest("'key' must be a string");
-        return { body: await core.submitUnsealKey(data.key as string | undefined, reset) };
+        return { body: await core.submitUnsealKey(data.key as string | undefined, reset, migrate) };
       },
     },
   },
