@@ -165,7 +165,9 @@ export class ApiClient {
         }
       : {};
     return new Promise((resolve, reject) => {
-      const req = (isHttps ? https : http).request(url, { method, headers, ...tls }, (res) => {
+      // No pooled connections: a server that rejects a verb (LIST) drops the socket, and a
+      // reused one would fail the fallback request with "socket hang up".
+      const req = (isHttps ? https : http).request(url, { method, headers, agent: false, ...tls }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { formatColumns, formatKeyValue, formatValue, humanDuration, sectionHeader } from './format.ts';
+import { formatColumns, formatKeyValue, formatValue, humanDuration, keyValueHeaderWidth, sectionHeader } from './format.ts';
 
 describe('formatKeyValue', () => {
   it('aligns values four spaces after the longest key under a Key/Value header', () => {
@@ -64,8 +64,13 @@ describe('humanDuration', () => {
 });
 
 describe('sectionHeader', () => {
-  it('centres the title in equals signs sized to the block width', () => {
-    assert.equal(sectionHeader('Data', 18), '====== Data ======');
-    assert.equal(sectionHeader('Secret Path', 5), '== Secret Path ==');
+  it('sizes the header to the table like Vault (longest key + gap + "Value")', () => {
+    assert.equal(sectionHeader('Metadata', keyValueHeaderWidth(['created_time', 'custom_metadata', 'version'])), '======= Metadata =======');
+    assert.equal(sectionHeader('Data', keyValueHeaderWidth(['passcode'])), '====== Data ======');
+  });
+
+  it('sizes a path header to the path, with two signs a side at minimum', () => {
+    assert.equal(sectionHeader('Secret Path', 'secret/data/creds'.length), '== Secret Path ==');
+    assert.equal(sectionHeader('Secret Path', 3), '== Secret Path ==');
   });
 });

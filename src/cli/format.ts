@@ -51,18 +51,21 @@ export function formatJson(value: unknown): string {
 }
 
 /**
- * A section title centred in `=` signs, sized to the table under it
- * (`====== Data ======`), with at least two signs on each side.
+ * A section title centred in `=` signs, as Vault sizes it: `width` minus the
+ * title and its two spaces, rounded up to even, at least four in total
+ * (`====== Data ======`).
  */
 export function sectionHeader(title: string, width: number): string {
-  const pad = Math.max(2, Math.floor((width - title.length - 2) / 2));
-  const signs = '='.repeat(pad);
-  return `${signs} ${title} ${signs}`;
+  let signs = width - (title.length + 2);
+  if (signs <= 0) signs = 4;
+  if (signs % 2 !== 0) signs += 1;
+  const side = '='.repeat(signs / 2);
+  return `${side} ${title} ${side}`;
 }
 
-/** Width of the widest line of a rendered block. */
-export function blockWidth(block: string): number {
-  return Math.max(0, ...block.split('\n').map((l) => l.length));
+/** The width Vault sizes a table's section header to: longest key, the column gap, and "Value". */
+export function keyValueHeaderWidth(keys: readonly string[]): number {
+  return Math.max(0, ...keys.map((k) => k.length)) + COLUMN_GAP.length + 'Value'.length;
 }
 
 /**

@@ -4,7 +4,7 @@
  */
 import { UsageError, type FlagSpec } from '../args.ts';
 import { callApi, CliError, expectArgs, printJson, println, type Command, type CommandContext } from '../command.ts';
-import { blockWidth, formatKeyValue, sectionHeader } from '../format.ts';
+import { formatKeyValue, keyValueHeaderWidth, sectionHeader } from '../format.ts';
 import { detectKvMount, kvApiPath, kvUserPath, type KvApiPrefix, type KvMount } from '../kv-paths.ts';
 import { parseDataArgs, printField, printWarnings, type Secret } from '../secret.ts';
 import { notFound, printKeys } from './generic.ts';
@@ -55,14 +55,19 @@ function parseVersions(ctx: CommandContext, required: boolean): number[] | undef
   });
 }
 
-/** A titled block: `== Title ==` sized to the content, then the content. */
-export function section(title: string, body: string): string {
-  return `${sectionHeader(title, blockWidth(body))}\n${body}`;
+/** A path under its `== Title ==` header, sized to the path. */
+function pathSection(title: string, path: string): string {
+  return `${sectionHeader(title, path.length)}\n${path}`;
+}
+
+/** A Key/Value table of `obj` (keys sorted) under its `== Title ==` header. */
+export function tableSection(title: string, obj: Record<string, unknown>): string {
+  return `${sectionHeader(title, keyValueHeaderWidth(Object.keys(obj)))}\n${formatKeyValue(sortedRows(obj))}`;
 }
 
 /** Vault's two-part output of a v2 write: the data path and the new version's metadata. */
 function pathAndMetadata(path: string, metadata: Record<string, unknown>): string {
-  return `${section('Secret Path', path)}\n\n${section('Metadata', formatKeyValue(sortedRows(metadata)))}`;
+  return `${pathSection('Secret Path', path)}\n\n${tableSection('Metadata', metadata)}`;
 }
 
 const sortedRows = (obj: Record<string, unknown>): [string, unknown][] =>
@@ -108,8 +113,8 @@ const getCommand: Command = {
       return 0;
     }
     printWarnings(ctx, res);
-    const blocks = [section('Secret Path', path), section('Metadata', formatKeyValue(sortedRows(inner.metadata ?? {})))];
-    if (inner.data) blocks.push(section('Data', formatKeyValue(sortedRows(inner.data))));
+    const blocks = [pathSection('Secret Path', path), tableSection('Metadata', inner.metadata ?? {})];
+    if (inner.data) blocks.push(tableSection('Data', inner.data));
     println(ctx, blocks.join('\n\n'));
     return 0;
   },
@@ -233,9 +238,9 @@ const metadataGetCommand: Command = {
       return 0;
     }
     const { versions, ...meta } = (res.data ?? {}) as { versions?: Record<string, Record<string, unknown>> };
-    const blocks = [section('Metadata Path', path), section('Metadata', formatKeyValue(sortedRows(meta)))];
+    const blocks = [pathSection('Metadata Path', path), tableSection('Metadata', meta)];
     const numbers = Object.keys(versions ?? {}).sort((a, b) => Number(a) - Number(b));
-    for (const n of numbers) blocks.push(section(`Version ${n}`, formatKeyValue(sortedRows(versions![n]!))));
+    for (const n of numbers) blocks.push(tableSection(`Version ${n}`, versions![n]!));
     println(ctx, blocks.join('\n\n'));
     return 0;
   },

@@ -1,7 +1,7 @@
 /** `tresor policy write|read|list|delete|fmt`: ACL policies under /v1/sys/policies/acl. */
 import fs from 'node:fs';
 import { UsageError } from '../args.ts';
-import { callApi, expectArgs, printJson, println, type Command, type CommandContext } from '../command.ts';
+import { callApi, CliError, expectArgs, printJson, println, type Command, type CommandContext } from '../command.ts';
 import { listKeys, notFound, printKeys } from './generic.ts';
 
 const POLICIES = 'sys/policies/acl';
@@ -92,4 +92,31 @@ const deleteCommand: Command = {
   },
 };
 
-export const policyCommands: Command[] = [writeCommand, readCommand, listCommand, deleteCommand];
+const fmtCommand: Command = {
+  name: ['policy', 'fmt'],
+  synopsis: 'Format an ACL policy file in place',
+  help: `Usage: tresor policy fmt [options] FILE
+
+  Checks the policy in FILE and rewrites it in canonical form (HCL with
+  two-space indentation and aligned "=", or indented JSON). Works offline.`,
+  flags: {},
+  async run(ctx) {
+    expectArgs(ctx, 1);
+    const file = ctx.args[0]!;
+    if (file === '-') throw new UsageError('policy fmt needs a FILE to rewrite, not stdin');
+    const source = await readPolicySource(ctx, file);
+    // Loaded here only: no other client command needs the policy parser.
+    const { formatPolicy } = await import('../../core/acl/format.ts');
+    let formatted: string;
+    try {
+      formatted = formatPolicy(source);
+    } catch (err) {
+      throw new CliError(`Failed to parse policy: ${err instanceof Error ? err.message : String(err)}`, 1);
+    }
+    fs.writeFileSync(file, formatted);
+    println(ctx, `Success! Formatted policy: ${file}`);
+    return 0;
+  },
+};
+
+export const policyCommands: Command[] = [writeCommand, readCommand, listCommand, deleteCommand, fmtCommand];

@@ -3,19 +3,8 @@
  * imported only here, so client commands start fast and never load it.
  */
 import { UsageError } from '../args.ts';
+import type { RunServerOptions } from '../../server.ts';
 import type { Command } from '../command.ts';
-
-/** Options passed to `runServer` in src/server.ts. */
-export interface RunServerOptions {
-  configPaths: string[];
-  dev: boolean;
-  devRootTokenId?: string;
-  devListenAddress?: string;
-}
-
-interface ServerModule {
-  runServer(options: RunServerOptions): Promise<unknown>;
-}
 
 /** Builds runServer's options from the flags; a non-dev server needs at least one -config. */
 export function serverOptions(configPaths: string[], dev: boolean, devRootTokenId?: string, devListenAddress?: string): RunServerOptions {
@@ -25,10 +14,6 @@ export function serverOptions(configPaths: string[], dev: boolean, devRootTokenI
   }
   return { configPaths, dev, devRootTokenId, devListenAddress };
 }
-
-// A variable specifier keeps the type checker from requiring the module's
-// presence here; the runtime resolves it relative to this file as usual.
-const SERVER_MODULE = '../../server.ts';
 
 export const serverCommand: Command = {
   name: ['server'],
@@ -53,8 +38,8 @@ export const serverCommand: Command = {
     if (ctx.args.length > 0) throw new UsageError(`Too many arguments (expected 0, got ${ctx.args.length})`);
     const f = ctx.flags;
     const options = serverOptions(f.list('config'), f.bool('dev'), f.string('dev-root-token-id'), f.string('dev-listen-address'));
-    const server = (await import(SERVER_MODULE)) as ServerModule;
-    await server.runServer(options);
+    const { runServer } = await import('../../server.ts');
+    await runServer(options); // resolves once listening; the server keeps the process alive
     return 0;
   },
 };
