@@ -96,11 +96,53 @@ describe('AES-GCM barrier', () => {
     const { barrier, rootKey } = await unsealedBarrier();
     await barrier.put('k', Buffer.from('v'));
     const newRoot = randomBytes(32);
-    await barrier.rekey(newRoot);
+    await barrier.rekeyWith(newRoot, []);
     barrier.seal();
     assert.equal(await barrier.verifyRootKey(rootKey), false);
     await barrier.unseal(newRoot);
     assert.equal((await barrier.get('k'))!.toString(), 'v');
+  });
+
+  it('a rotation whose keyring write fails changes nothing: later writes still read after a restart', async () => {
+    const physical = new InmemBackend();
+    const rootKey = randomBytes(32);
+    let failWrap = false;
+    const flakySeal = {
+      type: 'test',
+      wrap: async (p: Buffer) => {
+        if (failWrap) throw new Error('HSM unavailable');
+        return Buffer.concat([Buffer.from('W'), p]);
+      },
+      unwrap: async (b: Buffer) => b.subarray(1),
+      needsRewrap: () => false,
+      keyInfo: () => ({ type: 'test', keyId: 'k' }),
+      generateRandom: async (n: number) => randomBytes(n),
+      health: () => ({ healthy: true }),
+      close: async () => {},
+    };
+    let barrier = new AesGcmBarrier(physical);
+    barrier.setKeyringSeal(flakySeal);
+    await barrier.initialize(rootKey);
+    await barrier.unseal(rootKey);
+    failWrap = true;
+    await assert.rejects(barrier.rotate(), /HSM unavailable/);
+    assert.equal(barrier.keyStatus().term, 1);
+    await barrier.put('after-failed-rotation', Buffer.from('kept'));
+    failWrap = false;
+
+    barrier = new AesGcmBarrier(physical);
+    barrier.setKeyringSeal(flakySeal);
+    await barrier.unseal(rootKey);
+    assert.equal((await barrier.get('after-failed-rotation'))!.toString(), 'kept');
+  });
+
+  it('reads in flight during a rotation still decrypt', async () => {
+    const { barrier } = await unsealedBarrier();
+    for (let i = 0; i < 50; i++) await barrier.put(`k${i}`, Buffer.from(`v${i}`));
+    const reads = Array.from({ length: 50 }, (_, i) => barrier.get(`k${i}`));
+    await Promise.all([barrier.rotate(), barrier.rotate()]);
+    const values = await Promise.all(reads);
+    assert.deepEqual(values.map((v) => v!.toString()), Array.from({ length: 50 }, (_, i) => `v${i}`));
   });
 
   it('the keyring itself is ciphertext in storage', async () => {

@@ -163,14 +163,6 @@ export class AesGcmBarrier implements LogicalStorage {
     return this.keyStatus();
   }
 
-  /** Re-encrypts the keyring under a new root key (rekey, seal migration). */
-  async rekey(newRootKey: Buffer): Promise<void> {
-    await this.withKeyringLock(async (ring) => {
-      ring.rootKey.fill(0);
-      ring.rootKey = Buffer.from(newRootKey);
-    });
-  }
-
   /**
    * Rekey as ONE atomic storage transaction: the keyring re-encrypted under
    * `newRootKey` plus `extraOps` (new seal config, HSM-wrapped root key, key
@@ -210,10 +202,11 @@ export class AesGcmBarrier implements LogicalStorage {
   }
 
   async get(path: string): Promise<Buffer | undefined> {
-    const ring = this.unsealedKeyring();
+    this.unsealedKeyring();
     const blob = await this.physical.get(path);
     if (blob === undefined) return undefined;
-    return decryptValue(ring, path, blob);
+    // The keyring may have been replaced (rotation) during the read: use the current one.
+    return decryptValue(this.unsealedKeyring(), path, blob);
   }
 
   async put(path: string, value: Buffer): Promise<void> {
@@ -267,11 +260,28 @@ export class AesGcmBarrier implements LogicalStorage {
     return this.keyring;
   }
 
+  /**
+   * Applies `change` to a copy of the keyring, stores the copy, and only then
+   * swaps it in: if the write fails (storage or HSM down), memory still holds
+   * the stored keyring, so no value is ever encrypted under an unstored key.
+   */
   private async withKeyringLock(change: (ring: Keyring) => Promise<void>): Promise<void> {
     const run = this.keyringLock.then(async () => {
-      const ring = this.unsealedKeyring();
-      await change(ring);
-      await this.writeKeyring(ring);
+      const current = this.unsealedKeyring();
+      const next = Keyring.deserialize(current.serialize());
+      await change(next);
+      await this.writeKeyring(next);
+      if (this.keyring !== current) {
+        next.wipe();
+        return; // sealed meanwhile
+      }
+      // Encryptions made while the write was in flight still count.
+      for (const t of current.terms.values()) {
+        const copy = next.terms.get(t.term);
+        if (copy) copy.encryptions = Math.max(copy.encryptions, t.encryptions);
+      }
+      this.keyring = next;
+      current.wipe();
     });
     this.keyringLock = run.catch(() => {});
     return run;
