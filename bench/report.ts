@@ -108,6 +108,15 @@ export function machineInfo(): MachineInfo {
 }
 
 /** Writes the whole run (settings, machine, every row) as pretty JSON. */
-export function writeResults(file: string, doc: { date: string; machine: MachineInfo; settings: unknown; sections: Section[] }): void {
+export interface ResultsDocument {
+  date: string;
+  machine: MachineInfo;
+  settings: unknown;
+  /** 1-minute load averages at the start and end: other work on the machine skews every figure. */
+  loadAverage: { start: number; end: number };
+  sections: Section[];
+}
+
+export function writeResults(file: string, doc: ResultsDocument): void {
   fs.writeFileSync(file, `${JSON.stringify(doc, null, 2)}\n`);
 }

@@ -7,6 +7,7 @@
  * BENCH_ONLY=unseal,health,transit,hsm,kv,auto-unseal picks sections;
  * BENCH_DURATION_MS sets each counted window (default 3000).
  */
+import * as os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { TestServer } from '../test/helpers/server.ts';
 import { createSoftHsmToken } from '../test/helpers/softhsm.ts';
@@ -17,7 +18,7 @@ import { benchHsmSeal } from './sections/hsm-seal.ts';
 import { benchKv, mountKvEngines } from './sections/kv.ts';
 import { benchShamirUnseal, initShamir, SHARES, THRESHOLD } from './sections/shamir-unseal.ts';
 import { benchTransit } from './sections/transit.ts';
-import { discard, expectOk, hsmServerConfig, hsmServerEnv } from './servers.ts';
+import { discard, hsmServerConfig, hsmServerEnv, initHsmServer } from './servers.ts';
 import { loadSettings } from './settings.ts';
 
 const SECTION_NAMES = ['unseal', 'health', 'transit', 'hsm', 'kv', 'auto-unseal'] as const;
@@ -31,6 +32,7 @@ const wants = (name: SectionName) => selected.has(name);
 const progress = (text: string) => process.stderr.write(`[bench] ${text}\n`);
 const rows = new Map<SectionName, Row[]>(SECTION_NAMES.map((name) => [name, []]));
 const startedAt = new Date();
+const loadAtStart = os.loadavg()[0]!;
 
 if (wants('unseal') || wants('health') || wants('transit')) {
   progress('Shamir server: unseal latency, sys/health, transit');
@@ -58,9 +60,7 @@ if (wants('kv') || wants('auto-unseal')) {
   const token = createSoftHsmToken({ label: 'bench-server' });
   const server = await TestServer.start({ config: hsmServerConfig(token, SERVER_MAX_PARALLEL), env: hsmServerEnv(token) });
   try {
-    const init = expectOk(await server.api.put('sys/init', { recovery_shares: SHARES, recovery_threshold: THRESHOLD }), 'sys/init');
-    const rootToken = init.body.root_token as string;
-    server.api.token = rootToken;
+    const rootToken = await initHsmServer(server, SHARES, THRESHOLD);
     if (wants('kv')) {
       await mountKvEngines(server);
       const ceiling = { label: `raw HSM encrypt ops/s, ${SERVER_MAX_PARALLEL} sessions`, value: rawEncryptAtServerParallelism! };
@@ -86,10 +86,14 @@ const order: SectionName[] = ['unseal', 'auto-unseal', 'health', 'hsm', 'kv', 't
 const sections: Section[] = order.filter(wants).map((name) => ({ title: titles[name], rows: rows.get(name)! }));
 
 const elapsedS = ((Date.now() - startedAt.getTime()) / 1000).toFixed(0);
-process.stdout.write(`\n${formatTable(sections)}\n\nRatio: Tresor as a fraction of its ceiling (rates: Tresor/ceiling; latencies: ceiling/Tresor). Took ${elapsedS} s.\n`);
+const loadAverage = { start: loadAtStart, end: os.loadavg()[0]! };
+process.stdout.write(
+  `\n${formatTable(sections)}\n\nRatio: Tresor as a fraction of its ceiling (rates: Tresor/ceiling; latencies: ceiling/Tresor).\n` +
+    `Took ${elapsedS} s; 1-minute load average ${loadAverage.start.toFixed(2)} at start, ${loadAverage.end.toFixed(2)} at end on ${os.availableParallelism()} CPUs.\n`,
+);
 if (selected.size === SECTION_NAMES.length) {
   const file = fileURLToPath(new URL('./results.json', import.meta.url));
-  writeResults(file, { date: startedAt.toISOString(), machine: machineInfo(), settings: { ...settings, serverMaxParallel: SERVER_MAX_PARALLEL }, sections });
+  writeResults(file, { date: startedAt.toISOString(), machine: machineInfo(), settings: { ...settings, serverMaxParallel: SERVER_MAX_PARALLEL }, loadAverage, sections });
   process.stdout.write(`Wrote ${file}\n`);
 }
 

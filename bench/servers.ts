@@ -31,6 +31,23 @@ seal "pkcs11" {
 `;
 }
 
+/**
+ * `PUT sys/init` with recovery shares on an HSM-sealed server, retried while
+ * the seal is still opening (503) after the banner; returns the root token
+ * and makes it the API's token.
+ */
+export async function initHsmServer(server: TestServer, shares: number, threshold: number): Promise<string> {
+  const deadline = performance.now() + 30_000;
+  for (;;) {
+    const res = await server.api.put('sys/init', { recovery_shares: shares, recovery_threshold: threshold });
+    if (res.status !== 503 || performance.now() > deadline) {
+      server.api.token = expectOk(res, 'sys/init').body.root_token as string;
+      return server.api.token;
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 export const hsmServerEnv = (token: SoftHsmToken): NodeJS.ProcessEnv => ({ ...token.env, VAULT_HSM_PIN: token.pin });
 
 /** Stops a TestServer (SIGTERM, then SIGKILL if it lingers) and removes its directory. */

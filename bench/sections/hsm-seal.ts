@@ -3,7 +3,7 @@ import { Pkcs11Seal } from '../../src/seal/pkcs11/pkcs11-seal.ts';
 import { createSoftHsmToken, softHsmSealConfig, type SoftHsmToken } from '../../test/helpers/softhsm.ts';
 import { runJsonChild } from '../children.ts';
 import { closedLoop, type LoopOptions, type LoopResult } from '../closed-loop.ts';
-import type { RawHsmInput, RawThroughputJob, RawThroughputResult } from '../hsm-raw.ts';
+import type { RawHsmInput, RawThroughputResult } from '../hsm-raw.ts';
 import { rateFigure, type Figure } from '../report.ts';
 import { loopNote } from './http-compare.ts';
 
@@ -19,9 +19,6 @@ export interface HsmSealBench {
   rawEncryptPerSecond: Map<number, number>;
 }
 
-type SealRates = Map<string, LoopResult>;
-const rateKey = (op: 'encrypt' | 'decrypt', concurrency: number) => `${op}/${concurrency}`;
-
 /**
  * Pkcs11Seal wrap/unwrap in-process on a fresh SoftHSM2 token, with
  * max_parallel 1 and 4 and as many operations in flight, against raw
@@ -33,36 +30,22 @@ export async function benchHsmSeal(window: Omit<LoopOptions, 'concurrency'>): Pr
   const previousConf = process.env.SOFTHSM2_CONF;
   process.env.SOFTHSM2_CONF = token.conf;
   try {
-    const seal = await measureSeal(token, window);
-    const jobs: RawThroughputJob[] = SEAL_PARALLELISM.flatMap((concurrency) => [
-      { op: 'encrypt' as const, concurrency },
-      { op: 'decrypt' as const, concurrency },
-    ]);
-    const input: RawHsmInput = {
-      lib: softHsmSealConfig(token).lib,
-      tokenLabel: token.label,
-      pin: token.pin,
-      keyLabel: KEY_LABEL,
-      mode: 'throughput',
-      jobs,
-      ...window,
-      plaintextBytes: PLAINTEXT_BYTES,
-    };
-    const raw = await runJsonChild<RawThroughputResult>('./hsm-raw.ts', input, token.env);
-    const rawRate = (op: 'encrypt' | 'decrypt', concurrency: number) =>
-      raw.results.find((r) => r.op === op && r.concurrency === concurrency)!.perSecond;
-
-    const figures = SEAL_PARALLELISM.flatMap((c) =>
-      (['encrypt', 'decrypt'] as const).map((op) => {
-        const result = seal.get(rateKey(op, c))!;
+    const figures: Figure[] = [];
+    const rawEncryptPerSecond = new Map<number, number>();
+    // Each seal measurement is followed at once by its raw twin, so load from elsewhere drifts less between them.
+    for (const concurrency of SEAL_PARALLELISM) {
+      const seal = await measureSeal(token, window, concurrency);
+      const raw = await measureRaw(token, window, concurrency);
+      rawEncryptPerSecond.set(concurrency, raw.get('encrypt')!.perSecond);
+      for (const op of ['encrypt', 'decrypt'] as const) {
+        const result = seal.get(op)!;
         const verb = op === 'encrypt' ? 'wrap' : 'unwrap';
-        return rateFigure(`hsm.${verb}.p${c}`, `Pkcs11Seal ${verb}, max_parallel ${c}`, 'ops/s', result.perSecond, {
-          label: `raw pkcs11js C_${op === 'encrypt' ? 'Encrypt' : 'Decrypt'}Async, ${c} session${c > 1 ? 's' : ''}`,
-          value: rawRate(op, c),
-        }, loopNote(result));
-      }),
-    );
-    return { figures, rawEncryptPerSecond: new Map(SEAL_PARALLELISM.map((c) => [c, rawRate('encrypt', c)])) };
+        const rawLabel = `raw pkcs11js C_${op === 'encrypt' ? 'Encrypt' : 'Decrypt'}Async, ${concurrency} session${concurrency > 1 ? 's' : ''}`;
+        const ceiling = { label: rawLabel, value: raw.get(op)!.perSecond };
+        figures.push(rateFigure(`hsm.${verb}.p${concurrency}`, `Pkcs11Seal ${verb}, max_parallel ${concurrency}`, 'ops/s', result.perSecond, ceiling, loopNote(result)));
+      }
+    }
+    return { figures, rawEncryptPerSecond };
   } finally {
     if (previousConf === undefined) delete process.env.SOFTHSM2_CONF;
     else process.env.SOFTHSM2_CONF = previousConf;
@@ -70,19 +53,38 @@ export async function benchHsmSeal(window: Omit<LoopOptions, 'concurrency'>): Pr
   }
 }
 
-async function measureSeal(token: SoftHsmToken, window: Omit<LoopOptions, 'concurrency'>): Promise<SealRates> {
+type Rates = Map<'encrypt' | 'decrypt', LoopResult>;
+
+/** Opens the seal with max_parallel `concurrency`, runs wrap then unwrap loops with as many in flight, closes it. */
+async function measureSeal(token: SoftHsmToken, window: Omit<LoopOptions, 'concurrency'>, concurrency: number): Promise<Rates> {
   const plaintext = randomBytes(PLAINTEXT_BYTES);
-  const rates: SealRates = new Map();
-  for (const concurrency of SEAL_PARALLELISM) {
-    const seal = await Pkcs11Seal.open(softHsmSealConfig(token, { keyLabel: KEY_LABEL, maxParallel: concurrency }), { logger: quietLogger });
-    try {
-      const loop = { ...window, concurrency };
-      rates.set(rateKey('encrypt', concurrency), await closedLoop(loop, () => seal.wrap(plaintext)));
-      const blob = await seal.wrap(plaintext);
-      rates.set(rateKey('decrypt', concurrency), await closedLoop(loop, () => seal.unwrap(blob)));
-    } finally {
-      await seal.close();
-    }
+  const seal = await Pkcs11Seal.open(softHsmSealConfig(token, { keyLabel: KEY_LABEL, maxParallel: concurrency }), { logger: quietLogger });
+  try {
+    const loop = { ...window, concurrency };
+    const rates: Rates = new Map([['encrypt', await closedLoop(loop, () => seal.wrap(plaintext))]]);
+    const blob = await seal.wrap(plaintext);
+    rates.set('decrypt', await closedLoop(loop, () => seal.unwrap(blob)));
+    return rates;
+  } finally {
+    await seal.close();
   }
-  return rates;
+}
+
+/** The same two loops on raw pkcs11js in a child process (the seal must be closed first). */
+async function measureRaw(token: SoftHsmToken, window: Omit<LoopOptions, 'concurrency'>, concurrency: number): Promise<Rates> {
+  const input: RawHsmInput = {
+    lib: softHsmSealConfig(token).lib,
+    tokenLabel: token.label,
+    pin: token.pin,
+    keyLabel: KEY_LABEL,
+    mode: 'throughput',
+    jobs: [
+      { op: 'encrypt', concurrency },
+      { op: 'decrypt', concurrency },
+    ],
+    ...window,
+    plaintextBytes: PLAINTEXT_BYTES,
+  };
+  const raw = await runJsonChild<RawThroughputResult>('./hsm-raw.ts', input, token.env);
+  return new Map(raw.results.map((r) => [r.op, r]));
 }
