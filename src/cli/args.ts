@@ -103,6 +103,20 @@ function convert(name: string, def: FlagDef, raw: string, previous: FlagValue | 
   }
 }
 
+/**
+ * `k=v` strings (from repeatable flags like `-options=version=2`) to an
+ * object. The value may itself contain `=`.
+ */
+export function parseKeyValueList(items: string[], flag: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const item of items) {
+    const eq = item.indexOf('=');
+    if (eq <= 0) throw new UsageError(`-${flag} values must look like key=value`);
+    out[item.slice(0, eq)] = item.slice(eq + 1);
+  }
+  return out;
+}
+
 /** Typed accessors so commands do not cast at every use. */
 export class Flags {
   constructor(

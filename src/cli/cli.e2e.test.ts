@@ -286,7 +286,7 @@ describe('tresor CLI end to end (fixture server)', () => {
     });
     const r = await run(['kv', 'get', 'secret/app'], { env: { TRESOR_TOKEN: 'hvs.T' } });
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, /^== Secret Path ==\nsecret\/data\/app\n\n/);
+    assert.match(r.stdout, /^= Secret Path =\nsecret\/data\/app\n\n/);
     assert.match(r.stdout, /=+ Metadata =+\nKey +Value\n--- +-----\ncreated_time +2026-01-01T00:00:00Z\ndeletion_time +n\/a\n/);
     assert.match(r.stdout, /=+ Data =+\nKey +Value\n--- +-----\npassword +hunter2\n$/);
     assert.equal(fixture.requests.at(-1)!.headers['x-vault-token'], 'hvs.T');

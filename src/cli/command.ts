@@ -40,6 +40,11 @@ export class CliError extends Error {
   }
 }
 
+/** `-field=NAME`: print one value raw instead of the whole table. */
+export const FIELD_FLAG: FlagSpec = {
+  field: { kind: 'string', placeholder: 'name', description: 'Print only this field, raw (no table).' },
+};
+
 export const STANDARD_FLAGS: FlagSpec = {
   address: { kind: 'string', placeholder: 'string', description: 'Address of the Tresor server, e.g. http://127.0.0.1:8200. Also TRESOR_ADDR or VAULT_ADDR; the default is http://127.0.0.1:8200 (plain HTTP, unlike Vault).' },
   'ca-cert': { kind: 'string', placeholder: 'path', description: 'PEM CA certificate used to verify the server. Also TRESOR_CACERT or VAULT_CACERT.' },
@@ -109,4 +114,9 @@ export function sanitizePath(path: string): string {
 export function ensureTrailingSlash(path: string): string {
   const clean = sanitizePath(path);
   return clean === '' ? '' : `${clean}/`;
+}
+
+/** Copy of `obj` without undefined fields, so the server applies its own defaults. */
+export function dropUndefined<T extends Record<string, unknown>>(obj: T): Partial<T> {
+  return Object.fromEntries(Object.entries(obj).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

@@ -69,7 +69,7 @@ describe('sectionHeader', () => {
     assert.equal(sectionHeader('Data', keyValueHeaderWidth(['passcode'])), '====== Data ======');
   });
 
-  it('sizes a path header to the path, with two signs a side at minimum', () => {
+  it('sizes a path header to the path, falling back to two signs a side when the path is shorter', () => {
     assert.equal(sectionHeader('Secret Path', 'secret/data/creds'.length), '== Secret Path ==');
     assert.equal(sectionHeader('Secret Path', 3), '== Secret Path ==');
   });

@@ -5,11 +5,10 @@
  */
 import crypto from 'node:crypto';
 import { UsageError } from '../args.ts';
-import { callApi, CliError, expectArgs, printJson, println, type Command, type CommandContext } from '../command.ts';
+import { callApi, CliError, dropUndefined, expectArgs, printJson, println, type Command, type CommandContext } from '../command.ts';
 import { formatKeyValue } from '../format.ts';
 import { firstLine } from '../io.ts';
 import { keyFromArgsOrPrompt, readPgpKeyFile } from './keys.ts';
-import { dropUndefined } from './operator.ts';
 
 const ATTEMPT = 'sys/generate-root/attempt';
 const UPDATE = 'sys/generate-root/update';

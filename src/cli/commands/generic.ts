@@ -1,10 +1,8 @@
 /** `tresor read|write|list|delete`: raw access to any API path under /v1. */
 import { UsageError } from '../args.ts';
-import { callApi, expectArgs, printJson, println, sanitizePath, type Command, type CommandContext } from '../command.ts';
+import { callApi, expectArgs, FIELD_FLAG, printJson, println, sanitizePath, type Command, type CommandContext } from '../command.ts';
 import { formatColumns } from '../format.ts';
 import { parseDataArgs, printSecret, printWarnings, type Secret } from '../secret.ts';
-
-const FIELD_FLAG = { field: { kind: 'string', placeholder: 'name', description: 'Print only this field, raw (no table).' } } as const;
 
 function requirePath(ctx: CommandContext): string {
   const path = sanitizePath(ctx.args[0] ?? '');

@@ -2,13 +2,12 @@
  * `tresor kv ...`: the KV secrets engine, v1 or v2, with the version found
  * by a preflight request so users type `secret/app` rather than API paths.
  */
-import { UsageError, type FlagSpec } from '../args.ts';
+import { parseKeyValueList, UsageError, type FlagSpec } from '../args.ts';
 import { callApi, CliError, expectArgs, printJson, println, type Command, type CommandContext } from '../command.ts';
 import { formatKeyValue, keyValueHeaderWidth, sectionHeader } from '../format.ts';
 import { detectKvMount, kvApiPath, kvUserPath, type KvApiPrefix, type KvMount } from '../kv-paths.ts';
 import { parseDataArgs, printField, printWarnings, type Secret } from '../secret.ts';
 import { notFound, printKeys } from './generic.ts';
-import { parseKeyValueList } from './secrets.ts';
 
 const MOUNT_FLAG: FlagSpec = {
   mount: { kind: 'string', placeholder: 'string', description: 'The KV mount; PATH is then relative to it (e.g. -mount=secret app/db).' },

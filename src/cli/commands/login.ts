@@ -1,6 +1,6 @@
 /** `tresor login`: check a token with the server and keep it in the token helper file. */
 import { UsageError } from '../args.ts';
-import { callApi, expectArgs, println, type Command } from '../command.ts';
+import { callApi, expectArgs, FIELD_FLAG, println, type Command } from '../command.ts';
 import { firstLine } from '../io.ts';
 import { printSecret, type Secret, type SecretAuth } from '../secret.ts';
 import { storeToken } from '../token-helper.ts';
@@ -43,7 +43,7 @@ export const loginCommand: Command = {
   flags: {
     method: { kind: 'string', default: 'token', placeholder: 'token', description: 'Auth method; only "token" is supported.' },
     'no-store': { kind: 'bool', description: 'Check the token but do not store it.' },
-    field: { kind: 'string', placeholder: 'name', description: 'Print only this field, raw.' },
+    ...FIELD_FLAG,
   },
   async run(ctx) {
     expectArgs(ctx, 0, 1);

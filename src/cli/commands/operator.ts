@@ -3,7 +3,7 @@
  * (generate-root and rekey live in their own files.)
  */
 import { UsageError } from '../args.ts';
-import { callApi, expectArgs, printJson, println, type Command, type CommandContext } from '../command.ts';
+import { callApi, dropUndefined, expectArgs, printJson, println, type Command, type CommandContext } from '../command.ts';
 import { formatKeyValue } from '../format.ts';
 import { keyFromArgsOrPrompt, numberedKeys, readPgpKeyFile, readPgpKeyFiles } from './keys.ts';
 import { printSealStatus, type SealStatus } from './status.ts';
@@ -129,11 +129,6 @@ async function initStatus(ctx: CommandContext): Promise<number> {
   if (ctx.format === 'json') printJson(ctx, res);
   else println(ctx, initialized ? 'Tresor is initialized' : 'Tresor is not initialized');
   return initialized ? 0 : 2;
-}
-
-/** Copy of `obj` without undefined fields, so the server applies its own defaults. */
-export function dropUndefined<T extends Record<string, unknown>>(obj: T): Partial<T> {
-  return Object.fromEntries(Object.entries(obj).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 const unsealCommand: Command = {

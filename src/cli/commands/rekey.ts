@@ -4,10 +4,9 @@
  * PGP-encrypted, backed up, and verified before they take effect.
  */
 import { UsageError } from '../args.ts';
-import { callApi, CliError, expectArgs, printJson, println, type Command, type CommandContext } from '../command.ts';
+import { callApi, CliError, dropUndefined, expectArgs, printJson, println, type Command, type CommandContext } from '../command.ts';
 import { formatKeyValue } from '../format.ts';
 import { keyFromArgsOrPrompt, numberedKeys, readPgpKeyFiles } from './keys.ts';
-import { dropUndefined } from './operator.ts';
 
 export interface RekeyStatus {
   nonce?: string;

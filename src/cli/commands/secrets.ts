@@ -1,22 +1,7 @@
 /** `tresor secrets enable|disable|list|tune|move`: mounts under /v1/sys/mounts. */
-import { UsageError } from '../args.ts';
-import { callApi, ensureTrailingSlash, expectArgs, printJson, println, sanitizePath, type Command } from '../command.ts';
+import { parseKeyValueList } from '../args.ts';
+import { callApi, dropUndefined, ensureTrailingSlash, expectArgs, printJson, println, sanitizePath, type Command } from '../command.ts';
 import { formatColumns, formatValue } from '../format.ts';
-import { dropUndefined } from './operator.ts';
-
-/**
- * `k=v` strings (from repeatable flags like `-options=version=2`) to an
- * object. The value may itself contain `=`.
- */
-export function parseKeyValueList(items: string[], flag: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const item of items) {
-    const eq = item.indexOf('=');
-    if (eq <= 0) throw new UsageError(`-${flag} values must look like key=value`);
-    out[item.slice(0, eq)] = item.slice(eq + 1);
-  }
-  return out;
-}
 
 /** One entry of GET /v1/sys/mounts. */
 export interface MountInfo {

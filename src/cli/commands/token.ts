@@ -1,11 +1,7 @@
 /** `tresor token create|lookup|renew|revoke|capabilities` against auth/token/ and sys/capabilities. */
-import { UsageError } from '../args.ts';
-import { callApi, expectArgs, printJson, println, type Command } from '../command.ts';
-import { parseKeyValueList } from './secrets.ts';
-import { dropUndefined } from './operator.ts';
+import { parseKeyValueList, UsageError } from '../args.ts';
+import { callApi, dropUndefined, expectArgs, FIELD_FLAG, printJson, println, type Command } from '../command.ts';
 import { printSecret, type Secret } from '../secret.ts';
-
-const FIELD_FLAG = { field: { kind: 'string', placeholder: 'name', description: 'Print only this field, raw.' } } as const;
 
 const createCommand: Command = {
   name: ['token', 'create'],
