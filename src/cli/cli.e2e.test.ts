@@ -301,6 +301,20 @@ describe('tresor CLI end to end (fixture server)', () => {
     assert.equal(r.stderr, 'No value found at secret/none\n');
   });
 
+  it('server without -config or -dev is a usage error and loads no server', async () => {
+    const r = await run(['server']);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /^At least one -config is required \(or use -dev\)/);
+  });
+
+  it('write sends k=v pairs and a value read from stdin with k=-', async () => {
+    fixture.reply('PUT /v1/cubbyhole/note', 204);
+    const r = await run(['write', 'cubbyhole/note', 'title=hello', 'body=-'], { stdin: 'multi word value\n', env: { TRESOR_TOKEN: 'hvs.T' } });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, 'Success! Data written to: cubbyhole/note\n');
+    assert.deepEqual(fixture.requests.at(-1)!.body, { title: 'hello', body: 'multi word value' });
+  });
+
   it('tresor with no command lists the commands and exits 127', async () => {
     const r = await run([]);
     assert.equal(r.code, 127);

@@ -102,9 +102,10 @@ export async function parseDataArgs(ctx: CommandContext, args: string[]): Promis
   if (args.length === 1 && args[0] === '-') return parseStdinObject(await ctx.io.readStdin());
   const out: Record<string, unknown> = {};
   let stdinUsed = false;
-  for (const arg of args) {
+  for (const [index, arg] of args.entries()) {
     const eq = arg.indexOf('=');
-    if (eq <= 0) throw new UsageError(`invalid key/value pair "${arg.split('=')[0]}": expected key=value`);
+    // The argument itself is not echoed: a mistyped one may well be a secret value.
+    if (eq <= 0) throw new UsageError(`data argument ${index + 1} is not a key=value pair`);
     const key = arg.slice(0, eq);
     let value = arg.slice(eq + 1);
     if (value === '-') {

@@ -111,7 +111,7 @@ async function provideKey(ctx: CommandContext, base: string, verify: boolean, re
     if (res.complete) println(ctx, `Success! Rekey verified for nonce ${res.nonce ?? nonce}. The new shares are now in force.`);
     else println(ctx, verifyStatusTable(res));
   } else if (res.complete) {
-    println(ctx, formatRekeyComplete(res, ctx.flags.list('pgp-keys').length > 0, recovery));
+    println(ctx, formatRekeyComplete(res, (res.pgp_fingerprints?.length ?? 0) > 0, recovery));
   } else {
     println(ctx, statusTable(res));
   }
@@ -175,9 +175,10 @@ export const rekeyCommand: Command = {
       }
       case 'cancel': {
         expectArgs(ctx, 0);
-        const nonce = f.string('nonce');
-        const body = nonce ? { nonce } : undefined;
-        await callApi('canceling rekey', client.request('DELETE', verify ? `${base}/verify` : `${base}/init`, { body }));
+        const stage = verify ? `${base}/verify` : `${base}/init`;
+        // The server wants the operation's nonce in the DELETE body; look it up when not given.
+        const nonce = f.string('nonce') ?? (await callApi('getting rekey status', client.request<RekeyStatus>('GET', stage)))?.nonce;
+        await callApi('canceling rekey', client.request('DELETE', stage, { body: nonce ? { nonce } : undefined }));
         println(ctx, verify ? 'Success! Canceled rekey verification (if it was started)' : 'Success! Canceled rekeying (if it was started)');
         return 0;
       }
