@@ -39,9 +39,8 @@ const EXIT_NO_COMMAND = 127;
 export async function runCli(argv: string[], io: CliIO): Promise<number> {
   const command = findCommand(argv);
   if (!command) {
-    const prefix = argv.filter((a) => !a.startsWith('-'));
     const helpOnly = argv.length > 0 && argv.every((a) => /^--?h(elp)?$/.test(a));
-    io.stderr(`${listCommands(leadingWords(argv, prefix))}\n`);
+    io.stderr(`${listCommands(knownGroup(argv))}\n`);
     return helpOnly ? 0 : EXIT_NO_COMMAND;
   }
   const spec = command.local ? command.flags : { ...STANDARD_FLAGS, ...command.flags };
@@ -82,15 +81,15 @@ function findCommand(argv: string[]): Command | undefined {
   return best;
 }
 
-/** The leading words of argv that name a known command group (`operator`, `kv metadata`). */
-function leadingWords(argv: string[], words: string[]): string[] {
-  const prefix: string[] = [];
-  for (const w of words) {
-    const next = [...prefix, w];
-    if (!COMMANDS.some((c) => next.every((x, i) => c.name[i] === x))) break;
-    prefix.push(w);
+/** The longest run of leading words naming a command group (`operator`, `kv metadata`). */
+function knownGroup(argv: string[]): string[] {
+  const group: string[] = [];
+  for (const word of argv) {
+    const next = [...group, word];
+    if (!COMMANDS.some((c) => c.name.length > next.length && next.every((w, i) => c.name[i] === w))) break;
+    group.push(word);
   }
-  return argv.length === 0 ? [] : prefix;
+  return group;
 }
 
 /** `Usage:` plus one line per command under `prefix`, with its synopsis. */
