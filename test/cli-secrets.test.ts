@@ -224,6 +224,30 @@ describe('tresor CLI against a -dev server', () => {
     });
   });
 
+  describe('listing', () => {
+    it('kv list, list and policy list print the keys', async () => {
+      await ok(['kv', 'put', 'secret/listing/a', 'x=1']);
+      await ok(['kv', 'put', 'secret/listing/sub/b', 'x=2']);
+      const kvList = await ok(['kv', 'list', 'secret/listing']);
+      assert.match(kvList, /^a$/m);
+      assert.match(kvList, /^sub\/$/m);
+      const generic = await ok(['list', 'secret/metadata/listing']);
+      assert.match(generic, /^a$/m);
+      await ok(['policy', 'write', 'listed-policy', '-'], { input: 'path "secret/*" { capabilities = ["read"] }\n' });
+      const policies = await ok(['policy', 'list']);
+      assert.match(policies, /^listed-policy$/m);
+      assert.match(policies, /^default$/m);
+    });
+
+    it('policy fmt rewrites a policy file canonically', async () => {
+      const file = writeFile('fmt.hcl', 'path   "secret/*"   {capabilities=["read","list"]}\n');
+      await ok(['policy', 'fmt', file]);
+      const formatted = fs.readFileSync(file, 'utf8');
+      assert.match(formatted, /^path "secret\/\*" \{$/m);
+      assert.match(formatted, /capabilities = \["read", "list"\]/);
+    });
+  });
+
   describe('generic read/write/delete', () => {
     before(async () => {
       await api.post('sys/mounts/gen', { type: 'kv' });

@@ -127,17 +127,10 @@ export class ApiClient {
   }
 
   /**
-   * Lists keys under `path`. Vault servers accept the LIST verb; Node-based
-   * servers reject unknown verbs at the parser (a bare 400), so a 405 or an
-   * error without Vault's error body falls back to `GET ?list=true`.
+   * Lists keys under `path` with `GET ?list=true`, as Vault's own Go client
+   * sends LIST (Node's HTTP parser, and so Tresor, has no LIST verb).
    */
   async list(path: string): Promise<Record<string, unknown> | null> {
-    try {
-      return await this.request('LIST', path, { allowNotFound: true });
-    } catch (err) {
-      const parserRejected = err instanceof ApiError && err.status === 400 && err.errors.length === 0;
-      if (!(err instanceof ApiError) || !(err.status === 405 || parserRejected)) throw err;
-    }
     return this.request('GET', path, { allowNotFound: true, query: { list: 'true' } });
   }
 

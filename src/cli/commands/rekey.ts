@@ -163,9 +163,16 @@ export const rekeyCommand: Command = {
         expectArgs(ctx, 0);
         const pgpKeys = readPgpKeyFiles(f.list('pgp-keys'));
         if (f.bool('backup') && pgpKeys.length === 0) throw new UsageError('-backup needs -pgp-keys');
+        // Under an HSM seal the root key is not split: default to 1 of 1 rather than 5 of 3.
+        let shares = f.int('key-shares');
+        let threshold = f.int('key-threshold');
+        if (!recovery && !f.has('key-shares') && !f.has('key-threshold')) {
+          const seal = await callApi('reading seal status', client.request<{ recovery_seal?: boolean }>('GET', 'sys/seal-status'));
+          if (seal?.recovery_seal) [shares, threshold] = [1, 1];
+        }
         const body = dropUndefined({
-          secret_shares: f.int('key-shares'),
-          secret_threshold: f.int('key-threshold'),
+          secret_shares: shares,
+          secret_threshold: threshold,
           pgp_keys: pgpKeys.length ? pgpKeys : undefined,
           backup: f.bool('backup') || undefined,
           require_verification: verify || undefined,
