@@ -10,7 +10,8 @@ export interface Figure {
   label: string;
   unit: 'req/s' | 'ops/s' | 'ms';
   value: number;
-  ceiling: { label: string; value: number };
+  /** `unit` only when it differs from the figure's (raw HSM ops/s beside req/s). */
+  ceiling: { label: string; value: number; unit?: Figure['unit'] };
   /**
    * Fraction of the ceiling reached: value/ceiling for rates,
    * ceiling/value for latencies; 1.0 means "as fast as the ceiling".
@@ -63,7 +64,7 @@ export function formatTable(sections: Section[], markdown = false): string {
           row.label,
           formatValue(row.value, row.unit),
           row.ceiling.label,
-          formatValue(row.ceiling.value, row.unit),
+          formatValue(row.ceiling.value, row.ceiling.unit ?? row.unit),
           formatRatio(row.ratio),
           row.note ?? '',
         ]);

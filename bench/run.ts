@@ -63,7 +63,7 @@ if (wants('kv') || wants('auto-unseal')) {
     const rootToken = await initHsmServer(server, SHARES, THRESHOLD);
     if (wants('kv')) {
       await mountKvEngines(server);
-      const ceiling = { label: `raw HSM encrypt ops/s, ${SERVER_MAX_PARALLEL} sessions`, value: rawEncryptAtServerParallelism! };
+      const ceiling = { label: `raw HSM encrypt, ${SERVER_MAX_PARALLEL} sessions`, value: rawEncryptAtServerParallelism!, unit: 'ops/s' as const };
       rows.get('kv')!.push(...(await benchKv(server, rootToken, settings.http, ceiling)));
     }
     await server.stop();

@@ -25,7 +25,7 @@ export async function mountKvEngines(server: TestServer): Promise<void> {
  * server with file storage, each beside bare node http doing the same
  * exchange; seal-wrapped writes also beside raw HSM encrypt ops/s.
  */
-export async function benchKv(server: TestServer, rootToken: string, loop: LoopOptions, rawEncrypt: { label: string; value: number }): Promise<Figure[]> {
+export async function benchKv(server: TestServer, rootToken: string, loop: LoopOptions, rawEncrypt: Figure['ceiling']): Promise<Figure[]> {
   const headers = { 'x-vault-token': rootToken };
   const body = Buffer.from(JSON.stringify({ data: { username: 'bench', password: randomBytes(18).toString('base64') } }));
   const write = (mount: string) => (seq: number): BenchRequest => ({ method: 'POST', path: `/v1/${mount}/data/k${seq}`, body, headers });
