@@ -6,6 +6,7 @@ import type { StorageBackend } from './storage/backend.ts';
 import { Core } from './core/core.ts';
 import { TresorError } from './core/errors.ts';
 import { createHttpServer } from './http/server.ts';
+import { listen } from './http/listener.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { OpeningSeal } from './seal/opening-seal.ts';
 import type { SealWrapper } from './seal/seal.ts';
@@ -100,14 +101,14 @@ export async function runServer(opts: RunServerOptions): Promise<RunningServer> 
   });
 
   const listener = config.listeners[0];
-  const http = createHttpServer(core, {
-    logger,
-    maxRequestSize: listener.maxRequestSize,
+  const http = createHttpServer(core, { logger, maxRequestSize: listener.maxRequestSize });
+  const [host, portText] = splitHostPort(listener.address);
+  const tcp = await listen(http, {
+    host,
+    port: Number(portText),
     tls: listener.tlsDisable ? undefined : { certFile: listener.tlsCertFile!, keyFile: listener.tlsKeyFile! },
   });
-  const [host, portText] = splitHostPort(listener.address);
-  await http.listen({ host, port: Number(portText) });
-  const port = (http.server.address() as { port: number }).port;
+  const port = tcp.port;
   const scheme = listener.tlsDisable ? 'http' : 'https';
   const address = `${scheme}://${host.includes(':') ? `[${host}]` : host}:${port}`;
   if (config.pidFile) writeFileSync(config.pidFile, String(process.pid));
@@ -132,7 +133,7 @@ export async function runServer(opts: RunServerOptions): Promise<RunningServer> 
   const stop = async () => {
     if (stopping) return;
     stopping = true;
-    await http.close();
+    await tcp.close();
     await core.shutdown();
     await hsm?.close();
     await oldHsm?.close();

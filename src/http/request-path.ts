@@ -42,7 +42,8 @@ export function parseApiUrl(rawUrl: string): ParsedUrl | undefined {
 export function operationFor(method: string, query: URLSearchParams): Operation | undefined {
   switch (method) {
     case 'GET':
-      return query.get('list') === 'true' ? 'list' : 'read';
+      // Vault reads `list` with Go's ParseBool (node-vault sends list=1).
+      return ['1', 't', 'T', 'true', 'TRUE', 'True'].includes(query.get('list') ?? '') ? 'list' : 'read';
     case 'LIST':
       return 'list';
     case 'POST':

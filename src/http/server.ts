@@ -1,6 +1,5 @@
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import type { Core } from '../core/core.ts';
 import { TresorError } from '../core/errors.ts';
 import { BarrierDecryptError, BarrierSealedError } from '../barrier/aes-gcm-barrier.ts';
@@ -12,7 +11,6 @@ import { findSysRoute, type SysReply } from './sys-routes.ts';
 export interface HttpOptions {
   /** Largest accepted request body; Vault's listener default is 32 MiB. */
   maxRequestSize?: number;
-  tls?: { certFile: string; keyFile: string };
   logger: Logger;
 }
 
@@ -41,12 +39,11 @@ export function createHttpServer(core: Core, opts: HttpOptions): FastifyInstance
   const app = Fastify({
     logger: false,
     bodyLimit: opts.maxRequestSize ?? DEFAULT_MAX_REQUEST_SIZE,
-    https: opts.tls ? { cert: readFileSync(opts.tls.certFile), key: readFileSync(opts.tls.keyFile) } : null,
     // Paths are decoded and checked by parseApiUrl, not by the framework.
     routerOptions: { ignoreDuplicateSlashes: false },
   } as Parameters<typeof Fastify>[0]) as unknown as FastifyInstance;
-  // No LIST verb: Node's HTTP parser refuses unknown methods, and Vault's own
-  // clients send LIST as GET with ?list=true anyway.
+  // LIST arrives as GET ?list=true: Node's parser refuses unknown verbs, so
+  // the listener rewrites it first (see list-verb.ts).
 
   // Vault clients send JSON with any (or no) content type.
   app.removeAllContentTypeParsers();
