@@ -8,6 +8,6 @@ import { compareWithBareHttp } from './http-compare.ts';
 export async function benchHealth(server: TestServer, loop: LoopOptions): Promise<Figure> {
   const sample = expectOk(await server.api.get('sys/health'), 'sys/health', 200);
   const request = () => ({ method: 'GET', path: '/v1/sys/health' });
-  const { figure } = await compareWithBareHttp('health', 'GET /v1/sys/health', loop, server.api.addr, request, JSON.stringify(sample.body));
+  const figure = await compareWithBareHttp('health', 'GET /v1/sys/health', loop, server.api.addr, request, JSON.stringify(sample.body));
   return figure;
 }

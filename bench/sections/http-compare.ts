@@ -1,8 +1,7 @@
-import type { LoopResult } from '../closed-loop.ts';
 import { startBareHttp } from '../children.ts';
+import type { LoopOptions, LoopResult } from '../closed-loop.ts';
 import { httpLoad, type BenchRequest } from '../http-load.ts';
 import { rateFigure, type Figure } from '../report.ts';
-import type { LoopOptions } from '../closed-loop.ts';
 
 /** "p50 1.2 ms, p99 4.5 ms" plus the error count and first error, when any. */
 export function loopNote(result: LoopResult): string {
@@ -33,8 +32,8 @@ export async function compareWithBareHttp(
   url: string,
   request: (seq: number) => BenchRequest,
   sampleResponse: string,
-): Promise<{ figure: Figure; result: LoopResult }> {
+): Promise<Figure> {
   const result = await httpLoad({ ...loop, url, request });
   const bare = await bareHttpRate(loop, sampleResponse, request);
-  return { figure: rateFigure(id, label, 'req/s', result.perSecond, { label: 'bare node http', value: bare }, loopNote(result)), result };
+  return rateFigure(id, label, 'req/s', result.perSecond, { label: 'bare node http', value: bare }, loopNote(result));
 }

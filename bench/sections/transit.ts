@@ -37,7 +37,7 @@ export async function benchTransit(server: TestServer, rootToken: string, loop: 
     const body = Buffer.from(JSON.stringify(payload));
     const request = (): BenchRequest => ({ method: 'POST', path: `/v1/transit/encrypt/${KEY}`, body, headers });
     const sample = expectOk(await server.api.post(`transit/encrypt/${KEY}`, payload), `transit ${kind} encrypt`);
-    const { figure } = await compareWithBareHttp(`transit.encrypt.${kind}`, labels[kind], loop, server.api.addr, request, JSON.stringify(sample.body));
+    const figure = await compareWithBareHttp(`transit.encrypt.${kind}`, labels[kind], loop, server.api.addr, request, JSON.stringify(sample.body));
     if (kind === 'batch') figure.note = `${Math.round(figure.value * BATCH_SIZE).toLocaleString('en-US')} items/s; ${figure.note}`;
     rows.push(figure);
   }
