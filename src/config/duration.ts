@@ -1,6 +1,9 @@
 import { badRequest } from '../core/errors.ts';
 
-const UNIT_SECONDS: Record<string, number> = {
+/** The unit suffixes of a Go-style duration term. */
+export type DurationUnit = 'ns' | 'us' | 'µs' | 'ms' | 's' | 'm' | 'h' | 'd';
+
+const UNIT_SECONDS: Record<DurationUnit, number> = {
   ns: 1e-9,
   us: 1e-6,
   'µs': 1e-6,
@@ -11,6 +14,24 @@ const UNIT_SECONDS: Record<string, number> = {
   d: 86400,
 };
 const TERM = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h|d)/y;
+
+/**
+ * Sums the Go-style terms of `text` ("1h30m", "1.5s", "2d"), each amount
+ * times its unit's entry in `unitValues` (so the caller picks the result's
+ * unit). Undefined when `text` is empty or anything but a run of terms.
+ */
+export function sumDurationTerms(text: string, unitValues: Record<DurationUnit, number>): number | undefined {
+  let total = 0;
+  let offset = 0;
+  while (offset < text.length) {
+    TERM.lastIndex = offset;
+    const match = TERM.exec(text);
+    if (!match) return undefined;
+    total += Number(match[1]) * unitValues[match[2] as DurationUnit];
+    offset = TERM.lastIndex;
+  }
+  return offset === 0 ? undefined : total;
+}
 
 /**
  * Parses a Vault duration into whole seconds (fractions are truncated):
@@ -26,17 +47,8 @@ export function parseDuration(input: string | number): number {
   }
   const text = input.trim();
   if (/^\d+$/.test(text)) return Number(text);
-  let seconds = 0;
-  let offset = 0;
-  TERM.lastIndex = 0;
-  while (offset < text.length) {
-    TERM.lastIndex = offset;
-    const match = TERM.exec(text);
-    if (!match) throw badRequest(`invalid duration ${JSON.stringify(input)}`);
-    seconds += Number(match[1]) * UNIT_SECONDS[match[2]];
-    offset = TERM.lastIndex;
-  }
-  if (offset === 0) throw badRequest(`invalid duration ${JSON.stringify(input)}`);
+  const seconds = sumDurationTerms(text, UNIT_SECONDS);
+  if (seconds === undefined) throw badRequest(`invalid duration ${JSON.stringify(input)}`);
   // Round away float noise (0.1h) before truncating to whole seconds.
   return Math.floor(Number(seconds.toFixed(6)));
 }

@@ -7,6 +7,8 @@ import { combineShares, decodeShare, splitKey, validateShareParams } from '../se
 import { encryptForKey, encryptShares } from './pgp.ts';
 import { badRequest, TresorError, unavailable } from './errors.ts';
 import { ShareCollector } from './share-collector.ts';
+import { parseNonNegativeInt } from './request-fields.ts';
+import { pgpKeysField } from './recovery-ops.ts';
 import { augmentedRandom, osRandom, type RandomSource } from './entropy.ts';
 import {
   HSM_ROOT_KEY_PATH,
@@ -277,24 +279,16 @@ export class Core {
   }
 
   private validateInit(req: InitRequest): { shares: number; threshold: number; pgpKeys?: string[] } {
-    const num = (v: unknown, name: string): number | undefined => {
-      if (v === undefined || v === null) return undefined;
-      const n = typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v;
-      if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) throw badRequest(`${name} must be a non-negative integer`);
-      return n;
-    };
+    // An empty string is a malformed count here, not an absent one.
+    const num = (v: unknown, name: string) => (v === undefined || v === null ? undefined : parseNonNegativeInt(v, name));
     const secretShares = num(req.secret_shares, 'secret_shares');
     const secretThreshold = num(req.secret_threshold, 'secret_threshold');
     const storedShares = num(req.stored_shares, 'stored_shares');
     const recoveryShares = num(req.recovery_shares, 'recovery_shares');
     const recoveryThreshold = num(req.recovery_threshold, 'recovery_threshold');
-    const pgpList = (v: unknown, name: string): string[] | undefined => {
-      if (v === undefined || v === null) return undefined;
-      if (!Array.isArray(v) || v.some((k) => typeof k !== 'string')) throw badRequest(`${name} must be an array of base64-encoded PGP keys`);
-      return v.length ? (v as string[]) : undefined;
-    };
-    const pgpKeys = pgpList(req.pgp_keys, 'pgp_keys');
-    const recoveryPgpKeys = pgpList(req.recovery_pgp_keys, 'recovery_pgp_keys');
+    // sys/init takes JSON arrays only, as Vault's does.
+    const pgpKeys = pgpKeysField(req.pgp_keys, 'pgp_keys', { arrayOnly: true });
+    const recoveryPgpKeys = pgpKeysField(req.recovery_pgp_keys, 'recovery_pgp_keys', { arrayOnly: true });
     if (req.root_token_pgp_key !== undefined && typeof req.root_token_pgp_key !== 'string') {
       throw badRequest('root_token_pgp_key must be a base64-encoded PGP key');
     }

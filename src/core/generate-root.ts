@@ -10,7 +10,7 @@ import { badRequest } from './errors.ts';
 import { encodeToken, generateOtp } from './otp.ts';
 import { encryptForKey, readPgpKeys } from './pgp.ts';
 import { ShareCollector } from './share-collector.ts';
-import { optionalString } from './tokens/fields.ts';
+import { optionalString } from './request-fields.ts';
 import {
   addShare,
   AttemptSlot,
@@ -91,8 +91,8 @@ export class GenerateRoot {
     return this.queue.run(async () => {
       if (this.slot.current(this.core)) throw badRequest('root generation already in progress; cancel it first');
       const required = await authorisingThreshold(this.core);
-      const givenOtp = optionalString(data, 'otp') || undefined;
-      const pgpKey = optionalString(data, 'pgp_key') || undefined;
+      const givenOtp = optionalString(data.otp, 'otp') || undefined;
+      const pgpKey = optionalString(data.pgp_key, 'pgp_key') || undefined;
       if (givenOtp && pgpKey) throw badRequest('only one of otp and pgp_key may be given');
       if (givenOtp !== undefined && givenOtp.length !== ROOT_TOKEN_OTP_LENGTH) {
         throw badRequest(`otp must be ${ROOT_TOKEN_OTP_LENGTH} characters long`);

@@ -7,6 +7,7 @@
 import type { Core } from './core.ts';
 import type { UnsealedState } from './unsealed-state.ts';
 import { badRequest, TresorError } from './errors.ts';
+import { optionalNonNegativeInt, optionalStringArray, optionalStringList } from './request-fields.ts';
 import { ShareCollector } from './share-collector.ts';
 import { combineShares, decodeShare, validateShareParams } from '../seal/shamir.ts';
 
@@ -168,31 +169,20 @@ export async function authorisingThreshold(core: Core): Promise<number> {
   return cfg.secret_threshold;
 }
 
-/** A share count or threshold given as a number or digit string; 400 naming the field otherwise. */
-export function countField(data: Record<string, unknown>, field: string): number | undefined {
-  const value = data[field];
-  if (value === undefined || value === null || value === '') return undefined;
-  const n = typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value) : value;
-  if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0) throw badRequest(`${field} must be a non-negative integer`);
-  return n;
-}
-
-/** A list of base64 PGP public keys (JSON array, or one comma-separated string as the CLI may send). */
-export function pgpKeysField(data: Record<string, unknown>, field: string): string[] | undefined {
-  const value = data[field];
-  if (value === undefined || value === null) return undefined;
-  const items = typeof value === 'string' ? value.split(',') : value;
-  if (!Array.isArray(items) || !items.every((k) => typeof k === 'string')) {
-    throw badRequest(`${field} must be a list of base64-encoded PGP public keys`);
-  }
-  const keys = items.map((k) => k.trim()).filter((k) => k !== '');
-  return keys.length ? keys : undefined;
+/**
+ * A list of base64 PGP public keys, undefined when empty: a JSON array, or
+ * also one comma-separated string (as the CLI may send) unless `arrayOnly`.
+ */
+export function pgpKeysField(value: unknown, field: string, { arrayOnly = false } = {}): string[] | undefined {
+  const readList = arrayOnly ? optionalStringArray : optionalStringList;
+  const keys = readList(value, field, 'base64-encoded PGP public keys');
+  return keys?.length ? keys : undefined;
 }
 
 /** Share count and threshold for a new key set, checked against Vault's rules. */
 export function newShareParams(data: Record<string, unknown>): { shares: number; threshold: number } {
-  const shares = countField(data, 'secret_shares');
-  const threshold = countField(data, 'secret_threshold');
+  const shares = optionalNonNegativeInt(data.secret_shares, 'secret_shares');
+  const threshold = optionalNonNegativeInt(data.secret_threshold, 'secret_threshold');
   if (shares === undefined || threshold === undefined) throw badRequest('secret_shares and secret_threshold are required');
   validateShareParams(shares, threshold, { shares: 'secret_shares', threshold: 'secret_threshold' });
   return { shares, threshold };

@@ -21,13 +21,12 @@ import { badRequest, notFound } from './errors.ts';
 import { readPgpKeys } from './pgp.ts';
 import { ShareCollector } from './share-collector.ts';
 import { combineShares, splitKey } from '../seal/shamir.ts';
-import { optionalBool } from './tokens/fields.ts';
+import { optionalBool, optionalNonNegativeInt } from './request-fields.ts';
 import type { SharesConfig } from './seal-config.ts';
 import {
   addShare,
   AttemptSlot,
   authorisingThreshold,
-  countField,
   newShareParams,
   perCore,
   pgpKeysField,
@@ -305,12 +304,12 @@ export class Rekey {
   }
 
   private async planFrom(data: Record<string, unknown>): Promise<Plan> {
-    const pgpKeys = pgpKeysField(data, 'pgp_keys');
-    const backup = optionalBool(data, 'backup') ?? false;
-    const verificationRequired = optionalBool(data, 'require_verification') ?? false;
+    const pgpKeys = pgpKeysField(data.pgp_keys, 'pgp_keys');
+    const backup = optionalBool(data.backup, 'backup') ?? false;
+    const verificationRequired = optionalBool(data.require_verification, 'require_verification') ?? false;
     if (this.storedRootKey) {
-      const shares = countField(data, 'secret_shares') ?? 1;
-      const threshold = countField(data, 'secret_threshold') ?? 1;
+      const shares = optionalNonNegativeInt(data.secret_shares, 'secret_shares') ?? 1;
+      const threshold = optionalNonNegativeInt(data.secret_threshold, 'secret_threshold') ?? 1;
       if (shares !== 1 || threshold !== 1) {
         throw badRequest('secret_shares and secret_threshold must be 1 under an HSM seal: the new root key is wrapped by the HSM, not split');
       }

@@ -1,6 +1,7 @@
 import { badRequest } from '../errors.ts';
-import { parseTtl } from './duration.ts';
-import { nonNegativeInt, optionalBool, optionalString, optionalStringList, optionalStringMap } from './fields.ts';
+import {
+  durationSeconds, optionalBool, optionalNonNegativeInt, optionalString, optionalStringList, optionalStringMap,
+} from '../request-fields.ts';
 import { isPolicySubset, sanitizePolicies } from './policies.ts';
 import type { TokenEntry } from './token-entry.ts';
 import type { TokenSpec } from './token-store.ts';
@@ -34,18 +35,18 @@ export function decideTokenSpec(data: Record<string, unknown>, ctx: CreateContex
     if (!privileged) throw badRequest(`root or sudo privileges required to ${what}`);
   };
 
-  const type = optionalString(data, 'type');
+  const type = optionalString(data.type, 'type');
   if (type !== undefined && !SUPPORTED_TYPES.has(type)) throw badRequest(`unsupported token type "${type}": only service tokens are available`);
 
-  const customToken = optionalString(data, 'id');
+  const customToken = optionalString(data.id, 'id');
   if (customToken !== undefined && customToken !== '') requirePrivilege('specify token id');
 
-  const noParent = optionalBool(data, 'no_parent') ?? false;
+  const noParent = optionalBool(data.no_parent, 'no_parent') ?? false;
   if (noParent && !ctx.orphanEndpoint) requirePrivilege('create orphan token');
   const orphan = noParent || ctx.orphanEndpoint;
 
-  const noDefaultPolicy = optionalBool(data, 'no_default_policy') ?? false;
-  const requested = optionalStringList(data, 'policies');
+  const noDefaultPolicy = optionalBool(data.no_default_policy, 'no_default_policy') ?? false;
+  const requested = optionalStringList(data.policies, 'policies');
   // Without explicit policies the child inherits the caller's.
   const base = requested && requested.length > 0 ? requested : ctx.caller.policies;
   const withoutDefault = noDefaultPolicy ? base.filter((p) => p.trim().toLowerCase() !== 'default') : base;
@@ -55,10 +56,10 @@ export function decideTokenSpec(data: Record<string, unknown>, ctx: CreateContex
   }
   if (policies.length === 0) throw badRequest('token must have at least one policy');
 
-  const period = parseTtl(data.period, 'period');
+  const period = durationSeconds(data.period, 'period');
   if (period > 0) requirePrivilege('create periodic token');
-  const explicitMaxTtl = parseTtl(data.explicit_max_ttl, 'explicit_max_ttl');
-  let ttl = period > 0 ? period : parseTtl(data.ttl, 'ttl');
+  const explicitMaxTtl = durationSeconds(data.explicit_max_ttl, 'explicit_max_ttl');
+  let ttl = period > 0 ? period : durationSeconds(data.ttl, 'ttl');
   const isRootToken = policies.length === 1 && policies[0] === 'root';
   if (ttl === 0 && explicitMaxTtl === 0 && isRootToken) {
     if (ctx.caller.expireTime !== 0) throw badRequest('expiring root tokens cannot create non-expiring root tokens');
@@ -75,8 +76,8 @@ export function decideTokenSpec(data: Record<string, unknown>, ctx: CreateContex
     }
   }
 
-  const renewableRequested = optionalBool(data, 'renewable') ?? true;
-  const displayNameInput = optionalString(data, 'display_name');
+  const renewableRequested = optionalBool(data.renewable, 'renewable') ?? true;
+  const displayNameInput = optionalString(data.display_name, 'display_name');
   const displayName = displayNameInput
     ? `token-${displayNameInput}`.replace(DISPLAY_NAME_UNSAFE, '-').replace(/-+$/, '')
     : 'token';
@@ -86,8 +87,8 @@ export function decideTokenSpec(data: Record<string, unknown>, ctx: CreateContex
     parent: orphan ? '' : ctx.caller.id,
     path: ctx.path,
     displayName,
-    meta: optionalStringMap(data, 'meta') ?? null,
-    numUses: nonNegativeInt(data, 'num_uses'),
+    meta: optionalStringMap(data.meta, 'meta') ?? null,
+    numUses: optionalNonNegativeInt(data.num_uses, 'num_uses') ?? 0,
     ttl,
     explicitMaxTtl,
     period,

@@ -1,4 +1,3 @@
 export { TokenStore, DEFAULT_TOKEN_TTL, type TokenStoreDeps, type TokenSpec, type RenewResult } from './token-store.ts';
 export { type TokenEntry, isExpired } from './token-entry.ts';
-export { parseTtl } from './duration.ts';
 export { SERVICE_TOKEN_PREFIX } from './token-ids.ts';

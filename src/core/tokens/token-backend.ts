@@ -1,8 +1,7 @@
 import type { LogicalBackend, LogicalRequest, LogicalResponse, Operation } from '../../engines/types.ts';
 import { badRequest, permissionDenied, TresorError } from '../errors.ts';
 import { decideTokenSpec } from './create-rules.ts';
-import { parseTtl } from './duration.ts';
-import { optionalString } from './fields.ts';
+import { durationSeconds, optionalString } from '../request-fields.ts';
 import type { TokenEntry } from './token-entry.ts';
 import { authBlock, lookupData } from './token-response.ts';
 import type { TokenStore } from './token-store.ts';
@@ -26,12 +25,12 @@ const NO_CONTENT: LogicalResponse = { status: 204 };
  */
 export function createTokenBackend(store: TokenStore): LogicalBackend {
   const requiredToken = (req: LogicalRequest): string => {
-    const token = optionalString(req.data, 'token');
+    const token = optionalString(req.data.token, 'token');
     if (!token) throw badRequest('missing token');
     return token;
   };
   const requiredAccessor = (req: LogicalRequest): string => {
-    const accessor = optionalString(req.data, 'accessor');
+    const accessor = optionalString(req.data.accessor, 'accessor');
     if (!accessor) throw badRequest('missing accessor');
     return accessor;
   };
@@ -57,7 +56,7 @@ export function createTokenBackend(store: TokenStore): LogicalBackend {
     return { auth: authBlock(entry, token, entry.ttl), ...withWarnings(warnings) };
   };
   const renew = async (entry: TokenEntry, clientToken: string, req: LogicalRequest): Promise<LogicalResponse> => {
-    const { entry: renewed, ttl, warnings } = await store.renew(entry, parseTtl(req.data.increment, 'increment'));
+    const { entry: renewed, ttl, warnings } = await store.renew(entry, durationSeconds(req.data.increment, 'increment'));
     return { auth: authBlock(renewed, clientToken, ttl), ...withWarnings(warnings) };
   };
   const lookupResponse = (entry: TokenEntry, clientToken: string): LogicalResponse => ({

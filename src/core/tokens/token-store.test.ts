@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import type { LogicalRequest, LogicalResponse, Operation } from '../../engines/types.ts';
 import { InmemBackend } from '../../storage/inmem.ts';
 import { TresorError } from '../errors.ts';
-import { parseTtl } from './duration.ts';
+import { durationSeconds } from '../request-fields.ts';
 import type { TokenEntry } from './token-entry.ts';
 import { TokenStore, type TokenStoreDeps } from './token-store.ts';
 
@@ -450,18 +450,18 @@ describe('token renewal', () => {
   });
 });
 
-describe('parseTtl', () => {
+describe('durationSeconds', () => {
   it('accepts seconds and Vault duration strings', () => {
     const cases: Array<[unknown, number]> = [
       [undefined, 0], ['', 0], [90, 90], ['90', 90], ['10s', 10], ['30m', 1800], ['1h', 3600],
       ['1h30m', 5400], ['1.5h', 5400], ['7d', 604800], ['1500ms', 1],
     ];
-    for (const [input, seconds] of cases) assert.equal(parseTtl(input), seconds, String(input));
+    for (const [input, seconds] of cases) assert.equal(durationSeconds(input, 'ttl'), seconds, String(input));
   });
 
   it('rejects negative and unknown-unit values with a 400', () => {
     for (const input of [-1, '-1h', '1x', 'h', '1 h', {}, true]) {
-      assert.throws(() => parseTtl(input, 'increment'), (err: unknown) =>
+      assert.throws(() => durationSeconds(input, 'increment'), (err: unknown) =>
         err instanceof TresorError && err.status === 400 && /increment/.test(err.message), String(input));
     }
   });

@@ -4,7 +4,8 @@ import { TresorError } from '../../core/errors.ts';
 import { MemoryLogicalStorage, testRequest } from '../testing-storage.ts';
 import type { LogicalResponse, Operation } from '../types.ts';
 import { createKvBackend } from './index.ts';
-import { formatGoDuration, formatTimestamp, optionalDurationMs } from './params.ts';
+import { optionalDurationMs } from '../../core/request-fields.ts';
+import { formatGoDuration, formatTimestamp } from './params.ts';
 
 function mount(version: '1' | '2') {
   const storage = new MemoryLogicalStorage();

@@ -6,10 +6,8 @@
 import { badRequest, notFound } from '../../core/errors.ts';
 import { getJson, putJson } from '../storage-json.ts';
 import type { LogicalRequest, LogicalResponse, LogicalStorage } from '../types.ts';
-import {
-  isValidSecretPath, listPrefix, optionalDurationMs, requireSecretPath,
-  type JsonObject,
-} from './params.ts';
+import { optionalDurationMs, type JsonObject } from '../../core/request-fields.ts';
+import { isValidSecretPath, listPrefix, requireSecretPath } from './params.ts';
 import { keysResponse, unsupportedOperation } from './responses.ts';
 
 export interface PlainKvOptions {

@@ -8,7 +8,7 @@
  */
 import { badRequest, TresorError } from '../../core/errors.ts';
 import type { LogicalResponse } from '../types.ts';
-import { isAbsent, isPlainObject, optionalNonNegativeInt, type JsonObject } from '../kv/params.ts';
+import { isAbsent, isPlainObject, optionalNonNegativeInt, type JsonObject } from '../../core/request-fields.ts';
 
 export type ItemResult = Record<string, unknown>;
 

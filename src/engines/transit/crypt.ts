@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { badRequest } from '../../core/errors.ts';
 import type { RandomSource } from '../../core/entropy.ts';
 import type { LogicalResponse } from '../types.ts';
-import { optionalNonNegativeInt, type JsonObject } from '../kv/params.ts';
+import { optionalNonNegativeInt, type JsonObject } from '../../core/request-fields.ts';
 import { batchInput, respond, type ItemResult } from './batch.ts';
 import { decryptEnvelope, encryptionVersion, encryptToEnvelope } from './ciphertext.ts';
 import { NONCE_BYTES } from './aead.ts';

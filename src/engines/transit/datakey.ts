@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { badRequest } from '../../core/errors.ts';
 import type { RandomSource } from '../../core/entropy.ts';
 import type { LogicalResponse } from '../types.ts';
-import { isAbsent, optionalNonNegativeInt, type JsonObject } from '../kv/params.ts';
+import { isAbsent, optionalNonNegativeInt, type JsonObject } from '../../core/request-fields.ts';
 import { NONCE_BYTES } from './aead.ts';
 import { encryptionVersion, encryptToEnvelope } from './ciphertext.ts';
 import { keyForEncryption } from './crypt.ts';

@@ -3,7 +3,7 @@
  * echoing its value (plaintext and ciphertext are secret).
  */
 import { badRequest } from '../../core/errors.ts';
-import { isAbsent, optionalBool } from '../kv/params.ts';
+import { isAbsent, optionalBool } from '../../core/request-fields.ts';
 
 // Go's base64.StdEncoding: standard alphabet, padding required.
 const STRICT_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;

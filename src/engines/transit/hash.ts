@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { badRequest } from '../../core/errors.ts';
 import type { LogicalResponse } from '../types.ts';
-import { isAbsent, type JsonObject } from '../kv/params.ts';
+import { isAbsent, type JsonObject } from '../../core/request-fields.ts';
 import { parseOutputFormat, requireBase64 } from './fields.ts';
 
 const NODE_HASH = new Map<string, string>(Object.entries({

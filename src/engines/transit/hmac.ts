@@ -7,7 +7,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { badRequest } from '../../core/errors.ts';
 import type { LogicalResponse } from '../types.ts';
-import { isAbsent, optionalNonNegativeInt, type JsonObject } from '../kv/params.ts';
+import { isAbsent, optionalNonNegativeInt, type JsonObject } from '../../core/request-fields.ts';
 import { batchInput, respond } from './batch.ts';
 import { encryptionVersion, parseEnvelope } from './ciphertext.ts';
 import { requireBase64 } from './fields.ts';

@@ -6,7 +6,7 @@
 import { badRequest, notFound } from '../../core/errors.ts';
 import type { RandomSource } from '../../core/entropy.ts';
 import type { LogicalResponse } from '../types.ts';
-import { optionalBool, optionalDurationMs, optionalNonNegativeInt, type JsonObject } from '../kv/params.ts';
+import { optionalBool, optionalDurationMs, optionalNonNegativeInt, type JsonObject } from '../../core/request-fields.ts';
 import { keysResponse } from '../kv/responses.ts';
 import { refuseEnabled } from './fields.ts';
 import { describeKey, newKeyPolicy, parseKeyType, rotatedPolicy, type KeyPolicy } from './key-policy.ts';

@@ -11,7 +11,7 @@
 import { badRequest } from '../../core/errors.ts';
 import type { RandomSource } from '../../core/entropy.ts';
 import type { LogicalResponse } from '../types.ts';
-import { isAbsent, parseNonNegativeInt, type JsonObject } from '../kv/params.ts';
+import { isAbsent, parseNonNegativeInt, type JsonObject } from '../../core/request-fields.ts';
 import { parseOutputFormat } from './fields.ts';
 
 const SOURCES = new Set(['platform', 'seal', 'all']);

@@ -2,7 +2,7 @@ import type { SysRoute } from '../sys-routes.ts';
 import { sysData } from '../sys-routes.ts';
 import { badRequest } from '../../core/errors.ts';
 import { VERSION } from '../../core/core.ts';
-import { parseDurationField, optionalBool } from './fields.ts';
+import { durationSeconds, optionalBool } from '../../core/request-fields.ts';
 
 /** init, seal, unseal, status, health, rotation: the endpoints of issue "core". */
 export const lifecycleRoutes: SysRoute[] = [
@@ -151,7 +151,7 @@ export const lifecycleRoutes: SysRoute[] = [
           }
           maxOperations = n;
         }
-        const interval = data.interval !== undefined ? parseDurationField(data.interval, 'interval') : current.interval;
+        const interval = data.interval !== undefined ? durationSeconds(data.interval, 'interval') : current.interval;
         if (interval !== 0 && interval < 24 * 3600) throw badRequest('interval must be 0 (disabled) or at least 24h');
         await core.barrier.setRotationConfig({ maxOperations, interval });
         return {};

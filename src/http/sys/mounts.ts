@@ -3,7 +3,7 @@ import type { SysRoute } from '../sys-routes.ts';
 import { sysData } from '../sys-routes.ts';
 import { badRequest, notFound } from '../../core/errors.ts';
 import type { MountEntry } from '../../core/mounts.ts';
-import { optionalBool, parseDurationField } from './fields.ts';
+import { durationSeconds, optionalBool, optionalStringMap } from '../../core/request-fields.ts';
 
 /** A mount as `GET sys/mounts` lists it. */
 function describeMount(e: MountEntry): Record<string, unknown> {
@@ -23,24 +23,13 @@ function describeMount(e: MountEntry): Record<string, unknown> {
   };
 }
 
-function stringMap(value: unknown, field: string): Record<string, string> | undefined {
-  if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'object' || Array.isArray(value)) throw badRequest(`${field} must be an object`);
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(value)) {
-    if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') throw badRequest(`${field}.${k} must be a string`);
-    out[k] = String(v);
-  }
-  return out;
-}
-
 function mountConfig(value: unknown): Partial<MountEntry['config']> {
   if (value === undefined || value === null) return {};
   if (typeof value !== 'object' || Array.isArray(value)) throw badRequest('config must be an object');
   const c = value as Record<string, unknown>;
   const out: Partial<MountEntry['config']> = {};
-  if (c.default_lease_ttl !== undefined) out.default_lease_ttl = parseDurationField(c.default_lease_ttl, 'default_lease_ttl');
-  if (c.max_lease_ttl !== undefined) out.max_lease_ttl = parseDurationField(c.max_lease_ttl, 'max_lease_ttl');
+  if (c.default_lease_ttl !== undefined) out.default_lease_ttl = durationSeconds(c.default_lease_ttl, 'default_lease_ttl');
+  if (c.max_lease_ttl !== undefined) out.max_lease_ttl = durationSeconds(c.max_lease_ttl, 'max_lease_ttl');
   if (c.force_no_cache !== undefined) out.force_no_cache = optionalBool(c.force_no_cache, 'force_no_cache') ?? false;
   return out;
 }
@@ -96,14 +85,14 @@ export const mountRoutes: SysRoute[] = [
           await state.mounts.tune(rest.slice(0, -'/tune'.length), {
             description: data.description as string | undefined,
             config,
-            options: stringMap(data.options, 'options'),
+            options: optionalStringMap(data.options, 'options', { coerceScalars: true }),
           });
           return {};
         }
         if (typeof data.type !== 'string' || data.type === '') throw badRequest('type must be specified');
         if (data.description !== undefined && typeof data.description !== 'string') throw badRequest('description must be a string');
         let type = data.type;
-        let options = stringMap(data.options, 'options') ?? null;
+        let options = optionalStringMap(data.options, 'options', { coerceScalars: true }) ?? null;
         if (type === 'kv-v2' || type === 'kv-v1') {
           options = { ...(options ?? {}), version: type === 'kv-v2' ? '2' : '1' };
           type = 'kv';

@@ -10,7 +10,8 @@
  */
 import type { LogicalBackend, LogicalRequest, LogicalResponse, LogicalStorage, Operation } from '../../types.ts';
 import { KeyedLock } from '../keyed-lock.ts';
-import { requireSecretPath, type JsonObject } from '../params.ts';
+import { type JsonObject } from '../../../core/request-fields.ts';
+import { requireSecretPath } from '../params.ts';
 import { readConfig, writeConfig } from './config.ts';
 import { deleteLatestData, patchData, readData, writeData } from './data.ts';
 import { deleteMetadata, listMetadata, readMetadata, writeMetadata } from './metadata.ts';

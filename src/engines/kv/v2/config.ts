@@ -1,6 +1,6 @@
 /** `config`: the mount-wide defaults for max_versions, cas_required and delete_version_after. */
 import type { LogicalResponse, LogicalStorage } from '../../types.ts';
-import { optionalBool, optionalDurationMs, optionalNonNegativeInt, type JsonObject } from '../params.ts';
+import { optionalBool, optionalDurationMs, optionalNonNegativeInt, type JsonObject } from '../../../core/request-fields.ts';
 import { configView, loadConfig, saveConfig } from './model.ts';
 
 /** Read: `{data: {cas_required, delete_version_after: "0s", max_versions}}`. */

@@ -4,7 +4,7 @@
  */
 import { badRequest, notFound } from '../../../core/errors.ts';
 import type { LogicalResponse, LogicalStorage } from '../../types.ts';
-import { isAbsent, isPlainObject, optionalNonNegativeInt, type JsonObject } from '../params.ts';
+import { isAbsent, isPlainObject, optionalNonNegativeInt, type JsonObject } from '../../../core/request-fields.ts';
 import { applyMergePatch } from './merge-patch.ts';
 import {
   deleteVersionData, effectiveMaxVersions, isUnreadable, loadConfig, loadMetadata, loadVersionData, newMetadata,

@@ -1,4 +1,4 @@
-import { isPlainObject, type JsonObject } from '../params.ts';
+import { isPlainObject, type JsonObject } from '../../../core/request-fields.ts';
 
 /**
  * JSON Merge Patch (RFC 7396): objects merge key by key, a null in the patch

@@ -4,10 +4,8 @@
  */
 import { badRequest, notFound } from '../../../core/errors.ts';
 import type { LogicalResponse, LogicalStorage } from '../../types.ts';
-import {
-  isAbsent, isPlainObject, listPrefix, optionalBool, optionalDurationMs, optionalNonNegativeInt,
-  type JsonObject,
-} from '../params.ts';
+import { isAbsent, isPlainObject, optionalBool, optionalDurationMs, optionalNonNegativeInt, type JsonObject } from '../../../core/request-fields.ts';
+import { listPrefix } from '../params.ts';
 import { applyMergePatch } from './merge-patch.ts';
 import {
   deleteSecret, loadMetadata, METADATA_PREFIX, metadataView, newMetadata, saveMetadata, type StoredMetadata,

@@ -12,7 +12,8 @@
  */
 import { getJson, putJson } from '../../storage-json.ts';
 import type { LogicalStorage } from '../../types.ts';
-import { formatGoDuration, formatTimestamp, type JsonObject } from '../params.ts';
+import { type JsonObject } from '../../../core/request-fields.ts';
+import { formatGoDuration, formatTimestamp } from '../params.ts';
 
 /** Vault keeps 10 versions when neither the secret nor the mount says otherwise. */
 export const DEFAULT_MAX_VERSIONS = 10;

@@ -6,7 +6,7 @@
  */
 import { notFound } from '../../../core/errors.ts';
 import type { LogicalResponse, LogicalStorage } from '../../types.ts';
-import { isPlainObject, optionalNonNegativeInt, type JsonObject } from '../params.ts';
+import { isPlainObject, optionalNonNegativeInt, type JsonObject } from '../../../core/request-fields.ts';
 import { setOwn } from './merge-patch.ts';
 import { loadVersionData, versionView } from './model.ts';
 import { findReadTarget } from './versions.ts';

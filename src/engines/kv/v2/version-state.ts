@@ -4,7 +4,7 @@
  * secret does not have are skipped, as Vault does.
  */
 import type { LogicalResponse, LogicalStorage } from '../../types.ts';
-import type { JsonObject } from '../params.ts';
+import type { JsonObject } from '../../../core/request-fields.ts';
 import { deleteVersionData, isDeleted, loadMetadata, saveMetadata, type StoredVersion } from './model.ts';
 import { parseVersionList } from './versions.ts';
 

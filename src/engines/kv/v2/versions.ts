@@ -4,7 +4,7 @@
  */
 import { badRequest, notFound } from '../../../core/errors.ts';
 import type { LogicalStorage } from '../../types.ts';
-import { optionalNonNegativeInt, parseNonNegativeInt } from '../params.ts';
+import { optionalNonNegativeInt, parseNonNegativeInt } from '../../../core/request-fields.ts';
 import { isUnreadable, loadMetadata, type StoredConfig, type StoredMetadata, type StoredVersion } from './model.ts';
 
 export interface ReadTarget {
