@@ -34,6 +34,52 @@ export class PrefixedStorage implements LogicalStorage {
   }
 }
 
+/**
+ * A bounded read cache in front of a storage view that only this process
+ * writes through (the token store: one lookup per request). Puts and deletes
+ * go through it, so it never serves a stale value; misses are not cached.
+ */
+export class CachingStorage implements LogicalStorage {
+  private readonly cache = new Map<string, Buffer>();
+
+  constructor(
+    private readonly inner: LogicalStorage,
+    private readonly maxEntries = 10_000,
+  ) {}
+
+  async get(k: string): Promise<Buffer | undefined> {
+    const hit = this.cache.get(k);
+    if (hit) {
+      this.cache.delete(k);
+      this.cache.set(k, hit);
+      return Buffer.from(hit);
+    }
+    const value = await this.inner.get(k);
+    if (value !== undefined) this.remember(k, value);
+    return value;
+  }
+
+  async put(k: string, v: Buffer): Promise<void> {
+    this.cache.delete(k);
+    await this.inner.put(k, v);
+    this.remember(k, v);
+  }
+
+  async delete(k: string): Promise<void> {
+    this.cache.delete(k);
+    await this.inner.delete(k);
+  }
+
+  list(p: string) {
+    return this.inner.list(p);
+  }
+
+  private remember(k: string, v: Buffer): void {
+    this.cache.set(k, Buffer.from(v));
+    if (this.cache.size > this.maxEntries) this.cache.delete(this.cache.keys().next().value!);
+  }
+}
+
 /** Removes every key below `prefix` (disabling a mount erases its data). */
 export async function deleteTree(storage: LogicalStorage, prefix = ''): Promise<void> {
   for (const name of await storage.list(prefix)) {

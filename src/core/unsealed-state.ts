@@ -7,7 +7,7 @@ import { createTransitBackend } from '../engines/transit/index.ts';
 import { TokenStore, type TokenEntry } from './tokens/index.ts';
 import { PolicyStore, type ACL } from './acl/index.ts';
 import { MountTable, type MountEntry } from './mounts.ts';
-import { PrefixedStorage } from './storage-view.ts';
+import { CachingStorage, PrefixedStorage } from './storage-view.ts';
 import { badRequest, notFound, permissionDenied, TresorError } from './errors.ts';
 import { osRandom } from './entropy.ts';
 import type { Core } from './core.ts';
@@ -56,7 +56,7 @@ export class UnsealedState {
     const policies = new PolicyStore(new PrefixedStorage(barrier, 'sys/policy/'));
     const cubbyholeStorage: { current?: import('../engines/types.ts').LogicalStorage } = {};
     const tokens = new TokenStore({
-      storage: new PrefixedStorage(barrier, 'sys/token/'),
+      storage: new CachingStorage(new PrefixedStorage(barrier, 'sys/token/')),
       randomBytes: (n) => core.keyRandom(n),
       onRevoke: async (entry) => {
         if (cubbyholeStorage.current) await destroyCubbyhole(cubbyholeStorage.current, entry.id);
