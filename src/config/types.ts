@@ -1,4 +1,5 @@
 /** The server configuration as the rest of Tresor consumes it. */
+import type { Pkcs11SealConfig as Pkcs11SealOptions } from '../seal/pkcs11/config.ts';
 
 /** Where a stanza came from, for later error messages. */
 export interface ConfigSource {
@@ -27,28 +28,15 @@ export interface ListenerConfig {
   source: ConfigSource;
 }
 
-export interface Pkcs11SealConfig {
+/**
+ * A `seal "pkcs11"` stanza (or the VAULT_HSM_* environment): the seal's own
+ * options, with the defaulted ones filled in, plus where it came from.
+ */
+export interface Pkcs11SealConfig extends Pkcs11SealOptions {
   type: 'pkcs11';
   /** True for the old seal during a seal migration. */
   disabled: boolean;
-  lib: string;
-  /** Decimal or 0x-hex slot id, as written; either this or tokenLabel is set. */
-  slot?: string;
-  tokenLabel?: string;
-  pin: string;
-  keyLabel: string;
-  keyId?: string;
-  hmacKeyLabel?: string;
-  hmacKeyId?: string;
-  /** Mechanism name (CKM_AES_GCM) or number, parsed by the seal module. */
-  mechanism?: string;
-  hmacMechanism?: string;
-  generateKey: boolean;
-  forceRwSession: boolean;
-  rsaEncryptLocal: boolean;
-  /** sha1, sha224, sha256 (default), sha384 or sha512. */
   rsaOaepHash: string;
-  /** Concurrent HSM sessions; default 1. */
   maxParallel: number;
   /** Absent when the seal was configured from environment variables alone. */
   source?: ConfigSource;
