@@ -1,36 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { LogicalStorage } from '../../engines/types.ts';
+import { MemoryLogicalStorage } from '../../engines/testing-storage.ts';
 import { TresorError } from '../errors.ts';
 import { DEFAULT_POLICY_TEXT, PolicyStore } from './index.ts';
-
-/** Map-backed storage with the StorageBackend listing rule (one level, folders end in "/"). */
-class MemoryStorage implements LogicalStorage {
-  readonly entries = new Map<string, Buffer>();
-
-  async get(key: string): Promise<Buffer | undefined> {
-    return this.entries.get(key);
-  }
-
-  async put(key: string, value: Buffer): Promise<void> {
-    this.entries.set(key, Buffer.from(value));
-  }
-
-  async delete(key: string): Promise<void> {
-    this.entries.delete(key);
-  }
-
-  async list(prefix: string): Promise<string[]> {
-    const children = new Set<string>();
-    for (const key of this.entries.keys()) {
-      if (!key.startsWith(prefix)) continue;
-      const rest = key.slice(prefix.length);
-      const slash = rest.indexOf('/');
-      children.add(slash < 0 ? rest : rest.slice(0, slash + 1));
-    }
-    return [...children].sort();
-  }
-}
 
 const READ_SECRETS = 'path "secret/*" {\n  capabilities = ["read"]\n}\n';
 
@@ -40,7 +12,7 @@ async function rejects400(promise: Promise<unknown>, message: RegExp): Promise<v
 
 describe('PolicyStore', () => {
   it('starts with default (built-in text) and root', async () => {
-    const store = new PolicyStore(new MemoryStorage());
+    const store = new PolicyStore(new MemoryLogicalStorage());
     assert.deepEqual(await store.list(), ['default', 'root']);
     assert.equal((await store.get('default'))?.text, DEFAULT_POLICY_TEXT);
     assert.deepEqual((await store.get('root'))?.rules, []);
@@ -48,10 +20,10 @@ describe('PolicyStore', () => {
   });
 
   it('stores JSON {name, policy} at policy/<lower-cased name> and reads it back', async () => {
-    const storage = new MemoryStorage();
+    const storage = new MemoryLogicalStorage();
     const store = new PolicyStore(storage);
     await store.put('Readers', READ_SECRETS);
-    assert.deepEqual(JSON.parse(storage.entries.get('policy/readers')!.toString()), { name: 'readers', policy: READ_SECRETS });
+    assert.deepEqual(JSON.parse((await storage.get('policy/readers'))!.toString()), { name: 'readers', policy: READ_SECRETS });
     assert.equal((await store.get('READERS'))?.text, READ_SECRETS);
     assert.deepEqual(await store.list(), ['default', 'readers', 'root']);
     // A fresh store over the same storage sees it too.
@@ -59,22 +31,22 @@ describe('PolicyStore', () => {
   });
 
   it('validates before writing, and writes nothing for an invalid policy', async () => {
-    const storage = new MemoryStorage();
+    const storage = new MemoryLogicalStorage();
     const store = new PolicyStore(storage);
     await rejects400(store.put('bad', 'path "a" { capabilities = ["fly"] }'), /unknown capability "fly"/);
-    assert.equal(storage.entries.size, 0);
+    assert.deepEqual(storage.keys(), []);
     await rejects400(store.put('a/b', READ_SECRETS), /invalid policy name/);
   });
 
   it('refuses to write root and to delete root or default', async () => {
-    const store = new PolicyStore(new MemoryStorage());
+    const store = new PolicyStore(new MemoryLogicalStorage());
     await rejects400(store.put('root', READ_SECRETS), /cannot update the "root" policy/);
     await rejects400(store.delete('root'), /cannot delete the "root" policy/);
     await rejects400(store.delete('Default'), /cannot delete the "default" policy/);
   });
 
   it('lets default be rewritten', async () => {
-    const store = new PolicyStore(new MemoryStorage());
+    const store = new PolicyStore(new MemoryLogicalStorage());
     await store.put('default', READ_SECRETS);
     const acl = await store.acl(['default']);
     assert.equal(acl.allowed('secret/x', 'read').allowed, true);
@@ -82,7 +54,7 @@ describe('PolicyStore', () => {
   });
 
   it('builds a merged ACL and ignores unknown names', async () => {
-    const store = new PolicyStore(new MemoryStorage());
+    const store = new PolicyStore(new MemoryLogicalStorage());
     await store.put('readers', READ_SECRETS);
     await store.put('writers', 'path "secret/*" {\n  capabilities = ["update"]\n}\n');
     const acl = await store.acl(['readers', 'WRITERS', 'default', 'ghost']);
@@ -92,7 +64,7 @@ describe('PolicyStore', () => {
   });
 
   it('invalidates cached ACLs on put and delete', async () => {
-    const store = new PolicyStore(new MemoryStorage());
+    const store = new PolicyStore(new MemoryLogicalStorage());
     await store.put('p', READ_SECRETS);
     const before = await store.acl(['p']);
     assert.equal(await store.acl(['p']), before, 'the ACL is cached between changes');
@@ -108,7 +80,7 @@ describe('PolicyStore', () => {
   });
 
   it('does not cache a policy read that raced with a write', async () => {
-    const storage = new MemoryStorage();
+    const storage = new MemoryLogicalStorage();
     const store = new PolicyStore(storage);
     await store.put('p', READ_SECRETS);
     const fresh = new PolicyStore(storage);
@@ -119,7 +91,7 @@ describe('PolicyStore', () => {
   });
 
   it('reports a corrupt stored entry as a 500 without its content', async () => {
-    const storage = new MemoryStorage();
+    const storage = new MemoryLogicalStorage();
     await storage.put('policy/broken', Buffer.from('not json s3cret'));
     await assert.rejects(new PolicyStore(storage).get('broken'), (err: unknown) => err instanceof TresorError && err.status === 500 && !/s3cret/.test(err.message));
   });
