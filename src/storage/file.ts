@@ -18,8 +18,11 @@ export interface FileBackendOptions {
  * value BLOB)` in WAL mode with `synchronous = FULL`, so every resolved put
  * has been fsynced and survives kill -9 or power loss.
  *
- * better-sqlite3 is synchronous; each call finishes its disk work before the
- * returned promise settles, so "resolved" always means "durable".
+ * Group commit: writes made in the same turn of the event loop (concurrent
+ * requests) are applied together in one transaction, so one fsync makes a
+ * whole batch durable. A write's promise resolves only after its batch has
+ * committed, so "resolved" always means "durable"; a failed batch rejects
+ * every write in it.
  */
 export class FileBackend implements TransactionalBackend {
   private readonly db: Database.Database;
@@ -64,12 +67,39 @@ export class FileBackend implements TransactionalBackend {
 
   async put(key: string, value: Buffer): Promise<void> {
     assertValidKey(key);
-    this.putStmt.run(key, value);
+    return this.enqueue([{ op: 'put', key, value }]);
   }
 
   async delete(key: string): Promise<void> {
     assertValidKey(key);
-    this.deleteStmt.run(key);
+    return this.enqueue([{ op: 'delete', key }]);
+  }
+
+  private pending: { ops: TxOp[]; waiters: Array<{ resolve: () => void; reject: (e: unknown) => void }> } | undefined;
+
+  /** Queues ops for the next group commit (scheduled with setImmediate, after this turn's I/O). */
+  private enqueue(ops: TxOp[]): Promise<void> {
+    return new Promise((resolve, reject) => {
+      if (!this.pending) {
+        this.pending = { ops: [], waiters: [] };
+        setImmediate(() => this.flush());
+      }
+      this.pending.ops.push(...ops);
+      this.pending.waiters.push({ resolve, reject });
+    });
+  }
+
+  private flush(): void {
+    const batch = this.pending;
+    this.pending = undefined;
+    if (!batch) return;
+    try {
+      this.applyBatch(batch.ops);
+    } catch (err) {
+      for (const w of batch.waiters) w.reject(err);
+      return;
+    }
+    for (const w of batch.waiters) w.resolve();
   }
 
   /**
@@ -101,10 +131,11 @@ export class FileBackend implements TransactionalBackend {
 
   async transaction(ops: TxOp[]): Promise<void> {
     validateOps(ops, assertValidKey);
-    this.applyBatch(ops);
+    return this.enqueue(ops);
   }
 
   async close(): Promise<void> {
+    this.flush();
     if (this.db.open) this.db.close();
   }
 }
