@@ -7,7 +7,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as http from 'node:http';
-import { once } from 'node:events';
 import { Api, TestServer } from './helpers/server.ts';
 
 const OTHER_VALUE = 'other-original';
@@ -18,9 +17,8 @@ describe('ACL escapes (-dev server)', () => {
   let appToken: string;
 
   before(async () => {
-    server = await TestServer.start({ args: ['-dev', '-dev-root-token-id=root'] });
+    server = await TestServer.startDev();
     api = server.api;
-    api.token = 'root';
     await api.put('sys/policies/acl/app-only', {
       policy: 'path "secret/data/app/*" {\n  capabilities = ["create", "read", "update", "patch", "delete", "list"]\n}\n',
     });
@@ -30,10 +28,8 @@ describe('ACL escapes (-dev server)', () => {
     appToken = res.body.auth.client_token;
   });
   after(async () => {
-    const exited = once(server.proc, 'exit');
-    server.proc.kill('SIGKILL');
-    await exited;
-    server.cleanup();
+    await server?.kill();
+    server?.cleanup();
   });
 
   function raw(method: string, rawPath: string, body?: unknown): Promise<{ status: number; text: string }> {

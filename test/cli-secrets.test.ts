@@ -8,7 +8,6 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { once } from 'node:events';
 import { Api, runCli, TestServer, type CliResult } from './helpers/server.ts';
 
 describe('tresor CLI against a -dev server', () => {
@@ -17,16 +16,13 @@ describe('tresor CLI against a -dev server', () => {
   let work: string;
 
   before(async () => {
-    server = await TestServer.start({ args: ['-dev', '-dev-root-token-id=root'] });
+    server = await TestServer.startDev();
     api = server.api;
-    api.token = 'root';
     work = fs.mkdtempSync(path.join(os.tmpdir(), 'tresor-cli-it-'));
   });
   after(async () => {
-    const exited = once(server.proc, 'exit');
-    server.proc.kill('SIGKILL');
-    await exited;
-    server.cleanup();
+    await server?.kill();
+    server?.cleanup();
     fs.rmSync(work, { recursive: true, force: true });
   });
 

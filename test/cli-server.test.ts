@@ -5,7 +5,6 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
 import { runCli, TestServer, type CliResult } from './helpers/server.ts';
 
 /** `Key    Value` table rows as a map (first run of 2+ spaces splits). */
@@ -29,11 +28,7 @@ describe('tresor CLI against a real server', () => {
     cli = (args, opts = {}) => runCli(args, { addr: server.api.addr, ...opts });
   });
   after(async () => {
-    if (server && server.proc.exitCode === null && server.proc.signalCode === null) {
-      const exited = once(server.proc, 'exit');
-      server.proc.kill('SIGKILL');
-      await exited;
-    }
+    await server?.kill();
     server?.cleanup();
   });
 
@@ -130,11 +125,7 @@ describe('tresor operator init -format=json against a real server', () => {
     server = await TestServer.start();
   });
   after(async () => {
-    if (server && server.proc.exitCode === null && server.proc.signalCode === null) {
-      const exited = once(server.proc, 'exit');
-      server.proc.kill('SIGKILL');
-      await exited;
-    }
+    await server?.kill();
     server?.cleanup();
   });
 

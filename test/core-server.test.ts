@@ -10,7 +10,6 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as https from 'node:https';
 import * as path from 'node:path';
-import { once } from 'node:events';
 import { Api, runCli, TestServer } from './helpers/server.ts';
 
 interface InitBody {
@@ -30,17 +29,6 @@ function rawRequest(port: number, method: string, rawPath: string, token?: strin
     req.on('error', reject);
     req.end();
   });
-}
-
-/**
- * Stops the child and waits for its exit. (TestServer.stop/kill race the exit
- * against a 15 s timer that is not unref'd, which keeps this test process alive.)
- */
-async function halt(server: TestServer | undefined, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
-  if (!server || server.proc.exitCode !== null || server.proc.signalCode !== null) return;
-  const exited = once(server.proc, 'exit');
-  server.proc.kill(signal);
-  await exited;
 }
 
 async function unsealWith(api: Api, keys: string[]): Promise<any> {
@@ -71,7 +59,7 @@ describe('Shamir server over HTTP', () => {
   });
   after(async () => {
     for (const s of [server, other]) {
-      await halt(s);
+      await s?.kill();
       s?.cleanup();
     }
   });
@@ -281,7 +269,7 @@ describe('Shamir server over HTTP', () => {
   });
 
   it('after SIGTERM and restart: sealed, a different 3 of 5 shares unseal, data and key term survive', async () => {
-    await halt(server, 'SIGTERM');
+    await server.stop();
     assert.equal(server.exitCode, 0);
     server = await TestServer.start({ dir: server.dir });
     api = new Api(server.api.addr, init.root_token);
@@ -297,7 +285,7 @@ describe('Shamir server over HTTP', () => {
 
   it('after SIGKILL right after an acknowledged write, the write is there on restart', async () => {
     assert.equal((await api.put('kv/crash', { v: 'acknowledged' })).status, 204);
-    await halt(server);
+    await server.kill();
     server = await TestServer.start({ dir: server.dir });
     api = new Api(server.api.addr, init.root_token);
     await unsealWith(api, init.keys.slice(0, 3));
@@ -328,7 +316,7 @@ listener "tcp" {
     });
   });
   after(async () => {
-    await halt(server);
+    await server?.kill();
     server?.cleanup();
   });
 
@@ -364,7 +352,7 @@ listener "tcp" {
     });
   });
   after(async () => {
-    await halt(server);
+    await server?.kill();
     server?.cleanup();
   });
 
@@ -403,7 +391,7 @@ describe('-dev mode', () => {
     await server.waitFor('Development mode');
   });
   after(async () => {
-    await halt(server);
+    await server?.kill();
     server?.cleanup();
   });
 

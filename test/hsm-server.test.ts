@@ -6,7 +6,6 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
 import * as fs from 'node:fs';
 import { Api, runCli, TestServer } from './helpers/server.ts';
 import { createSoftHsmToken, pkcs11Tool, SOFTHSM_LIB, type SoftHsmToken } from './helpers/softhsm.ts';
@@ -47,14 +46,6 @@ async function startHsmServer(token: SoftHsmToken, o: SealOptions & { dir?: stri
   return server;
 }
 
-/** Stops the child and waits for its exit (without TestServer's non-unref'd 15 s timer). */
-async function halt(server: TestServer | undefined, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
-  if (!server || server.proc.exitCode !== null || server.proc.signalCode !== null) return;
-  const exited = once(server.proc, 'exit');
-  server.proc.kill(signal);
-  await exited;
-}
-
 async function sealed(api: Api): Promise<boolean> {
   return (await api.get('sys/seal-status')).body.sealed;
 }
@@ -79,7 +70,7 @@ async function expectStartFailure(token: SoftHsmToken, o: SealOptions & { pin?: 
     if (!m) throw err;
     return { code: JSON.parse(m[1]).code, output: m[2] };
   } finally {
-    await halt(server);
+    await server?.kill();
     server?.cleanup();
   }
 }
@@ -96,7 +87,7 @@ describe('HSM seal: recovery-key init, auto-unseal, operator seal', () => {
     api = server.api;
   });
   after(async () => {
-    await halt(server);
+    await server?.kill();
     server?.cleanup();
     token?.cleanup();
   });
@@ -161,7 +152,7 @@ describe('HSM seal: recovery-key init, auto-unseal, operator seal', () => {
   });
 
   it('restarts auto-unsealed with no human step and reads the data back', async () => {
-    await halt(server, 'SIGTERM');
+    await server.stop();
     server = await startHsmServer(token, { dir: server.dir });
     api = new Api(server.api.addr, init.root_token);
     await server.until(async () => !(await sealed(api)), 15_000, 'auto-unseal');
@@ -205,7 +196,7 @@ describe('HSM seal: the token goes away and comes back', () => {
     assert.equal((await api.put('kv/a', { v: '1' })).status, 204);
   });
   after(async () => {
-    await halt(server);
+    await server?.kill();
     server?.cleanup();
     if (fs.existsSync(token.tokenDir + '.away')) fs.renameSync(token.tokenDir + '.away', token.tokenDir);
     token?.cleanup();
@@ -235,7 +226,7 @@ describe('HSM seal: the token goes away and comes back', () => {
   });
 
   it('unreachable at start: stays sealed and logs the PKCS#11 error, then auto-unseals when the token returns', async () => {
-    await halt(server, 'SIGTERM');
+    await server?.stop();
     fs.renameSync(token.tokenDir, token.tokenDir + '.away');
     server = await startHsmServer(token, { dir: server.dir, opened: false });
     api = new Api(server.api.addr, rootToken);
@@ -259,7 +250,7 @@ describe('HSM seal: key label switch', () => {
     token = createSoftHsmToken();
   });
   after(async () => {
-    await halt(server);
+    await server?.kill();
     server?.cleanup();
     token?.cleanup();
   });
@@ -271,14 +262,14 @@ describe('HSM seal: key label switch', () => {
     const api = new Api(server.api.addr, root);
     assert.equal((await api.post('sys/mounts/kv', { type: 'kv' })).status, 204);
     assert.equal((await api.put('kv/k', { v: 'x' })).status, 204);
-    await halt(server, 'SIGTERM');
+    await server?.stop();
 
     server = await startHsmServer(token, { keyLabel: 'label-b', dir });
     const apiB = new Api(server.api.addr, root);
     await server.until(async () => !(await sealed(apiB)), 15_000, 'auto-unseal with label-b');
     await server.waitFor('re-wrapped', 5000);
     assert.deepEqual((await apiB.get('kv/k')).body.data, { v: 'x' });
-    await halt(server, 'SIGTERM');
+    await server?.stop();
 
     server = await startHsmServer(token, { keyLabel: 'label-b', dir });
     const again = new Api(server.api.addr, root);
@@ -304,7 +295,7 @@ describe('HSM seal: configuration mistakes', { concurrency: true }, () => {
       assert.match(res.body.errors.join(' '), /key_label|generate_key/);
       assert.deepEqual((await server.api.get('sys/init')).body, { initialized: false });
     } finally {
-      await halt(server);
+      await server?.kill();
       server.cleanup();
     }
   });

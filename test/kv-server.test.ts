@@ -4,7 +4,6 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
 import { Api, TestServer } from './helpers/server.ts';
 
 describe('KV and cubbyhole over HTTP (-dev server)', () => {
@@ -12,16 +11,13 @@ describe('KV and cubbyhole over HTTP (-dev server)', () => {
   let api: Api;
 
   before(async () => {
-    server = await TestServer.start({ args: ['-dev', '-dev-root-token-id=root'] });
+    server = await TestServer.startDev();
     api = server.api;
-    api.token = 'root';
     assert.equal((await api.post('sys/mounts/kv1', { type: 'kv' })).status, 204);
   });
   after(async () => {
-    const exited = once(server.proc, 'exit');
-    server.proc.kill('SIGKILL');
-    await exited;
-    server.cleanup();
+    await server?.kill();
+    server?.cleanup();
   });
 
   const patch = (path: string, body: unknown) => api.call('PATCH', path, body);

@@ -5,7 +5,6 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
 import { Api, TestServer } from './helpers/server.ts';
 
 const MOUNT_FIELDS = ['accessor', 'config', 'description', 'external_entropy_access', 'local', 'options', 'seal_wrap', 'type', 'uuid'];
@@ -15,15 +14,12 @@ describe('sys/mounts over HTTP (-dev server)', () => {
   let api: Api;
 
   before(async () => {
-    server = await TestServer.start({ args: ['-dev', '-dev-root-token-id=root'] });
+    server = await TestServer.startDev();
     api = server.api;
-    api.token = 'root';
   });
   after(async () => {
-    const exited = once(server.proc, 'exit');
-    server.proc.kill('SIGKILL');
-    await exited;
-    server.cleanup();
+    await server?.kill();
+    server?.cleanup();
   });
 
   const enable = (path: string, body: Record<string, unknown>) => api.post(`sys/mounts/${path}`, body);

@@ -6,7 +6,6 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
 import { Api, TestServer } from './helpers/server.ts';
 
 describe('tokens and ACL policies over HTTP (-dev server)', () => {
@@ -14,17 +13,14 @@ describe('tokens and ACL policies over HTTP (-dev server)', () => {
   let api: Api;
 
   before(async () => {
-    server = await TestServer.start({ args: ['-dev', '-dev-root-token-id=root'] });
+    server = await TestServer.startDev();
     api = server.api;
-    api.token = 'root';
     await writePolicy('app-read', 'path "secret/data/app/*" {\n  capabilities = ["read", "list"]\n}\n');
     await writePolicy('minter', 'path "auth/token/create" {\n  capabilities = ["update"]\n}\n');
   });
   after(async () => {
-    const exited = once(server.proc, 'exit');
-    server.proc.kill('SIGKILL');
-    await exited;
-    server.cleanup();
+    await server?.kill();
+    server?.cleanup();
   });
 
   async function writePolicy(name: string, text: string): Promise<void> {

@@ -90,6 +90,9 @@ listener "tcp" {
 }
 `;
 
+/** The root token id given to servers from TestServer.startDev(). */
+export const DEV_ROOT_TOKEN = 'root';
+
 /** A real `tresor server` child process on a free loopback port. */
 export class TestServer {
   output = '';
@@ -126,6 +129,13 @@ export class TestServer {
     const proc = spawn(TRESOR_BIN, ['server', ...args], { env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
     const server = new TestServer(proc, dir, port, new Api(`http://127.0.0.1:${port}`));
     await server.waitFor(opts.readyText ?? 'server started', 30_000);
+    return server;
+  }
+
+  /** A `tresor server -dev` (in-memory, unsealed) whose `api` already carries its root token, {@link DEV_ROOT_TOKEN}. */
+  static async startDev(): Promise<TestServer> {
+    const server = await TestServer.start({ args: ['-dev', `-dev-root-token-id=${DEV_ROOT_TOKEN}`] });
+    server.api.token = DEV_ROOT_TOKEN;
     return server;
   }
 
