@@ -116,6 +116,10 @@ export function rewriteListVerb(socket: Duplex & { remoteAddress?: string; remot
     write(chunk: Buffer, _enc, cb) {
       socket.write(chunk, cb);
     },
+    // Node's HTTP server corks headers and body together: one syscall, not one per piece.
+    writev(chunks: Array<{ chunk: Buffer }>, cb) {
+      socket.write(chunks.length === 1 ? chunks[0].chunk : Buffer.concat(chunks.map((c) => c.chunk)), cb);
+    },
     final(cb) {
       socket.end(cb);
     },
