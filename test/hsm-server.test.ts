@@ -8,40 +8,15 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { Api, runCli, TestServer } from './helpers/server.ts';
-import { createSoftHsmToken, pkcs11Tool, SOFTHSM_LIB, type SoftHsmToken } from './helpers/softhsm.ts';
-
-interface SealOptions {
-  lib?: string;
-  tokenLabel?: string;
-  keyLabel?: string;
-  generateKey?: boolean;
-}
-
-/** Server HCL with a pkcs11 seal on `token`; no PIN in the file. */
-function hsmConfig(token: SoftHsmToken, o: SealOptions = {}): string {
-  return `
-storage "file" { path = "{{DATA}}" }
-listener "tcp" {
-  address     = "127.0.0.1:{{PORT}}"
-  tls_disable = true
-}
-seal "pkcs11" {
-  lib            = "${o.lib ?? SOFTHSM_LIB}"
-  token_label    = "${o.tokenLabel ?? token.label}"
-  key_label      = "${o.keyLabel ?? 'tresor-root'}"
-  hmac_key_label = "tresor-hmac"
-  generate_key   = "${o.generateKey ?? true}"
-}
-`;
-}
+import { createSoftHsmToken, hsmServerConfig, pkcs11Tool, type HsmServerSealOptions, type SoftHsmToken } from './helpers/softhsm.ts';
 
 function hsmEnv(token: SoftHsmToken, pin = token.pin): NodeJS.ProcessEnv {
   return { ...token.env, VAULT_HSM_PIN: pin, TRESOR_HSM_HEARTBEAT_MS: '300' };
 }
 
 /** Starts a server on `token`; unless `opened` is false, waits until the seal has opened the token. */
-async function startHsmServer(token: SoftHsmToken, o: SealOptions & { dir?: string; pin?: string; opened?: boolean } = {}): Promise<TestServer> {
-  const server = await TestServer.start({ config: hsmConfig(token, o), env: hsmEnv(token, o.pin), dir: o.dir });
+async function startHsmServer(token: SoftHsmToken, o: HsmServerSealOptions & { dir?: string; pin?: string; opened?: boolean } = {}): Promise<TestServer> {
+  const server = await TestServer.start({ config: hsmServerConfig(token, o), env: hsmEnv(token, o.pin), dir: o.dir });
   if (o.opened !== false) await server.waitFor('pkcs11 seal opened', 15_000);
   return server;
 }
@@ -57,7 +32,7 @@ async function initRecovery(api: Api): Promise<{ recovery_keys: string[]; recove
 }
 
 /** Runs `spawn`-style start expecting the process to exit by itself; returns its exit code and output. */
-async function expectStartFailure(token: SoftHsmToken, o: SealOptions & { pin?: string }): Promise<{ code: number | null; output: string }> {
+async function expectStartFailure(token: SoftHsmToken, o: HsmServerSealOptions & { pin?: string }): Promise<{ code: number | null; output: string }> {
   let server: TestServer | undefined;
   try {
     server = await startHsmServer(token, { ...o, opened: false });

@@ -4,23 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { SHAMIR_FILE_CONFIG, TestServer, runCli } from './helpers/server.ts';
-import { createSoftHsmToken, SOFTHSM_LIB } from './helpers/softhsm.ts';
-
-const hsmConfig = (label: string, disabled = false) => `
-storage "file" { path = "{{DATA}}" }
-listener "tcp" {
-  address     = "127.0.0.1:{{PORT}}"
-  tls_disable = true
-}
-seal "pkcs11" {
-  lib            = "${SOFTHSM_LIB}"
-  token_label    = "${label}"
-  key_label      = "tresor-root"
-  hmac_key_label = "tresor-hmac"
-  generate_key   = "true"
-  ${disabled ? 'disabled = "true"' : ''}
-}
-`;
+import { createSoftHsmToken, hsmServerConfig } from './helpers/softhsm.ts';
 
 describe('seal migration', () => {
   const token = createSoftHsmToken({ label: 'migration' });
@@ -47,7 +31,7 @@ describe('seal migration', () => {
     await server.stop();
 
     // 2. Config now names the pkcs11 seal: sealed, migration pending; a plain unseal is refused.
-    server = await TestServer.start({ dir, config: hsmConfig(token.label), env });
+    server = await TestServer.start({ dir, config: hsmServerConfig(token), env });
     server.api.token = api.token;
     let status = (await server.api.get('sys/seal-status')).body;
     assert.equal(status.sealed, true);
@@ -80,14 +64,14 @@ describe('seal migration', () => {
     await server.stop();
 
     // 3. Restart: auto-unsealed through the HSM.
-    server = await TestServer.start({ dir, config: hsmConfig(token.label), env });
+    server = await TestServer.start({ dir, config: hsmServerConfig(token), env });
     server.api.token = api.token;
     await server.until(async () => (await server.api.get('sys/seal-status')).body.sealed === false, 20_000, 'auto-unseal');
     assert.equal((await server.api.get('wrapped/c')).body.data.v, 'three');
     await server.stop();
 
     // 4. pkcs11 marked disabled, no other seal: back to Shamir with the recovery keys.
-    server = await TestServer.start({ dir, config: hsmConfig(token.label, true), env });
+    server = await TestServer.start({ dir, config: hsmServerConfig(token, { disabled: true }), env });
     server.api.token = api.token;
     status = (await server.api.get('sys/seal-status')).body;
     assert.equal(status.sealed, true);

@@ -4,6 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Pkcs11SealConfig } from '../../src/seal/pkcs11/config.ts';
+import { SHAMIR_FILE_CONFIG } from './server.ts';
 
 const SCRIPT = fileURLToPath(new URL('../../scripts/softhsm-token.sh', import.meta.url));
 
@@ -63,6 +64,34 @@ export function softHsmSealConfig(token: SoftHsmToken, overrides: Partial<Pkcs11
     rsaEncryptLocal: false,
     ...overrides,
   };
+}
+
+export interface HsmServerSealOptions {
+  lib?: string;
+  /** Default: the token's own label. */
+  tokenLabel?: string;
+  /** Default "tresor-root". */
+  keyLabel?: string;
+  /** Default true. */
+  generateKey?: boolean;
+  /** The old seal of a seal migration. */
+  disabled?: boolean;
+}
+
+/**
+ * TestServer HCL (file storage, loopback listener) with a `seal "pkcs11"`
+ * on `token`, HMAC key "tresor-hmac". No PIN in the file: pass it in
+ * VAULT_HSM_PIN.
+ */
+export function hsmServerConfig(token: SoftHsmToken, o: HsmServerSealOptions = {}): string {
+  return `${SHAMIR_FILE_CONFIG}seal "pkcs11" {
+  lib            = "${o.lib ?? SOFTHSM_LIB}"
+  token_label    = "${o.tokenLabel ?? token.label}"
+  key_label      = "${o.keyLabel ?? 'tresor-root'}"
+  hmac_key_label = "tresor-hmac"
+  generate_key   = "${o.generateKey ?? true}"
+${o.disabled ? '  disabled       = "true"\n' : ''}}
+`;
 }
 
 /** Runs pkcs11-tool against `token` (logged in) and returns its stdout. */
