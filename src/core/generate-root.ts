@@ -4,24 +4,13 @@
  * never returned in clear: it comes back XORed with a one-time password
  * (see otp.ts) or encrypted to a PGP key. Progress lives in memory only.
  */
-import { randomBytes } from 'node:crypto';
 import type { Core } from './core.ts';
 import { badRequest } from './errors.ts';
-import { encodeToken, generateOtp } from './otp.ts';
+import { encodeToken, randomBase62 } from './otp.ts';
 import { encryptForKey, readPgpKeys } from './pgp.ts';
 import { ShareCollector } from './share-collector.ts';
 import { optionalString } from './request-fields.ts';
-import {
-  addShare,
-  AttemptSlot,
-  authorisingThreshold,
-  perCore,
-  requireNonce,
-  SerialQueue,
-  shareFromBody,
-  StartLimiter,
-  verifyAuthorisingShares,
-} from './recovery-ops.ts';
+import { AttemptSlot, authorisingThreshold, perCore, SerialQueue, StartLimiter, takeAuthorisingShare } from './recovery-ops.ts';
 
 /** Length of a root token ("hvs." + 24 base62 characters), hence of the OTP hiding it. */
 export const ROOT_TOKEN_OTP_LENGTH = 28;
@@ -52,20 +41,6 @@ interface Attempt {
   pgpKey?: string;
   pgpFingerprint: string;
   wipe(): void;
-}
-
-/** A base62 OTP from the core's key randomness (HSM-augmented when configured). */
-async function newOtp(core: Core): Promise<string> {
-  // generateOtp wants a synchronous source: prefetch far more than rejection sampling can need.
-  const pool = await core.keyRandom(ROOT_TOKEN_OTP_LENGTH * 8);
-  let used = 0;
-  const otp = generateOtp(ROOT_TOKEN_OTP_LENGTH, (n) => {
-    if (used + n > pool.length) return randomBytes(n);
-    used += n;
-    return pool.subarray(used - n, used);
-  });
-  pool.fill(0);
-  return otp;
 }
 
 /** One core's generate-root state machine; obtain it with {@link generateRootFor}. */
@@ -99,7 +74,7 @@ export class GenerateRoot {
       }
       const pgpFingerprint = pgpKey ? (await readPgpKeys([pgpKey]))[0]!.fingerprint : '';
       this.limiter.take();
-      const otp = pgpKey ? undefined : (givenOtp ?? (await newOtp(this.core)));
+      const otp = pgpKey ? undefined : (givenOtp ?? (await randomBase62(ROOT_TOKEN_OTP_LENGTH, (n) => this.core.keyRandom(n))));
       const shares = new ShareCollector(required);
       const attempt: Attempt = {
         shares,
@@ -136,16 +111,10 @@ export class GenerateRoot {
     return this.queue.run(async () => {
       const attempt = this.slot.current(this.core);
       if (!attempt) throw badRequest('no root generation in progress');
-      requireNonce(attempt.shares.nonce, data.nonce, 'root generation');
-      const shares = addShare(attempt.shares, shareFromBody(data));
+      const names = { operation: 'root generation', logPrefix: 'generate-root' };
+      const complete = await takeAuthorisingShare(this.core, attempt.shares, data, names);
       const required = attempt.shares.threshold;
-      if (!shares) return this.describe(attempt, required);
-      try {
-        await verifyAuthorisingShares(this.core, shares);
-      } catch (err) {
-        this.core.logger.warn(`generate-root: shares rejected, progress reset (nonce ${attempt.shares.nonce})`);
-        throw err;
-      }
+      if (!complete) return this.describe(attempt, required);
       const { token } = await this.core.unsealed().tokens.createRoot();
       const encoded = attempt.pgpKey ? (await encryptForKey(Buffer.from(token), attempt.pgpKey)).encrypted : encodeToken(token, attempt.otp!);
       this.slot.end();

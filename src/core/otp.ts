@@ -7,6 +7,7 @@
  * (token bytes XOR otp bytes); the CLI's `-decode` reverses it. The XOR is a
  * one-time pad, so the OTP must be fresh per attempt and as long as the token.
  */
+import { randomBytes as osRandomBytes } from 'node:crypto';
 import { badRequest } from './errors.ts';
 
 /** Vault's base62 alphabet order (go-secure-stdlib/base62). */
@@ -52,6 +53,25 @@ export function generateOtp(length: number, randomBytes: (n: number) => Buffer):
     }
   }
   return otp;
+}
+
+/**
+ * `length` base62 characters (as {@link generateOtp}) from an asynchronous
+ * source such as the core's HSM-augmented key randomness. generateOtp wants
+ * a synchronous source, so a pool four times the length is prefetched (with
+ * 8 of 256 byte values rejected, one pool all but always suffices) and the
+ * OS CSPRNG tops up the rare rest. The pool is zeroed afterwards.
+ */
+export async function randomBase62(length: number, randomBytes: (n: number) => Promise<Buffer>): Promise<string> {
+  const pool = await randomBytes(length * 4);
+  let used = 0;
+  const text = generateOtp(length, (n) => {
+    if (used + n > pool.length) return osRandomBytes(n);
+    used += n;
+    return pool.subarray(used - n, used);
+  });
+  pool.fill(0);
+  return text;
 }
 
 function xorSameLength(data: Buffer, otp: Buffer): Buffer {

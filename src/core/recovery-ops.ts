@@ -162,6 +162,31 @@ export async function verifyAuthorisingShares(core: Core, shares: Buffer[]): Pro
   }
 }
 
+/**
+ * Takes one share of the authorising key set for an attempt whose shares
+ * `collector` gathers: checks the attempt's nonce (`operation` names it in
+ * the 400), adds the share and, at the threshold, verifies the whole set.
+ * True when a verified set is complete, false below the threshold; a wrong
+ * set is logged under `logPrefix` and its 400 rethrown (progress reset).
+ */
+export async function takeAuthorisingShare(
+  core: Core,
+  collector: ShareCollector,
+  data: Record<string, unknown>,
+  { operation, logPrefix }: { operation: string; logPrefix: string },
+): Promise<boolean> {
+  requireNonce(collector.nonce, data.nonce, operation);
+  const shares = addShare(collector, shareFromBody(data));
+  if (!shares) return false;
+  try {
+    await verifyAuthorisingShares(core, shares);
+  } catch (err) {
+    core.logger.warn(`${logPrefix}: shares rejected, progress reset (nonce ${collector.nonce})`);
+    throw err;
+  }
+  return true;
+}
+
 /** The threshold of the authorising key set (recovery keys under the HSM seal, unseal keys under Shamir). */
 export async function authorisingThreshold(core: Core): Promise<number> {
   const cfg = await core.authorisingConfig();

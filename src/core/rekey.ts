@@ -34,7 +34,7 @@ import {
   SerialQueue,
   shareFromBody,
   StartLimiter,
-  verifyAuthorisingShares,
+  takeAuthorisingShare,
 } from './recovery-ops.ts';
 
 export type RekeyTarget = 'barrier' | 'recovery';
@@ -214,15 +214,8 @@ export class Rekey {
       if (attempt.pending) {
         throw badRequest(`${this.what} already finished; the new shares must now be verified with the verification nonce`);
       }
-      requireNonce(attempt.shares.nonce, data.nonce, this.what);
-      const shares = addShare(attempt.shares, shareFromBody(data));
-      if (!shares) return this.describe(attempt, attempt.shares.threshold);
-      try {
-        await verifyAuthorisingShares(this.core, shares);
-      } catch (err) {
-        this.core.logger.warn(`${this.what}: shares rejected, progress reset (nonce ${attempt.shares.nonce})`);
-        throw err;
-      }
+      const complete = await takeAuthorisingShare(this.core, attempt.shares, data, { operation: this.what, logPrefix: this.what });
+      if (!complete) return this.describe(attempt, attempt.shares.threshold);
       return this.produceNewKey(attempt);
     });
   }

@@ -1,27 +1,10 @@
 import crypto from 'node:crypto';
-import { generateOtp } from '../otp.ts';
+import type { RandomSource } from '../entropy.ts';
+import { randomBase62 } from '../otp.ts';
 
 /** Prefix Vault 1.10+ gives service tokens. */
 export const SERVICE_TOKEN_PREFIX = 'hvs.';
 const RANDOM_PART_LENGTH = 24;
-
-type RandomSource = (n: number) => Promise<Buffer>;
-
-/**
- * `length` base62 characters drawn from `randomBytes`, without modulo bias.
- * The sampler in otp.ts wants a synchronous source, so we prefetch a pool
- * four times the length (rejection rate is 8/256, so one pool is all but
- * certain to suffice) and top up from the OS CSPRNG in the unlikely rest.
- */
-async function randomBase62(length: number, randomBytes: RandomSource): Promise<string> {
-  const pool = await randomBytes(length * 4);
-  let offset = 0;
-  return generateOtp(length, (n) => {
-    if (offset + n > pool.length) return crypto.randomBytes(n);
-    offset += n;
-    return pool.subarray(offset - n, offset);
-  });
-}
 
 /** A new client token: "hvs." + 24 base62 characters. */
 export async function generateToken(randomBytes: RandomSource): Promise<string> {
