@@ -1,4 +1,5 @@
 import type { SysRoute } from '../sys-routes.ts';
+import type { ACL } from '../../core/acl/index.ts';
 import { sysData } from '../sys-routes.ts';
 import { badRequest, notFound } from '../../core/errors.ts';
 
@@ -17,22 +18,22 @@ function pathsOf(data: Record<string, unknown>): string[] {
   return list.map((p: string) => p.replace(/^\/+/, ''));
 }
 
-/** ACL policy management (sys/policies/acl, the older sys/policy) and capability queries. */
-export const policyRoutes: SysRoute[] = [
-  {
-    pattern: 'sys/policies/acl',
-    methods: { LIST: async ({ state }) => sysData({ keys: await state.policies.list() }) },
-  },
-  {
-    pattern: 'sys/policies/acl/*',
+/**
+ * Read, write and delete of one named policy. sys/policies/acl/<name> and
+ * the older sys/policy/<name> differ only in the field carrying the text:
+ * `policy` or `rules`.
+ */
+function policyDocumentRoute(pattern: string, field: 'policy' | 'rules'): SysRoute {
+  return {
+    pattern,
     methods: {
       GET: async ({ state, rest }) => {
         const policy = await state.policies.get(rest);
         if (policy === undefined) throw notFound();
-        return sysData({ name: policy.name, policy: policy.text });
+        return sysData({ name: policy.name, [field]: policy.text });
       },
       PUT: async ({ state, rest, data }) => {
-        await state.policies.put(rest, policyText(data, 'policy'));
+        await state.policies.put(rest, policyText(data, field));
         return {};
       },
       DELETE: async ({ state, rest }) => {
@@ -40,7 +41,25 @@ export const policyRoutes: SysRoute[] = [
         return {};
       },
     },
+  };
+}
+
+/** The capabilities answer: each path's capabilities, plus `capabilities` when only one path was asked. */
+function capabilitiesOf(acl: ACL, data: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const paths = pathsOf(data);
+  for (const p of paths) out[p] = acl.capabilities(p);
+  if (paths.length === 1) out.capabilities = out[paths[0]];
+  return out;
+}
+
+/** ACL policy management (sys/policies/acl, the older sys/policy) and capability queries. */
+export const policyRoutes: SysRoute[] = [
+  {
+    pattern: 'sys/policies/acl',
+    methods: { LIST: async ({ state }) => sysData({ keys: await state.policies.list() }) },
   },
+  policyDocumentRoute('sys/policies/acl/*', 'policy'),
   {
     pattern: 'sys/policy',
     methods: {
@@ -50,35 +69,12 @@ export const policyRoutes: SysRoute[] = [
       },
     },
   },
-  {
-    pattern: 'sys/policy/*',
-    methods: {
-      GET: async ({ state, rest }) => {
-        const policy = await state.policies.get(rest);
-        if (policy === undefined) throw notFound();
-        return sysData({ name: policy.name, rules: policy.text });
-      },
-      PUT: async ({ state, rest, data }) => {
-        await state.policies.put(rest, policyText(data, 'rules'));
-        return {};
-      },
-      DELETE: async ({ state, rest }) => {
-        await state.policies.delete(rest);
-        return {};
-      },
-    },
-  },
+  policyDocumentRoute('sys/policy/*', 'rules'),
   {
     pattern: 'sys/capabilities-self',
     ownAcl: true,
     methods: {
-      PUT: async ({ caller, data }) => {
-        const out: Record<string, unknown> = {};
-        const paths = pathsOf(data);
-        for (const p of paths) out[p] = caller.acl.capabilities(p);
-        if (paths.length === 1) out.capabilities = out[paths[0]];
-        return sysData(out);
-      },
+      PUT: async ({ caller, data }) => sysData(capabilitiesOf(caller.acl, data)),
     },
   },
   {
@@ -88,12 +84,7 @@ export const policyRoutes: SysRoute[] = [
         if (typeof data.token !== 'string' || !data.token) throw badRequest('"token" must be given');
         const entry = await state.tokens.lookup(data.token);
         if (!entry) throw badRequest('invalid token');
-        const acl = await state.policies.acl(entry.policies);
-        const out: Record<string, unknown> = {};
-        const paths = pathsOf(data);
-        for (const p of paths) out[p] = acl.capabilities(p);
-        if (paths.length === 1) out.capabilities = out[paths[0]];
-        return sysData(out);
+        return sysData(capabilitiesOf(await state.policies.acl(entry.policies), data));
       },
     },
   },
