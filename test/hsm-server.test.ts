@@ -261,6 +261,20 @@ describe('HSM seal: configuration mistakes', { concurrency: true }, () => {
   });
   after(() => token?.cleanup());
 
+  it('an init sent the moment the server starts waits for the seal to open instead of failing', async () => {
+    const fresh = createSoftHsmToken({ label: 'early-init' });
+    const server = await startHsmServer(fresh, { opened: false });
+    try {
+      const res = await server.api.put('sys/init', { recovery_shares: 1, recovery_threshold: 1 });
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      assert.equal(await sealed(server.api), false);
+    } finally {
+      await server.kill();
+      server.cleanup();
+      fresh.cleanup();
+    }
+  });
+
   it('generate_key false with no key: init is refused with a clear 400 and nothing is initialised', async () => {
     const server = await startHsmServer(token, { generateKey: false, keyLabel: 'absent-key' });
     try {

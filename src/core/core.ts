@@ -109,7 +109,7 @@ export class Core {
     this.storageType = opts.storageType;
     this.clusterName = opts.clusterName ?? `tresor-cluster-${randomUUID().slice(0, 8)}`;
     this.keyRandom = opts.entropyAugmentation && opts.hsm ? augmentedRandom(opts.hsm) : osRandom;
-    this.barrier = new AesGcmBarrier(this.physical, this.keyRandom);
+    this.barrier = new AesGcmBarrier(this.physical, { random: this.keyRandom, logger: this.logger });
     // Under the HSM seal the keyring is seal-wrapped too (it is Tresor's most sensitive entry).
     // (During a migration to Shamir, the old HSM still opens the keyring.)
     this.barrier.setKeyringSeal(opts.hsm ?? opts.migrationSource);
@@ -194,6 +194,7 @@ export class Core {
   private async doInitialize(req: InitRequest): Promise<InitResult> {
     if (await this.isInitialized()) throw badRequest('Vault is already initialized');
     const plan = this.validateInit(req);
+    await this.hsm?.waitOpen?.();
     if (this.hsm?.hasKey?.() === false) {
       throw badRequest('no key found in the HSM under key_label and generate_key is not set; refusing to initialise');
     }

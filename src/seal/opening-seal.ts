@@ -60,25 +60,45 @@ export class OpeningSeal implements SealWrapper {
     return this.inner;
   }
 
-  private need(): SealWrapper {
+  /**
+   * Resolves once the real seal is open, or after `timeoutMs`: a request that
+   * arrives while the seal is still opening (right after start-up) waits a
+   * moment instead of failing; one during an outage still fails soon.
+   */
+  async waitOpen(timeoutMs = 3000): Promise<void> {
+    if (this.inner) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.ready.then(
+        () => {},
+        () => {},
+      ),
+      new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs).unref())),
+    ]);
+    clearTimeout(timer);
+  }
+
+  private async need(): Promise<SealWrapper> {
+    await this.waitOpen();
     if (!this.inner) throw new TresorError(503, `${this.type} seal unavailable: ${this.lastError}`);
     return this.inner;
   }
 
-  wrap(plaintext: Buffer, aad?: Buffer) {
-    return this.need().wrap(plaintext, aad);
+  async wrap(plaintext: Buffer, aad?: Buffer) {
+    return (await this.need()).wrap(plaintext, aad);
   }
-  unwrap(blob: Buffer, aad?: Buffer) {
-    return this.need().unwrap(blob, aad);
+  async unwrap(blob: Buffer, aad?: Buffer) {
+    return (await this.need()).unwrap(blob, aad);
   }
   needsRewrap(blob: Buffer) {
-    return this.need().needsRewrap(blob);
+    if (!this.inner) throw new TresorError(503, `${this.type} seal unavailable: ${this.lastError}`);
+    return this.inner.needsRewrap(blob);
   }
   keyInfo(): KeyInfo {
     return this.inner?.keyInfo() ?? { type: this.type, keyId: '' };
   }
-  generateRandom(length: number) {
-    return this.need().generateRandom(length);
+  async generateRandom(length: number) {
+    return (await this.need()).generateRandom(length);
   }
   hasKey(): boolean {
     return this.inner?.hasKey?.() ?? true;

@@ -34,5 +34,7 @@ export interface SealWrapper {
   health(): SealHealth;
   /** False when the seal has no key and may not create one: init must refuse. Absent = always has a key. */
   hasKey?(): boolean;
+  /** For seals that open in the background: resolves once open, or after `timeoutMs`. */
+  waitOpen?(timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
 }
