@@ -76,6 +76,24 @@ describe('AES-GCM barrier', () => {
     assert.equal(barrier.keyStatus().term, 2);
   });
 
+  it('reports a failed automatic rotation to its logger, without key material', async () => {
+    const physical = new InmemBackend();
+    const errors: string[] = [];
+    const logger = { debug() {}, info() {}, warn() {}, error: (msg: string) => void errors.push(msg) };
+    const barrier = new AesGcmBarrier(physical, { logger });
+    const rootKey = randomBytes(32);
+    await barrier.initialize(rootKey);
+    await barrier.unseal(rootKey);
+    await barrier.setRotationConfig({ maxOperations: barrier.keyStatus().encryptions + 1, interval: 0 });
+    physical.put = async () => {
+      throw new Error('disk full');
+    };
+    await assert.rejects(barrier.put('k', Buffer.from('x')), /disk full/);
+    for (let i = 0; i < 50 && errors.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.deepEqual(errors, ['barrier: automatic key rotation failed: disk full']);
+    assert.equal(barrier.keyStatus().term, 1);
+  });
+
   it('refuses every operation while sealed', async () => {
     const { barrier } = await unsealedBarrier();
     barrier.seal();

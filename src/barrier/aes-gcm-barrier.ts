@@ -2,6 +2,7 @@ import { createCipheriv, createDecipheriv, randomBytes as osRandomBytes } from '
 import type { StorageBackend } from '../storage/backend.ts';
 import type { LogicalStorage } from '../engines/types.ts';
 import type { SealWrapper } from '../seal/seal.ts';
+import { createLogger, type Logger } from '../logger.ts';
 import { isTransactional, type TxOp } from '../storage/transactional.ts';
 import { Keyring, type KeyTerm, type RotationConfig } from './keyring.ts';
 
@@ -66,10 +67,21 @@ export class AesGcmBarrier implements LogicalStorage {
   private keyringLock: Promise<unknown> = Promise.resolve();
   private keyringSeal: SealWrapper | undefined;
 
+  private random: RandomSource;
+  private readonly logger: Logger;
+
+  /**
+   * `random` supplies key material (default: the OS CSPRNG); `logger` hears
+   * about background failures (automatic rotation, count persistence) that
+   * no caller is waiting on (default: stderr).
+   */
   constructor(
     private readonly physical: StorageBackend,
-    private random: RandomSource = async (n) => osRandomBytes(n),
-  ) {}
+    options: { random?: RandomSource; logger?: Logger } = {},
+  ) {
+    this.random = options.random ?? (async (n) => osRandomBytes(n));
+    this.logger = options.logger ?? createLogger();
+  }
 
   /** Where new key material comes from (entropy augmentation swaps this). */
   setRandomSource(random: RandomSource): void {
@@ -241,7 +253,7 @@ export class AesGcmBarrier implements LogicalStorage {
       if (!this.rotationPending) {
         this.rotationPending = true;
         this.rotate()
-          .catch((err) => console.error(`barrier: automatic key rotation failed: ${(err as Error).message}`))
+          .catch((err) => this.logger.error(`barrier: automatic key rotation failed: ${(err as Error).message}`))
           .finally(() => (this.rotationPending = false));
       }
       return;
@@ -249,7 +261,7 @@ export class AesGcmBarrier implements LogicalStorage {
     if (active.encryptions - this.lastPersistedCount >= COUNT_PERSIST_BATCH) {
       this.lastPersistedCount = active.encryptions;
       this.persistKeyring().catch((err) =>
-        console.error(`barrier: persisting encryption count failed: ${(err as Error).message}`),
+        this.logger.error(`barrier: persisting encryption count failed: ${(err as Error).message}`),
       );
     }
   }
