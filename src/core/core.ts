@@ -16,6 +16,8 @@ import {
   RECOVERY_KEY_PATH,
   SEAL_CONFIG_PATH,
   readJson,
+  unwrapKeyAt,
+  wrapKeyAt,
   writeJson,
   type SharesConfig,
 } from './seal-config.ts';
@@ -210,8 +212,8 @@ export class Core {
     if (this.hsm) {
       const recoveryKey = await this.keyRandom(32);
       const recoveryShares = await splitKey(recoveryKey, plan.shares, plan.threshold);
-      await this.physical.put(HSM_ROOT_KEY_PATH, await this.hsm.wrap(rootKey, Buffer.from(HSM_ROOT_KEY_PATH)));
-      await this.physical.put(RECOVERY_KEY_PATH, await this.hsm.wrap(recoveryKey, Buffer.from(RECOVERY_KEY_PATH)));
+      await this.physical.put(HSM_ROOT_KEY_PATH, await wrapKeyAt(this.hsm, HSM_ROOT_KEY_PATH, rootKey));
+      await this.physical.put(RECOVERY_KEY_PATH, await wrapKeyAt(this.hsm, RECOVERY_KEY_PATH, recoveryKey));
       recoveryKey.fill(0);
       const shown = await this.presentShares(recoveryShares, plan.pgpKeys);
       result.recovery_keys = shown.hex;
@@ -424,9 +426,7 @@ export class Core {
   private async finishMigrationToShamir(recoveryKey: Buffer, recoveryConfig: SharesConfig): Promise<void> {
     await this.verifyRecoveryKey(recoveryKey);
     const oldHsm = this.oldHsm!;
-    const blob = await this.physical.get(HSM_ROOT_KEY_PATH);
-    if (!blob) throw new TresorError(500, 'the HSM-wrapped root key is missing from storage');
-    const rootKey = await oldHsm.unwrap(blob, Buffer.from(HSM_ROOT_KEY_PATH));
+    const { rootKey } = await this.unwrapStoredRootKey(oldHsm);
     try {
       await this.barrier.unseal(rootKey);
     } finally {
@@ -458,12 +458,12 @@ export class Core {
     if (!hsm) throw badRequest('recovery keys exist only under an HSM seal');
     const blob = await this.physical.get(RECOVERY_KEY_PATH);
     if (!blob) throw new TresorError(500, 'recovery key not found in storage');
-    return hsm.unwrap(blob, Buffer.from(RECOVERY_KEY_PATH));
+    return unwrapKeyAt(hsm, RECOVERY_KEY_PATH, blob);
   }
 
   async writeRecoveryKey(key: Buffer): Promise<void> {
     if (!this.hsm) throw badRequest('recovery keys exist only under an HSM seal');
-    await this.physical.put(RECOVERY_KEY_PATH, await this.hsm.wrap(key, Buffer.from(RECOVERY_KEY_PATH)));
+    await this.physical.put(RECOVERY_KEY_PATH, await wrapKeyAt(this.hsm, RECOVERY_KEY_PATH, key));
   }
 
   /**
@@ -476,7 +476,7 @@ export class Core {
     if (!this.hsm) throw badRequest('recovery keys exist only under an HSM seal');
     const physical = this.atomicPhysical();
     await physical.transaction([
-      { op: 'put', key: RECOVERY_KEY_PATH, value: await this.hsm.wrap(newKey, Buffer.from(RECOVERY_KEY_PATH)) },
+      { op: 'put', key: RECOVERY_KEY_PATH, value: await wrapKeyAt(this.hsm, RECOVERY_KEY_PATH, newKey) },
       { op: 'put', key: RECOVERY_CONFIG_PATH, value: Buffer.from(JSON.stringify(config)) },
       ...extraOps,
     ]);
@@ -492,7 +492,7 @@ export class Core {
     this.atomicPhysical();
     const ops: TxOp[] = [];
     if (this.hsm) {
-      ops.push({ op: 'put', key: HSM_ROOT_KEY_PATH, value: await this.hsm.wrap(newRootKey, Buffer.from(HSM_ROOT_KEY_PATH)) });
+      ops.push({ op: 'put', key: HSM_ROOT_KEY_PATH, value: await wrapKeyAt(this.hsm, HSM_ROOT_KEY_PATH, newRootKey) });
     }
     if (sealConfig) ops.push({ op: 'put', key: SEAL_CONFIG_PATH, value: Buffer.from(JSON.stringify(sealConfig)) });
     await this.barrier.rekeyWith(newRootKey, [...ops, ...extraOps]);
@@ -517,12 +517,16 @@ export class Core {
     await this.afterBarrierUnsealed();
   }
 
-  /** Decrypts the stored root key through the HSM and unseals with it. */
-  private async unsealThroughHsm(): Promise<void> {
-    const hsm = this.hsm!;
+  /** The stored HSM-wrapped root key (`blob`) and what `hsm` unwraps it to; 500 when it is missing. */
+  private async unwrapStoredRootKey(hsm: SealWrapper): Promise<{ blob: Buffer; rootKey: Buffer }> {
     const blob = await this.physical.get(HSM_ROOT_KEY_PATH);
     if (!blob) throw new TresorError(500, 'the HSM-wrapped root key is missing from storage');
-    const rootKey = await hsm.unwrap(blob, Buffer.from(HSM_ROOT_KEY_PATH));
+    return { blob, rootKey: await unwrapKeyAt(hsm, HSM_ROOT_KEY_PATH, blob) };
+  }
+
+  /** Decrypts the stored root key through the HSM and unseals with it. */
+  private async unsealThroughHsm(): Promise<void> {
+    const { blob, rootKey } = await this.unwrapStoredRootKey(this.hsm!);
     try {
       await this.barrier.unseal(rootKey);
     } catch (err) {
@@ -540,7 +544,7 @@ export class Core {
     const hsm = this.hsm!;
     if (!hsm.needsRewrap(rootBlob)) return;
     const rootKey = this.barrier.rootKey();
-    await this.physical.put(HSM_ROOT_KEY_PATH, await hsm.wrap(rootKey, Buffer.from(HSM_ROOT_KEY_PATH)));
+    await this.physical.put(HSM_ROOT_KEY_PATH, await wrapKeyAt(hsm, HSM_ROOT_KEY_PATH, rootKey));
     rootKey.fill(0);
     const recovery = await this.readRecoveryKey();
     await this.writeRecoveryKey(recovery);

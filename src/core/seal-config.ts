@@ -1,4 +1,5 @@
 import type { StorageBackend } from '../storage/backend.ts';
+import type { SealWrapper } from '../seal/seal.ts';
 
 /**
  * Plaintext entries the core must read while sealed. They hold share counts
@@ -28,4 +29,17 @@ export async function readJson<T>(physical: StorageBackend, path: string): Promi
 
 export async function writeJson(physical: StorageBackend, path: string, value: unknown): Promise<void> {
   await physical.put(path, Buffer.from(JSON.stringify(value)));
+}
+
+/**
+ * `key` wrapped by `hsm` for the entry at `path`. The path is the wrap's
+ * associated data, so a blob copied to another entry does not unwrap.
+ */
+export function wrapKeyAt(hsm: SealWrapper, path: string, key: Buffer): Promise<Buffer> {
+  return hsm.wrap(key, Buffer.from(path));
+}
+
+/** Reverses {@link wrapKeyAt} for the `blob` stored at `path`. */
+export function unwrapKeyAt(hsm: SealWrapper, path: string, blob: Buffer): Promise<Buffer> {
+  return hsm.unwrap(blob, Buffer.from(path));
 }

@@ -2,7 +2,7 @@ import type { AesGcmBarrier } from '../barrier/aes-gcm-barrier.ts';
 import type { SealWrapper } from '../seal/seal.ts';
 import type { TxOp } from '../storage/transactional.ts';
 import type { RandomSource } from './entropy.ts';
-import { HSM_ROOT_KEY_PATH, RECOVERY_CONFIG_PATH, RECOVERY_KEY_PATH, SEAL_CONFIG_PATH, type SharesConfig } from './seal-config.ts';
+import { HSM_ROOT_KEY_PATH, RECOVERY_CONFIG_PATH, RECOVERY_KEY_PATH, SEAL_CONFIG_PATH, type SharesConfig, wrapKeyAt } from './seal-config.ts';
 
 /**
  * Seal migration, as Vault's `operator unseal -migrate`: the operator changes
@@ -43,8 +43,8 @@ export async function migrateShamirToHsm(args: {
   const recovery: SharesConfig = { type: 'shamir', secret_shares: shamirConfig.secret_shares, secret_threshold: shamirConfig.secret_threshold };
   const seal: SharesConfig = { type: hsm.type, secret_shares: 1, secret_threshold: 1, stored_shares: 1 };
   const ops: TxOp[] = [
-    { op: 'put', key: HSM_ROOT_KEY_PATH, value: await hsm.wrap(newRootKey, Buffer.from(HSM_ROOT_KEY_PATH)) },
-    { op: 'put', key: RECOVERY_KEY_PATH, value: await hsm.wrap(oldRootKey, Buffer.from(RECOVERY_KEY_PATH)) },
+    { op: 'put', key: HSM_ROOT_KEY_PATH, value: await wrapKeyAt(hsm, HSM_ROOT_KEY_PATH, newRootKey) },
+    { op: 'put', key: RECOVERY_KEY_PATH, value: await wrapKeyAt(hsm, RECOVERY_KEY_PATH, oldRootKey) },
     { op: 'put', key: RECOVERY_CONFIG_PATH, value: json(recovery) },
     { op: 'put', key: SEAL_CONFIG_PATH, value: json(seal) },
   ];
