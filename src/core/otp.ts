@@ -79,8 +79,13 @@ function xorSameLength(data: Buffer, otp: Buffer): Buffer {
     // Lengths are public (the OTP length is advertised by the API); contents never appear here.
     throw badRequest(`OTP length ${otp.length} does not match token length ${data.length}`);
   }
-  const out = Buffer.alloc(data.length);
-  for (let i = 0; i < data.length; i++) out[i] = data[i]! ^ otp[i]!;
+  return xorBytes(data, otp);
+}
+
+/** Byte-wise XOR of two buffers of the same length (the one-time pad of encoded tokens). */
+export function xorBytes(a: Buffer, b: Buffer): Buffer {
+  const out = Buffer.alloc(a.length);
+  for (let i = 0; i < a.length; i++) out[i] = a[i]! ^ b[i]!;
   return out;
 }
 

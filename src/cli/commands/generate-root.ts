@@ -9,6 +9,7 @@ import { callApi, CliError, dropUndefined, expectArgs, printJson, println, type 
 import { formatKeyValue } from '../format.ts';
 import { firstLine } from '../io.ts';
 import { keyFromArgsOrPrompt, readPgpKeyFile } from './keys.ts';
+import { generateOtp, parseBase64, xorBytes } from '../../core/otp.ts';
 
 const ATTEMPT = 'sys/generate-root/attempt';
 const UPDATE = 'sys/generate-root/update';
@@ -28,39 +29,24 @@ export interface GenerateRootStatus {
   otp_length?: number;
 }
 
-const STRICT_BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
-
 /**
  * Recovers the root token from `-decode`: the encoded token is base64 (with
  * or without padding) of `token XOR otp`, so XORing the decoded bytes with
  * the OTP's bytes yields the token. Lengths must match exactly.
  */
 export function decodeRootToken(encoded: string, otp: string): string {
-  const clean = encoded.trim();
-  if (clean === '' || !STRICT_BASE64.test(clean) || clean.replace(/=+$/, '').length % 4 === 1) {
-    throw new UsageError('the encoded token is not valid base64');
-  }
-  const tokenBytes = Buffer.from(clean, 'base64');
+  const tokenBytes = parseBase64(encoded.trim());
+  if (!tokenBytes?.length) throw new UsageError('the encoded token is not valid base64');
   const otpBytes = Buffer.from(otp, 'utf8');
   if (tokenBytes.length !== otpBytes.length) {
     throw new UsageError(`the OTP and the encoded token differ in length (${otpBytes.length} != ${tokenBytes.length} bytes)`);
   }
-  const out = Buffer.alloc(tokenBytes.length);
-  for (let i = 0; i < out.length; i++) out[i] = tokenBytes[i]! ^ otpBytes[i]!;
-  return out.toString('utf8');
+  return xorBytes(tokenBytes, otpBytes).toString('utf8');
 }
-
-const BASE62 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 
 /** A random base62 string of `length` characters (rejection sampling, so no bias). */
 export function randomBase62(length: number): string {
-  let out = '';
-  while (out.length < length) {
-    for (const byte of crypto.randomBytes(length)) {
-      if (byte < 248 && out.length < length) out += BASE62[byte % 62];
-    }
-  }
-  return out;
+  return generateOtp(length, crypto.randomBytes);
 }
 
 function statusTable(s: GenerateRootStatus): string {
