@@ -42,6 +42,14 @@ function requireV2(t: KvTarget, what: string): void {
   if (t.mount.version !== 2) throw new CliError(`${what} needs a KV version 2 mount; ${t.userPath} is on KV version 1`, 1);
 }
 
+/** PATH (the one argument) of a command that works on KV v2 only, as its `prefix` API path; a CliError on a v1 mount. */
+async function v2ApiPath(ctx: CommandContext, what: string, prefix: KvApiPrefix): Promise<string> {
+  expectArgs(ctx, 1);
+  const t = await resolveTarget(ctx);
+  requireV2(t, what);
+  return apiPath(t, prefix);
+}
+
 function parseVersions(ctx: CommandContext, required: boolean): number[] | undefined {
   const raw = ctx.flags.list('versions');
   if (raw.length === 0) {
@@ -190,11 +198,8 @@ function versionsCommand(name: 'undelete' | 'destroy', method: 'POST' | 'PUT', s
     help,
     flags: { ...MOUNT_FLAG, ...VERSIONS_FLAG },
     async run(ctx) {
-      expectArgs(ctx, 1);
-      const t = await resolveTarget(ctx);
-      requireV2(t, `kv ${name}`);
+      const path = await v2ApiPath(ctx, `kv ${name}`, name);
       const versions = parseVersions(ctx, true);
-      const path = apiPath(t, name);
       await callApi(`writing data to ${path}`, ctx.client().request(method, path, { body: { versions } }));
       println(ctx, `Success! Data written to: ${path}`);
       return 0;
@@ -226,10 +231,7 @@ const metadataGetCommand: Command = {
   Shows the settings of the KV v2 secret at PATH and every version's state.`,
   flags: { ...MOUNT_FLAG },
   async run(ctx) {
-    expectArgs(ctx, 1);
-    const t = await resolveTarget(ctx);
-    requireV2(t, 'kv metadata');
-    const path = apiPath(t, 'metadata');
+    const path = await v2ApiPath(ctx, 'kv metadata', 'metadata');
     const res = await callApi(`reading ${path}`, ctx.client().request<Secret>('GET', path, { allowNotFound: true }));
     if (!res) return notFound(ctx, path);
     if (ctx.format === 'json') {
@@ -260,16 +262,13 @@ const metadataPutCommand: Command = {
     'custom-metadata': { kind: 'list', placeholder: 'key=value', description: 'Custom metadata entry; repeat for several.' },
   },
   async run(ctx) {
-    expectArgs(ctx, 1);
-    const t = await resolveTarget(ctx);
-    requireV2(t, 'kv metadata');
+    const path = await v2ApiPath(ctx, 'kv metadata', 'metadata');
     const f = ctx.flags;
     const body: Record<string, unknown> = {};
     if (f.has('max-versions')) body.max_versions = f.int('max-versions');
     if (f.has('cas-required')) body.cas_required = f.bool('cas-required');
     if (f.has('delete-version-after')) body.delete_version_after = f.string('delete-version-after');
     if (f.has('custom-metadata')) body.custom_metadata = parseKeyValueList(f.list('custom-metadata'), 'custom-metadata');
-    const path = apiPath(t, 'metadata');
     await callApi(`writing data to ${path}`, ctx.client().request('POST', path, { body }));
     println(ctx, `Success! Data written to: ${path}`);
     return 0;
@@ -284,10 +283,7 @@ const metadataDeleteCommand: Command = {
   Permanently removes the KV v2 secret at PATH: metadata and every version.`,
   flags: { ...MOUNT_FLAG },
   async run(ctx) {
-    expectArgs(ctx, 1);
-    const t = await resolveTarget(ctx);
-    requireV2(t, 'kv metadata');
-    const path = apiPath(t, 'metadata');
+    const path = await v2ApiPath(ctx, 'kv metadata', 'metadata');
     await callApi(`deleting ${path}`, ctx.client().request('DELETE', path));
     println(ctx, `Success! Data deleted (if it existed) at: ${path}`);
     return 0;

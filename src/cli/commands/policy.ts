@@ -6,6 +6,11 @@ import { listKeys, notFound, printKeys } from './generic.ts';
 
 const POLICIES = 'sys/policies/acl';
 
+/** The API path of the policy `name`. */
+function policyPath(name: string): string {
+  return `${POLICIES}/${encodeURIComponent(name)}`;
+}
+
 function policyName(ctx: CommandContext): string {
   const name = (ctx.args[0] ?? '').trim().toLowerCase();
   if (name === '' || name.includes('/')) throw new UsageError('A policy NAME (without "/") is required');
@@ -34,7 +39,7 @@ const writeCommand: Command = {
     expectArgs(ctx, 2);
     const name = policyName(ctx);
     const policy = await readPolicySource(ctx, ctx.args[1]!);
-    await callApi('uploading policy', ctx.client().request('PUT', `${POLICIES}/${encodeURIComponent(name)}`, { body: { policy } }));
+    await callApi('uploading policy', ctx.client().request('PUT', policyPath(name), { body: { policy } }));
     println(ctx, `Success! Uploaded policy: ${name}`);
     return 0;
   },
@@ -50,7 +55,7 @@ const readCommand: Command = {
   async run(ctx) {
     expectArgs(ctx, 1);
     const name = policyName(ctx);
-    const path = `${POLICIES}/${encodeURIComponent(name)}`;
+    const path = policyPath(name);
     const res = await callApi(`reading policy ${name}`, ctx.client().request<{ data?: { policy?: string } }>('GET', path, { allowNotFound: true }));
     if (!res) return notFound(ctx, path);
     if (ctx.format === 'json') printJson(ctx, res);
@@ -86,7 +91,7 @@ const deleteCommand: Command = {
   async run(ctx) {
     expectArgs(ctx, 1);
     const name = policyName(ctx);
-    await callApi('deleting policy', ctx.client().request('DELETE', `${POLICIES}/${encodeURIComponent(name)}`));
+    await callApi('deleting policy', ctx.client().request('DELETE', policyPath(name)));
     println(ctx, `Success! Deleted policy: ${name}`);
     return 0;
   },
