@@ -71,15 +71,22 @@ const protectedKeyAttributes = (label: string, id: Buffer): pkcs11js.Template =>
 /** Random CKA_ID for generated keys, unless the operator fixed one. */
 export const newKeyId = () => randomBytes(16);
 
-/** AES-256 token key for encrypt/decrypt (needs a read-write session). */
-export async function generateAesKey(module: Pkcs11Api, session: Buffer, key: KeyRef): Promise<Buffer> {
+/**
+ * A 32-byte secret key on the token, made by `mechanism` as `keyType`,
+ * allowed only the operations in `usage` (attribute types set true).
+ */
+async function generateSecretKey(
+  module: Pkcs11Api,
+  session: Buffer,
+  key: KeyRef,
+  { mechanism, keyType, usage }: { mechanism: number; keyType: number; usage: number[] },
+): Promise<Buffer> {
   try {
-    return await module.C_GenerateKeyAsync(session, { mechanism: pkcs11js.CKM_AES_KEY_GEN }, [
+    return await module.C_GenerateKeyAsync(session, { mechanism }, [
       { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_SECRET_KEY },
-      { type: pkcs11js.CKA_KEY_TYPE, value: pkcs11js.CKK_AES },
+      { type: pkcs11js.CKA_KEY_TYPE, value: keyType },
       { type: pkcs11js.CKA_VALUE_LEN, value: 32 },
-      { type: pkcs11js.CKA_ENCRYPT, value: true },
-      { type: pkcs11js.CKA_DECRYPT, value: true },
+      ...usage.map((type) => ({ type, value: true })),
       ...protectedKeyAttributes(key.label, key.id),
     ]);
   } catch (err) {
@@ -87,23 +94,25 @@ export async function generateAesKey(module: Pkcs11Api, session: Buffer, key: Ke
   }
 }
 
+/** AES-256 token key for encrypt/decrypt (needs a read-write session). */
+export function generateAesKey(module: Pkcs11Api, session: Buffer, key: KeyRef): Promise<Buffer> {
+  return generateSecretKey(module, session, key, {
+    mechanism: pkcs11js.CKM_AES_KEY_GEN,
+    keyType: pkcs11js.CKK_AES,
+    usage: [pkcs11js.CKA_ENCRYPT, pkcs11js.CKA_DECRYPT],
+  });
+}
+
 /**
  * 32-byte HMAC key. CKK_GENERIC_SECRET is what CKM_SHA256_HMAC accepts on
  * SoftHSM and most HSMs (an AES key gives CKR_KEY_TYPE_INCONSISTENT).
  */
-export async function generateHmacKey(module: Pkcs11Api, session: Buffer, key: KeyRef): Promise<Buffer> {
-  try {
-    return await module.C_GenerateKeyAsync(session, { mechanism: pkcs11js.CKM_GENERIC_SECRET_KEY_GEN }, [
-      { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_SECRET_KEY },
-      { type: pkcs11js.CKA_KEY_TYPE, value: pkcs11js.CKK_GENERIC_SECRET },
-      { type: pkcs11js.CKA_VALUE_LEN, value: 32 },
-      { type: pkcs11js.CKA_SIGN, value: true },
-      { type: pkcs11js.CKA_VERIFY, value: true },
-      ...protectedKeyAttributes(key.label, key.id),
-    ]);
-  } catch (err) {
-    throw toHsmError(err, 'C_GenerateKey');
-  }
+export function generateHmacKey(module: Pkcs11Api, session: Buffer, key: KeyRef): Promise<Buffer> {
+  return generateSecretKey(module, session, key, {
+    mechanism: pkcs11js.CKM_GENERIC_SECRET_KEY_GEN,
+    keyType: pkcs11js.CKK_GENERIC_SECRET,
+    usage: [pkcs11js.CKA_SIGN, pkcs11js.CKA_VERIFY],
+  });
 }
 
 /** RSA-3072 pair; the private half is sensitive and non-extractable. */
