@@ -3,7 +3,7 @@ import type { SysRoute } from '../sys-routes.ts';
 import { sysData } from '../sys-routes.ts';
 import { badRequest, notFound } from '../../core/errors.ts';
 import type { MountEntry } from '../../core/mounts.ts';
-import { durationSeconds, optionalBool, optionalStringMap } from '../../core/request-fields.ts';
+import { durationSeconds, isPlainObject, optionalBool, optionalStringMap } from '../../core/request-fields.ts';
 
 /** A mount as `GET sys/mounts` lists it. */
 function describeMount(e: MountEntry): Record<string, unknown> {
@@ -25,12 +25,11 @@ function describeMount(e: MountEntry): Record<string, unknown> {
 
 function mountConfig(value: unknown): Partial<MountEntry['config']> {
   if (value === undefined || value === null) return {};
-  if (typeof value !== 'object' || Array.isArray(value)) throw badRequest('config must be an object');
-  const c = value as Record<string, unknown>;
+  if (!isPlainObject(value)) throw badRequest('config must be an object');
   const out: Partial<MountEntry['config']> = {};
-  if (c.default_lease_ttl !== undefined) out.default_lease_ttl = durationSeconds(c.default_lease_ttl, 'default_lease_ttl');
-  if (c.max_lease_ttl !== undefined) out.max_lease_ttl = durationSeconds(c.max_lease_ttl, 'max_lease_ttl');
-  if (c.force_no_cache !== undefined) out.force_no_cache = optionalBool(c.force_no_cache, 'force_no_cache') ?? false;
+  if (value.default_lease_ttl !== undefined) out.default_lease_ttl = durationSeconds(value.default_lease_ttl, 'default_lease_ttl');
+  if (value.max_lease_ttl !== undefined) out.max_lease_ttl = durationSeconds(value.max_lease_ttl, 'max_lease_ttl');
+  if (value.force_no_cache !== undefined) out.force_no_cache = optionalBool(value.force_no_cache, 'force_no_cache') ?? false;
   return out;
 }
 
