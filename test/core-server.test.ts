@@ -269,6 +269,7 @@ describe('Shamir server over HTTP', () => {
   });
 
   it('after SIGTERM and restart: sealed, a different 3 of 5 shares unseal, data and key term survive', async () => {
+    const earlier = (await api.get('sys/seal-status')).body;
     await server.stop();
     assert.equal(server.exitCode, 0);
     server = await TestServer.start({ dir: server.dir });
@@ -281,6 +282,8 @@ describe('Shamir server over HTTP', () => {
     assert.deepEqual((await api.get('kv/app')).body.data, { password: 'before-rotation' });
     assert.deepEqual((await api.get('kv/after')).body.data, { n: '2' });
     assert.equal((await api.get('sys/key-status')).body.term, 2);
+    const now = (await api.get('sys/seal-status')).body;
+    assert.deepEqual([now.cluster_name, now.cluster_id], [earlier.cluster_name, earlier.cluster_id]);
   });
 
   it('after SIGKILL right after an acknowledged write, the write is there on restart', async () => {

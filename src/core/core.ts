@@ -1,10 +1,10 @@
-import { randomUUID, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 import type { StorageBackend } from '../storage/backend.ts';
 import { isTransactional, type TxOp } from '../storage/transactional.ts';
 import type { SealWrapper } from '../seal/seal.ts';
 import { AesGcmBarrier, BarrierKeyError } from '../barrier/aes-gcm-barrier.ts';
 import { combineShares, decodeShare, splitKey, validateShareParams } from '../seal/shamir.ts';
-import { encryptForKey, encryptShares } from './pgp.ts';
+import { encryptForKey, encryptShares, readPgpKeys } from './pgp.ts';
 import { badRequest, TresorError, unavailable } from './errors.ts';
 import { ShareCollector } from './share-collector.ts';
 import { parseNonNegativeInt } from './request-fields.ts';
@@ -92,7 +92,8 @@ export class Core {
   readonly oldHsm: SealWrapper | undefined;
   readonly logger: Logger;
   readonly storageType: string;
-  readonly clusterName: string;
+  /** `cluster_name` from the config; otherwise one is generated at init and stored. */
+  readonly configuredClusterName: string | undefined;
   /** Random for keys and root tokens: HSM-augmented when configured. */
   readonly keyRandom: RandomSource;
   private unsealProgress: ShareCollector | undefined;
@@ -109,7 +110,7 @@ export class Core {
     this.oldHsm = opts.migrationSource;
     this.logger = opts.logger;
     this.storageType = opts.storageType;
-    this.clusterName = opts.clusterName ?? `tresor-cluster-${randomUUID().slice(0, 8)}`;
+    this.configuredClusterName = opts.clusterName;
     this.keyRandom = opts.entropyAugmentation && opts.hsm ? augmentedRandom(opts.hsm) : osRandom;
     this.barrier = new AesGcmBarrier(this.physical, { random: this.keyRandom, logger: this.logger });
     // Under the HSM seal the keyring is seal-wrapped too (it is Tresor's most sensitive entry).
@@ -119,6 +120,10 @@ export class Core {
 
   get sealType(): string {
     return this.hsm ? this.hsm.type : 'shamir';
+  }
+
+  get clusterName(): string {
+    return this.state?.clusterName ?? this.configuredClusterName ?? '';
   }
 
   get sealed(): boolean {
@@ -196,6 +201,9 @@ export class Core {
   private async doInitialize(req: InitRequest): Promise<InitResult> {
     if (await this.isInitialized()) throw badRequest('Vault is already initialized');
     const plan = this.validateInit(req);
+    // Refuse a bad PGP key before anything is written.
+    if (plan.pgpKeys) await readPgpKeys(plan.pgpKeys);
+    if (req.root_token_pgp_key) await readPgpKeys([req.root_token_pgp_key]);
     await this.hsm?.waitOpen?.();
     if (this.hsm?.hasKey?.() === false) {
       throw badRequest('no key found in the HSM under key_label and generate_key is not set; refusing to initialise');

@@ -38,6 +38,7 @@ export class UnsealedState {
   private constructor(
     readonly core: Core,
     readonly clusterId: string,
+    readonly clusterName: string,
     readonly tokens: TokenStore,
     readonly policies: PolicyStore,
     readonly mounts: MountTable,
@@ -45,14 +46,18 @@ export class UnsealedState {
 
   static async create(core: Core, opts: { firstTime: boolean }): Promise<UnsealedState> {
     const barrier = core.barrier;
-    let clusterId: string;
+    // The cluster's id and name are chosen once, at init, and kept (a configured name wins).
     const info = await barrier.get(CLUSTER_INFO_PATH);
+    let cluster: { id: string; name: string };
     if (info && !opts.firstTime) {
-      clusterId = JSON.parse(info.toString('utf8')).id;
+      const stored = JSON.parse(info.toString('utf8')) as { id: string; name: string };
+      cluster = { id: stored.id, name: core.configuredClusterName ?? stored.name };
     } else {
-      clusterId = randomUUID();
-      await barrier.put(CLUSTER_INFO_PATH, Buffer.from(JSON.stringify({ id: clusterId, name: core.clusterName })));
+      cluster = { id: randomUUID(), name: core.configuredClusterName ?? `tresor-cluster-${randomUUID().slice(0, 8)}` };
+      await barrier.put(CLUSTER_INFO_PATH, Buffer.from(JSON.stringify(cluster)));
     }
+    const clusterId = cluster.id;
+    const clusterName = cluster.name;
     const policies = new PolicyStore(new PrefixedStorage(barrier, 'sys/policy/'));
     const cubbyholeStorage: { current?: import('../engines/types.ts').LogicalStorage } = {};
     const tokens = new TokenStore({
@@ -63,7 +68,7 @@ export class UnsealedState {
       },
     });
     const mounts = new MountTable(barrier, (entry) => resolveBackend(entry, tokens), core.hsm);
-    const state = new UnsealedState(core, clusterId, tokens, policies, mounts);
+    const state = new UnsealedState(core, clusterId, clusterName, tokens, policies, mounts);
     if (opts.firstTime || !(await mounts.load())) await state.createDefaultMounts();
     cubbyholeStorage.current = mounts.get('cubbyhole/')?.storage;
     tokens.startExpiryTimer();
