@@ -121,4 +121,23 @@ describe('ACL escapes (-dev server)', () => {
     assert.equal((await api.list('secretx/', token)).status, 403);
     assert.deepEqual((await api.get('secretx/data')).body.data, { v: 'x-value' });
   });
+
+  it('a trailing slash does not get round an exact deny on a sys endpoint', async () => {
+    await api.put('sys/policies/acl/sys-but-rotate', {
+      policy: 'path "sys/*" { capabilities = ["create", "read", "update", "delete", "list", "sudo"] }\npath "sys/rotate" { capabilities = ["deny"] }\n',
+    });
+    const token = (await api.post('auth/token/create', { policies: ['sys-but-rotate'] })).body.auth.client_token;
+    const term = (await api.get('sys/key-status')).body.term;
+    for (const p of ['sys/rotate', 'sys/rotate/', 'sys/rotate//']) {
+      const res = await api.put(p, {}, token);
+      assert.ok(res.status === 403 || res.status === 400, `${p} answered ${res.status}`);
+    }
+    assert.equal((await api.get('sys/key-status')).body.term, term);
+  });
+
+  it('a "__proto__" key in the body is ignored, not turned into the request\'s prototype', async () => {
+    const res = await api.call('POST', 'secret/data/app/proto', '{"__proto__":{"data":{"a":"1"}}}');
+    assert.equal(res.status, 400, JSON.stringify(res.body));
+    assert.equal((await api.get('secret/data/app/proto')).status, 404);
+  });
 });

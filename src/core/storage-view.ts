@@ -37,10 +37,15 @@ export class PrefixedStorage implements LogicalStorage {
 /**
  * A bounded read cache in front of a storage view that only this process
  * writes through (the token store: one lookup per request). Puts and deletes
- * go through it, so it never serves a stale value; misses are not cached.
+ * go through it. A read caches what it found only if no write started or
+ * finished while it was reading (a global write counter), so a read that
+ * raced a write (e.g. a revocation still waiting for its commit) can never
+ * leave the old value cached.
  */
 export class CachingStorage implements LogicalStorage {
   private readonly cache = new Map<string, Buffer>();
+  /** Bumped at the start and the end of every write. */
+  private writeSeq = 0;
 
   constructor(
     private readonly inner: LogicalStorage,
@@ -54,24 +59,34 @@ export class CachingStorage implements LogicalStorage {
       this.cache.set(k, hit);
       return Buffer.from(hit);
     }
+    const seq = this.writeSeq;
     const value = await this.inner.get(k);
-    if (value !== undefined) this.remember(k, value);
+    if (value !== undefined && seq === this.writeSeq) this.remember(k, value);
     return value;
   }
 
   async put(k: string, v: Buffer): Promise<void> {
-    this.cache.delete(k);
-    await this.inner.put(k, v);
+    await this.write(k, () => this.inner.put(k, v));
     this.remember(k, v);
   }
 
   async delete(k: string): Promise<void> {
-    this.cache.delete(k);
-    await this.inner.delete(k);
+    await this.write(k, () => this.inner.delete(k));
   }
 
   list(p: string) {
     return this.inner.list(p);
+  }
+
+  private async write(k: string, op: () => Promise<void>): Promise<void> {
+    this.writeSeq++;
+    this.cache.delete(k);
+    try {
+      await op();
+    } finally {
+      this.writeSeq++;
+      this.cache.delete(k);
+    }
   }
 
   private remember(k: string, v: Buffer): void {

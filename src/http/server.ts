@@ -82,13 +82,17 @@ async function handleApi(core: Core, req: FastifyRequest, reply: FastifyReply): 
     throw new TresorError(400, 'the request body must be a JSON object');
   }
   const data: Record<string, unknown> = {};
-  for (const [k, v] of parsed.query) if (k !== 'list') data[k] = v;
-  Object.assign(data, body ?? {});
+  // A "__proto__" key would set data's prototype on assignment: drop it.
+  for (const [k, v] of parsed.query) if (k !== 'list' && k !== '__proto__') data[k] = v;
+  for (const [k, v] of Object.entries(body ?? {})) if (k !== '__proto__') data[k] = v;
   const token = requestToken(req);
 
-  const sys = findSysRoute(parsed.path, method);
+  // sys/ paths are matched and ACL-checked without a trailing slash, so
+  // "sys/seal/" cannot slip past a rule written for "sys/seal".
+  const sysPath = parsed.path.replace(/\/+$/, '');
+  const sys = findSysRoute(sysPath, method);
   if (sys) {
-    const out: SysReply = await sys.run({ core, token, data, query: parsed.query, method, operation, path: parsed.path, rest: sys.rest });
+    const out: SysReply = await sys.run({ core, token, data, query: parsed.query, method, operation, path: sysPath, rest: sys.rest });
     reply.code(out.status ?? (out.body === undefined ? 204 : 200));
     if (out.body === undefined) reply.send();
     else reply.header('content-type', 'application/json').send(JSON.stringify(out.body));

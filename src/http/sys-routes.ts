@@ -66,7 +66,7 @@ export function findSysRoute(path: string, method: string): MatchedRoute | undef
       const prefix = route.pattern.slice(0, -1);
       if (!path.startsWith(prefix) || path.length === prefix.length) continue;
       rest = path.slice(prefix.length);
-    } else if (path === route.pattern || path === route.pattern + '/') {
+    } else if (path === route.pattern) {
       rest = '';
     } else {
       continue;

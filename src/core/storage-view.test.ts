@@ -1,0 +1,72 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { FileBackend } from '../storage/file.ts';
+import { AesGcmBarrier } from '../barrier/aes-gcm-barrier.ts';
+import { CachingStorage, PrefixedStorage } from './storage-view.ts';
+import { TokenStore } from './tokens/token-store.ts';
+
+async function withFileBackend(fn: (fb: FileBackend) => Promise<void>): Promise<void> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'tresor-cache-'));
+  const fb = new FileBackend({ path: dir });
+  try {
+    await fn(fb);
+  } finally {
+    await fb.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+describe('CachingStorage', () => {
+  it('a read racing a delete (group commit pending) never leaves the deleted value cached', async () => {
+    await withFileBackend(async (fb) => {
+      const cache = new CachingStorage(fb);
+      await fb.put('id/abc', Buffer.from('token-entry'));
+      const deleting = cache.delete('id/abc');
+      const racing = cache.get('id/abc'); // reads the row still committed
+      await Promise.all([deleting, racing]);
+      assert.equal(await fb.get('id/abc'), undefined);
+      assert.equal(await cache.get('id/abc'), undefined);
+    });
+  });
+
+  it('a read racing a put never caches the old value', async () => {
+    await withFileBackend(async (fb) => {
+      const cache = new CachingStorage(fb);
+      await fb.put('k', Buffer.from('old'));
+      const writing = cache.put('k', Buffer.from('new'));
+      const racing = cache.get('k');
+      await Promise.all([writing, racing]);
+      assert.equal((await cache.get('k'))!.toString(), 'new');
+    });
+  });
+
+  it('a token revoked while it is being looked up is gone once the revocation returns', async () => {
+    await withFileBackend(async (fb) => {
+      const barrier = new AesGcmBarrier(fb);
+      const rootKey = randomBytes(32);
+      await barrier.initialize(rootKey);
+      await barrier.unseal(rootKey);
+      const store = new TokenStore({
+        storage: new CachingStorage(new PrefixedStorage(barrier, 'sys/token/')),
+        randomBytes: async (n) => randomBytes(n),
+      });
+      const { token, entry } = await store.createRoot();
+      assert.ok(await store.lookup(token));
+      const revoking = store.revokeTree(entry.id);
+      let done = false;
+      void revoking.then(() => (done = true));
+      const lookups: Promise<unknown>[] = [];
+      while (!done) {
+        for (let i = 0; i < 3; i++) lookups.push(store.lookup(token));
+        await new Promise((r) => setImmediate(r));
+      }
+      await Promise.all(lookups);
+      assert.equal(await store.lookup(token), undefined);
+      assert.equal(await store.lookupAccessor(entry.accessor), undefined);
+    });
+  });
+});
