@@ -338,6 +338,17 @@ describe('token use limits and expiry', () => {
     await rejectsWith(store.use(limited.entry), 403, /permission denied/);
   });
 
+  it('a renewal that arrives after the token was revoked does not bring it back', async () => {
+    const { store, createVia } = setup();
+    const t = await createVia(await store.createRoot(), { policies: ['a'], ttl: '1h' });
+    // The entry a request authenticated with, just before an operator revoked the token.
+    const entry = (await store.lookup(t.token))!;
+    await store.revokeTree(entry.id);
+    await rejectsWith(store.renew(entry, 3600), 403, /permission denied/);
+    assert.equal(await store.lookup(t.token), undefined);
+    assert.equal(await store.lookupAccessor(entry.accessor), undefined);
+  });
+
   it('concurrent uses never spend more than num_uses', async () => {
     const { store, createVia } = setup();
     const limited = await createVia(await store.createRoot(), { policies: ['a'], num_uses: 3 });

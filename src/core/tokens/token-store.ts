@@ -171,7 +171,7 @@ export class TokenStore {
       if (current.numUses === 0) return;
       current.numUses -= 1;
       entry.numUses = current.numUses;
-      if (current.numUses === 0) await this.revokeTree(current.id);
+      if (current.numUses === 0) await this.revokeTree(current.id, current.id);
       else await this.storage.put(entryKey(current.id), encodeEntry(current));
     });
   }
@@ -198,9 +198,15 @@ export class TokenStore {
       }
     }
     if (ttl <= 0) throw badRequest('token has reached its maximum TTL and cannot be renewed');
-    const renewed: TokenEntry = { ...entry, expireTime: nowMs + ttl * 1000 };
-    await this.storage.put(entryKey(entry.id), encodeEntry(renewed));
-    return { entry: renewed, ttl, warnings };
+    // Under the token's lock and from a fresh read: a renewal racing a
+    // revocation must not write the token back, nor undo uses spent meanwhile.
+    return this.useLock.run(entry.id, async () => {
+      const current = await this.liveEntry(entry.id);
+      if (!current) throw permissionDenied();
+      const renewed: TokenEntry = { ...current, expireTime: nowMs + ttl * 1000 };
+      await this.storage.put(entryKey(entry.id), encodeEntry(renewed));
+      return { entry: renewed, ttl, warnings };
+    });
   }
 
   /**
@@ -208,7 +214,7 @@ export class TokenStore {
    * children before parents so an interrupted revocation can be retried from
    * the top. Calls onRevoke for each. A missing token is not an error.
    */
-  async revokeTree(id: string): Promise<void> {
+  async revokeTree(id: string, lockHeldFor?: string): Promise<void> {
     const preorder: string[] = [];
     const seen = new Set<string>();
     const stack = [id];
@@ -219,7 +225,10 @@ export class TokenStore {
       preorder.push(current);
       for (const child of await this.storage.list(childrenPrefix(current))) stack.push(child);
     }
-    for (const current of preorder.reverse()) await this.revokeOne(current);
+    for (const current of preorder.reverse()) {
+      if (current === lockHeldFor) await this.revokeOne(current);
+      else await this.useLock.run(current, () => this.revokeOne(current));
+    }
   }
 
   /** Revokes only this token; its children become orphans. */
@@ -229,7 +238,7 @@ export class TokenStore {
       if (child) await this.storage.put(entryKey(childId), encodeEntry({ ...child, parent: '', orphan: true }));
       await this.storage.delete(parentIndexKey(id, childId));
     }
-    await this.revokeOne(id);
+    await this.useLock.run(id, () => this.revokeOne(id));
   }
 
   /** Revokes every expired token (with its descendants); returns how many roots were revoked. */
@@ -271,7 +280,11 @@ export class TokenStore {
     }
   }
 
-  /** Deletes the entry first (so the token stops working), then its index entries, then runs onRevoke. */
+  /**
+   * Deletes the entry first (so the token stops working), then its index
+   * entries, then runs onRevoke. Callers hold the token's lock, so no
+   * renewal or use can write the entry back meanwhile.
+   */
   private async revokeOne(id: string): Promise<void> {
     const entry = await this.readEntry(id);
     await this.storage.delete(entryKey(id));
