@@ -6,7 +6,9 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { FileBackend } from '../storage/file.ts';
 import { AesGcmBarrier } from '../barrier/aes-gcm-barrier.ts';
-import { CachingStorage, PrefixedStorage } from './storage-view.ts';
+import { CachingStorage, PrefixedStorage, SealWrappedStorage } from './storage-view.ts';
+import { InmemBackend } from '../storage/inmem.ts';
+import type { SealWrapper } from '../seal/seal.ts';
 import { TokenStore } from './tokens/token-store.ts';
 
 async function withFileBackend(fn: (fb: FileBackend) => Promise<void>): Promise<void> {
@@ -68,5 +70,39 @@ describe('CachingStorage', () => {
       assert.equal(await store.lookup(token), undefined);
       assert.equal(await store.lookupAccessor(entry.accessor), undefined);
     });
+  });
+});
+
+/** A seal stand-in whose wraps take the given times in turn (to order a race); XOR "encryption". */
+function slowSeal(delaysMs: number[]): SealWrapper {
+  let call = 0;
+  const xor = (b: Buffer) => Buffer.from(b.map((x) => x ^ 0x5a));
+  return {
+    type: 'test',
+    wrap: async (p) => {
+      await new Promise((r) => setTimeout(r, delaysMs[call++] ?? 0));
+      return xor(p);
+    },
+    unwrap: async (b) => xor(b),
+    needsRewrap: () => false,
+    keyInfo: () => ({ type: 'test', keyId: 'k' }),
+    generateRandom: async (n) => randomBytes(n),
+    health: () => ({ healthy: true }),
+    close: async () => {},
+  };
+}
+
+describe('SealWrappedStorage', () => {
+  it('a re-wrap done on read never overwrites a write that finished meanwhile', async () => {
+    const inner = new InmemBackend();
+    // A value written while no HSM seal was configured (before a migration to the HSM).
+    await new SealWrappedStorage(inner, undefined, 'logical/m/').put('k', Buffer.from('v1'));
+    // The read re-wraps v1 slowly; the concurrent write of v2 wraps fast.
+    const storage = new SealWrappedStorage(inner, slowSeal([30, 1]), 'logical/m/');
+    const reading = storage.get('k');
+    await new Promise((r) => setTimeout(r, 5));
+    await storage.put('k', Buffer.from('v2'));
+    assert.equal((await reading)!.toString(), 'v1');
+    assert.equal((await new SealWrappedStorage(inner, slowSeal([]), 'logical/m/').get('k'))!.toString(), 'v2');
   });
 });

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { LogicalStorage } from '../engines/types.ts';
 import type { SealWrapper } from '../seal/seal.ts';
+import { KeyedLock } from './keyed-lock.ts';
 
 /**
  * A mount's window onto barrier storage: every key is prefixed, so an engine
@@ -128,6 +129,8 @@ const enum SealWrapEnvelope {
  */
 export class SealWrappedStorage implements LogicalStorage {
   private readonly cache = new Map<string, Buffer>();
+  /** Orders writes with re-wraps done on read, so a re-wrap never overwrites a newer write. */
+  private readonly locks = new KeyedLock();
 
   constructor(
     private readonly inner: LogicalStorage,
@@ -141,7 +144,7 @@ export class SealWrappedStorage implements LogicalStorage {
     if (stored === undefined) return undefined;
     if (stored[0] === SealWrapEnvelope.Plain) {
       const plain = stored.subarray(1);
-      if (this.seal) await this.put(k, plain);
+      if (this.seal) await this.rewrap(k, stored, plain);
       return Buffer.from(plain);
     }
     if (stored[0] !== SealWrapEnvelope.HsmWrapped) throw new Error(`value at "${this.aadPrefix}${k}" has an unknown seal-wrap envelope`);
@@ -155,17 +158,28 @@ export class SealWrappedStorage implements LogicalStorage {
     if (!this.seal) throw new Error(`value at "${this.aadPrefix}${k}" is HSM-wrapped but no HSM seal is configured`);
     const blob = stored.subarray(1);
     const plain = await this.seal.unwrap(blob, this.aad(k));
-    if (this.seal.needsRewrap(blob)) await this.put(k, plain);
+    if (this.seal.needsRewrap(blob)) await this.rewrap(k, stored, plain);
     this.cache.set(digest, Buffer.from(plain));
     if (this.cache.size > SEAL_WRAP_CACHE_ENTRIES) this.cache.delete(this.cache.keys().next().value!);
     return plain;
   }
 
   async put(k: string, v: Buffer): Promise<void> {
-    const stored = this.seal
+    await this.locks.run(k, async () => this.inner.put(k, await this.encode(k, v)));
+  }
+
+  /** Writes `plain` again under the current seal, unless the stored value changed since `seen` was read. */
+  private async rewrap(k: string, seen: Buffer, plain: Buffer): Promise<void> {
+    await this.locks.run(k, async () => {
+      const now = await this.inner.get(k);
+      if (now && now.equals(seen)) await this.inner.put(k, await this.encode(k, plain));
+    });
+  }
+
+  private async encode(k: string, v: Buffer): Promise<Buffer> {
+    return this.seal
       ? Buffer.concat([Buffer.from([SealWrapEnvelope.HsmWrapped]), await this.seal.wrap(v, this.aad(k))])
       : Buffer.concat([Buffer.from([SealWrapEnvelope.Plain]), v]);
-    await this.inner.put(k, stored);
   }
 
   delete(k: string) {

@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import type { LogicalBackend, LogicalStorage } from '../../engines/types.ts';
 import { badRequest, permissionDenied } from '../errors.ts';
-import { KeyedMutex } from './keyed-mutex.ts';
+import { KeyedLock } from '../keyed-lock.ts';
 import { createTokenBackend } from './token-backend.ts';
 import { decodeEntry, encodeEntry, isExpired, type TokenEntry } from './token-entry.ts';
 import { constantTimeEqual, generateAccessor, generateToken, saltedHash } from './token-ids.ts';
@@ -74,7 +74,7 @@ export class TokenStore {
   private readonly storage: LogicalStorage;
   private readonly randomBytes: (n: number) => Promise<Buffer>;
   private readonly onRevoke?: (entry: TokenEntry) => Promise<void>;
-  private readonly useLock = new KeyedMutex();
+  private readonly useLock = new KeyedLock();
   private saltPromise?: Promise<Buffer>;
   private sweepTimer?: NodeJS.Timeout;
   private sweeping = false;

@@ -7,7 +7,7 @@
  */
 import { getJson, putJson } from '../storage-json.ts';
 import type { LogicalStorage } from '../types.ts';
-import { KeyedLock } from '../kv/keyed-lock.ts';
+import { KeyedLock } from '../../core/keyed-lock.ts';
 import { fromStored, toStored, type KeyPolicy, type StoredKeyPolicy } from './key-policy.ts';
 
 const POLICY_PREFIX = 'policy/';

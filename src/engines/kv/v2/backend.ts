@@ -9,7 +9,7 @@
  * does not support is 405. Changes to one secret run one at a time.
  */
 import type { LogicalBackend, LogicalRequest, LogicalResponse, LogicalStorage, Operation } from '../../types.ts';
-import { KeyedLock } from '../keyed-lock.ts';
+import { KeyedLock } from '../../../core/keyed-lock.ts';
 import { type JsonObject } from '../../../core/request-fields.ts';
 import { requireSecretPath } from '../params.ts';
 import { readConfig, writeConfig } from './config.ts';

@@ -1,7 +1,8 @@
 /**
- * Serialises async work per key. KV v2 writes are read-modify-write of a
- * secret's metadata; without this, two concurrent writes could both pass a
- * check-and-set test and claim the same version number.
+ * Serialises async work per key: KV v2 and transit read-modify-writes (two
+ * concurrent KV writes could otherwise both pass a check-and-set test and
+ * claim the same version), token uses, renewals and revocations, and
+ * seal-wrap rewrites.
  */
 export class KeyedLock {
   private readonly tails = new Map<string, Promise<unknown>>();
