@@ -65,14 +65,18 @@ export class FileBackend implements TransactionalBackend {
     return this.getStmt.get(key)?.value;
   }
 
+  // Each op is checked before it joins a group commit, so one bad write
+  // cannot fail the other writes of its batch.
   async put(key: string, value: Buffer): Promise<void> {
-    assertValidKey(key);
-    return this.enqueue([{ op: 'put', key, value }]);
+    const ops: TxOp[] = [{ op: 'put', key, value }];
+    validateOps(ops, assertValidKey);
+    return this.enqueue(ops);
   }
 
   async delete(key: string): Promise<void> {
-    assertValidKey(key);
-    return this.enqueue([{ op: 'delete', key }]);
+    const ops: TxOp[] = [{ op: 'delete', key }];
+    validateOps(ops, assertValidKey);
+    return this.enqueue(ops);
   }
 
   private pending: { ops: TxOp[]; waiters: Array<{ resolve: () => void; reject: (e: unknown) => void }> } | undefined;

@@ -96,3 +96,24 @@ describe('createStorage', () => {
       err instanceof TresorError && err.status === 400 && /path/.test(err.message));
   });
 });
+
+describe('file backend group commit', () => {
+  it('a bad write is refused on its own and does not fail the writes batched with it', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tresor-group-'));
+    const backend = new FileBackend({ path: dir });
+    try {
+      const results = await Promise.allSettled([
+        backend.put('a', Buffer.from('1')),
+        backend.put('b', 'not a buffer' as unknown as Buffer),
+        backend.put('c', Buffer.from('3')),
+      ]);
+      assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'rejected', 'fulfilled']);
+      assert.equal((await backend.get('a'))!.toString(), '1');
+      assert.equal(await backend.get('b'), undefined);
+      assert.equal((await backend.get('c'))!.toString(), '3');
+    } finally {
+      await backend.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
