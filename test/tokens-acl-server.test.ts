@@ -143,6 +143,22 @@ describe('tokens and ACL policies over HTTP (-dev server)', () => {
       assert.equal(childLookup.body.data.orphan, true);
     });
 
+    it('revoke-orphan and accessors need root or sudo: a policy granting sudo there is enough', async () => {
+      await api.put('sys/policies/acl/orphan-admin', {
+        policy: 'path "auth/token/revoke-orphan" { capabilities = ["update", "sudo"] }\npath "auth/token/accessors" { capabilities = ["list", "sudo"] }\npath "auth/token/accessors/" { capabilities = ["list", "sudo"] }\n',
+      });
+      await api.put('sys/policies/acl/orphan-nosudo', { policy: 'path "auth/token/revoke-orphan" { capabilities = ["update"] }\n' });
+      const admin = await createToken({ policies: ['orphan-admin'] });
+      const plain = await createToken({ policies: ['orphan-nosudo'] });
+      const victim = await createToken({ policies: ['minter'] });
+      assert.equal((await api.post('auth/token/revoke-orphan', { token: victim.client_token }, plain.client_token)).status, 403);
+      assert.equal((await api.post('auth/token/revoke-orphan', { token: victim.client_token }, admin.client_token)).status, 204);
+      assert.equal((await lookupSelf(victim.client_token)).status, 403);
+      const listed = await api.list('auth/token/accessors', admin.client_token);
+      assert.equal(listed.status, 200, JSON.stringify(listed.body));
+      assert.ok(listed.body.data.keys.includes(admin.accessor));
+    });
+
     it('a token with ttl=2s stops working once it expires', async () => {
       const auth = await createToken({ policies: ['app-read'], ttl: '2s' });
       assert.equal((await lookupSelf(auth.client_token)).status, 200);

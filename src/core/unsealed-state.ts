@@ -135,7 +135,8 @@ export class UnsealedState {
       path: match.relPath,
       data: req.data,
       storage: match.storage,
-      auth: caller.auth,
+      // Sudo belongs to the path's rules, whichever write operation it turns out to be.
+      auth: { ...caller.auth, sudo: caller.acl.allowed(req.path, req.operation).sudo },
       mountPoint: match.entry.path,
       randomBytes: external ? (n: number) => this.core.keyRandom(n) : osRandom,
     };

@@ -25,6 +25,8 @@ export interface RequestAuth {
   tokenId: string;
   displayName: string;
   entityId: string;
+  /** The caller holds `sudo` on this request's path (root tokens always do): Vault's "root or sudo" operations. */
+  sudo?: boolean;
 }
 
 export interface LogicalRequest {

@@ -11,6 +11,8 @@ export interface CreateContext {
   caller: TokenEntry;
   /** The caller's policies (req.auth.policies); "root" makes the caller privileged. */
   callerPolicies: string[];
+  /** The caller holds sudo on the create path (Vault: "root or sudo"). */
+  callerSudo?: boolean;
   /** True for auth/token/create-orphan. */
   orphanEndpoint: boolean;
   /** Full request path, recorded as the token's `path`. */
@@ -29,7 +31,7 @@ const SUPPORTED_TYPES = new Set(['service', 'default', 'default-service']);
  * period, display_name, num_uses, type. Every violation is a 400.
  */
 export function decideTokenSpec(data: Record<string, unknown>, ctx: CreateContext): { spec: TokenSpec; warnings: string[] } {
-  const privileged = ctx.callerPolicies.includes('root');
+  const privileged = ctx.callerPolicies.includes('root') || ctx.callerSudo === true;
   const warnings: string[] = [];
   const requirePrivilege = (what: string) => {
     if (!privileged) throw badRequest(`root or sudo privileges required to ${what}`);

@@ -18,8 +18,8 @@ const NO_CONTENT: LogicalResponse = { status: 204 };
 
 /**
  * The `auth/token/` API over a TokenStore. Every path needs an
- * authenticated caller (req.auth); "root" in req.auth.policies unlocks the
- * sudo-only options. Paths: create, create-orphan, lookup, lookup-self,
+ * authenticated caller (req.auth); the root policy or sudo on the path
+ * (req.auth.sudo) unlocks the sudo-only options. Paths: create, create-orphan, lookup, lookup-self,
  * lookup-accessor, renew, renew-self, renew-accessor, revoke, revoke-self,
  * revoke-accessor, revoke-orphan, accessors (LIST).
  */
@@ -44,12 +44,12 @@ export function createTokenBackend(store: TokenStore): LogicalBackend {
     if (!entry) throw badRequest('invalid accessor');
     return entry;
   };
-  const requireRoot = (req: LogicalRequest) => {
-    if (!req.auth!.policies.includes('root')) throw permissionDenied();
+  const requireRootOrSudo = (req: LogicalRequest) => {
+    if (!req.auth!.policies.includes('root') && !req.auth!.sudo) throw permissionDenied();
   };
   const create = (orphanEndpoint: boolean): Handler => async (req, caller) => {
     const { spec, warnings } = decideTokenSpec(req.data, {
-      caller, callerPolicies: req.auth!.policies, orphanEndpoint,
+      caller, callerPolicies: req.auth!.policies, callerSudo: req.auth!.sudo === true, orphanEndpoint,
       path: `${req.mountPoint.replace(/\/?$/, '/')}${req.path}`, defaultTtl: store.defaultTtl, maxTtl: store.maxTtl,
     });
     const { token, entry } = await store.create(spec);
@@ -119,7 +119,7 @@ export function createTokenBackend(store: TokenStore): LogicalBackend {
     'revoke-orphan': {
       operations: WRITE,
       handler: async (req) => {
-        requireRoot(req);
+        requireRootOrSudo(req);
         const entry = await store.lookup(requiredToken(req));
         if (entry) await store.revokeOrphan(entry.id);
         return NO_CONTENT;
@@ -128,7 +128,7 @@ export function createTokenBackend(store: TokenStore): LogicalBackend {
     accessors: {
       operations: ['list'],
       handler: async (req) => {
-        requireRoot(req);
+        requireRootOrSudo(req);
         return { data: { keys: await store.listAccessors() } };
       },
     },
