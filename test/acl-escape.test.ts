@@ -140,4 +140,13 @@ describe('ACL escapes (-dev server)', () => {
     assert.equal(res.status, 400, JSON.stringify(res.body));
     assert.equal((await api.get('secret/data/app/proto')).status, 404);
   });
+
+  it('sys/internal/ui/mounts answers only for mounts the token can reach', async () => {
+    assert.equal((await api.post('sys/mounts/hidden', { type: 'kv' })).status, 204);
+    const mine = await api.get('sys/internal/ui/mounts/secret/app/ok', appToken);
+    assert.equal(mine.status, 200);
+    assert.equal(mine.body.data.path, 'secret/');
+    assert.equal((await api.get('sys/internal/ui/mounts/hidden', appToken)).status, 403);
+    assert.equal((await api.get('sys/internal/ui/mounts/hidden')).status, 200, 'root sees every mount');
+  });
 });

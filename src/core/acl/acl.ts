@@ -60,6 +60,22 @@ export class ACL {
     return NAMES_SORTED.filter((c) => bits & BIT[c]);
   }
 
+  /**
+   * Whether any rule grants something (not deny) on a path below `prefix`:
+   * what decides if a caller may learn that a mount exists
+   * (sys/internal/ui/mounts), as Vault's mount-access check does.
+   */
+  hasAccessUnder(prefix: string): boolean {
+    if (this.root) return true;
+    const grants = (bits: number) => bits !== 0 && !(bits & BIT.deny);
+    for (const [path, bits] of this.exact) if (path.startsWith(prefix) && grants(bits)) return true;
+    for (const rule of this.wildcards) {
+      const literal = rule.pattern.slice(0, rule.firstWildcard);
+      if ((literal.startsWith(prefix) || prefix.startsWith(literal)) && grants(rule.bits)) return true;
+    }
+    return false;
+  }
+
   /** Whether `op` on `path` is allowed, and whether sudo is granted there. */
   allowed(path: string, op: Operation): AccessDecision {
     if (this.root) return { allowed: true, sudo: true };

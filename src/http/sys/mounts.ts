@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { SysRoute } from '../sys-routes.ts';
 import { sysData } from '../sys-routes.ts';
-import { badRequest, notFound } from '../../core/errors.ts';
+import { badRequest, notFound, permissionDenied } from '../../core/errors.ts';
 import type { MountEntry } from '../../core/mounts.ts';
 import { durationSeconds, isPlainObject, optionalBool, optionalStringMap } from '../../core/request-fields.ts';
 
@@ -148,14 +148,14 @@ export const mountRoutes: SysRoute[] = [
     },
   },
   {
-    // What `vault kv` asks to learn a mount's path and KV version: any valid token may ask
-    // (Vault filters by ACL; mount paths and types are not secret material).
+    // What `vault kv` asks to learn a mount's path and KV version.
     pattern: 'sys/internal/ui/mounts/*',
     ownAcl: true,
     methods: {
-      GET: async ({ state, rest }) => {
+      GET: async ({ state, rest, caller }) => {
         const m = state.mounts.route(rest);
-        if (!m) throw notFound();
+        // Only callers with some access below a mount may learn it exists (Vault filters the same way).
+        if (!m || !caller.acl.hasAccessUnder(m.entry.path)) throw permissionDenied();
         return sysData({ ...describeMount(m.entry), path: m.entry.path });
       },
     },
