@@ -175,6 +175,15 @@ describe('tokens and ACL policies over HTTP (-dev server)', () => {
       assert.equal((await api.post('auth/token/lookup', { token: auth.client_token })).status, 403);
     });
 
+    it('the last use is served like any other (lookup-self answers), then the token is revoked with its cubbyhole', async () => {
+      const auth = await createToken({ policies: ['default'], num_uses: 2 });
+      assert.equal((await api.put('cubbyhole/note', { v: 'x' }, auth.client_token)).status, 204);
+      const last = await lookupSelf(auth.client_token);
+      assert.equal(last.status, 200, JSON.stringify(last.body));
+      assert.equal((await lookupSelf(auth.client_token)).status, 403);
+      assert.equal((await api.post('auth/token/lookup-accessor', { accessor: auth.accessor })).status, 400);
+    });
+
     it('requests without a token or with an unknown one get 403', async () => {
       assert.equal((await api.call('GET', 'auth/token/lookup-self', undefined, '')).status, 403);
       assert.equal((await lookupSelf('hvs.unknown')).status, 403);

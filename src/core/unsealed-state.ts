@@ -20,6 +20,8 @@ export interface Caller {
   entry: TokenEntry;
   acl: ACL;
   auth: RequestAuth;
+  /** This request spends the token's last use: revoke it once the request is done. */
+  lastUse: boolean;
 }
 
 export interface ApiRequest {
@@ -100,8 +102,9 @@ export class UnsealedState {
     const entry = await this.tokens.lookup(token);
     if (!entry) throw permissionDenied();
     const acl = await this.policies.acl(entry.policies);
-    await this.tokens.use(entry);
+    const lastUse = await this.tokens.use(entry);
     return {
+      lastUse,
       token,
       entry,
       acl,
@@ -114,6 +117,17 @@ export class UnsealedState {
         entityId: entry.entityId,
       },
     };
+  }
+
+  /** Ends a request: a token that spent its last use on it is revoked now (Vault's order). */
+  async finishRequest(caller: Caller): Promise<void> {
+    if (!caller.lastUse) return;
+    try {
+      await this.tokens.revokeTree(caller.entry.id);
+    } catch (err) {
+      // E.g. the request sealed the server. The token is already unusable (marked as in its last use).
+      this.core.logger.warn(`tokens: revoking a token after its last use failed: ${(err as Error).message}`);
+    }
   }
 
   /** Checks `op` on `path` for the caller; `sudo` paths also need the sudo capability. */

@@ -105,7 +105,12 @@ async function handleApi(core: Core, req: FastifyRequest, reply: FastifyReply): 
 
   const state = core.unsealed();
   const caller = await state.authenticate(token);
-  const res = await state.handleLogical({ operation, path: parsed.path, data, token }, caller);
+  let res: LogicalResponse;
+  try {
+    res = await state.handleLogical({ operation, path: parsed.path, data, token }, caller);
+  } finally {
+    await state.finishRequest(caller);
+  }
   const status = res.status ?? (res.data || res.auth || res.warnings?.length ? 200 : 204);
   reply.code(status);
   if (status === 204) reply.send();

@@ -85,8 +85,12 @@ export function findSysRoute(path: string, method: string): MatchedRoute | undef
       run: async (ctx) => {
         const state = ctx.core.unsealed();
         const caller = await state.authenticate(ctx.token);
-        if (!route.ownAcl) state.authorize(caller, ctx.path, ctx.operation, route.sudo === true);
-        return authed({ ...ctx, state, caller });
+        try {
+          if (!route.ownAcl) state.authorize(caller, ctx.path, ctx.operation, route.sudo === true);
+          return await authed({ ...ctx, state, caller });
+        } finally {
+          await state.finishRequest(caller);
+        }
       },
     };
   }

@@ -141,7 +141,7 @@ export function createTokenBackend(store: TokenStore): LogicalBackend {
       if (!route) return null;
       if (!route.operations.includes(req.operation)) throw new TresorError(405, 'unsupported operation');
       if (!req.auth) throw permissionDenied();
-      const caller = await store.liveEntry(req.auth.tokenId);
+      const caller = await store.requestEntry(req.auth.tokenId);
       if (!caller) throw permissionDenied();
       return route.handler(req, caller);
     },

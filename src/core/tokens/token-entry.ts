@@ -8,7 +8,7 @@ export interface TokenEntry {
   path: string;
   meta: Record<string, string> | null;
   displayName: string;
-  /** Remaining uses; 0 = unlimited. */
+  /** Uses left; 0 = unlimited; LAST_USE_IN_PROGRESS while the request spending the last use runs. */
   numUses: number;
   /** Unix seconds. */
   creationTime: number;
@@ -38,3 +38,9 @@ export function encodeEntry(entry: TokenEntry): Buffer {
 export function decodeEntry(raw: Buffer): TokenEntry {
   return JSON.parse(raw.toString('utf8')) as TokenEntry;
 }
+
+/**
+ * Marks a token whose last use is being served: no other request may use it,
+ * and it is revoked once that request is done (Vault marks it with -1 too).
+ */
+export const LAST_USE_IN_PROGRESS = -1;

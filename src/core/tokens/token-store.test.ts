@@ -330,12 +330,17 @@ describe('token use limits and expiry', () => {
   it('num_uses counts down and the last use revokes the token', async () => {
     const { store, createVia, revoked } = setup();
     const limited = await createVia(await store.createRoot(), { policies: ['a'], num_uses: 2 });
-    await store.use(limited.entry);
+    assert.equal(await store.use(limited.entry), false);
     assert.equal((await store.lookup(limited.token))!.numUses, 1);
-    await store.use(limited.entry);
+    // The last use: no other request can use the token, but the one spending it is served...
+    assert.equal(await store.use(limited.entry), true);
     assert.equal(await store.lookup(limited.token), undefined);
-    assert.deepEqual(revoked, [limited.entry.id]);
+    assert.ok(await store.requestEntry(limited.entry.id));
     await rejectsWith(store.use(limited.entry), 403, /permission denied/);
+    // ...and revokes it when done.
+    await store.revokeTree(limited.entry.id);
+    assert.deepEqual(revoked, [limited.entry.id]);
+    assert.equal(await store.requestEntry(limited.entry.id), undefined);
   });
 
   it('a renewal that arrives after the token was revoked does not bring it back', async () => {

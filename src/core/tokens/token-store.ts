@@ -3,7 +3,7 @@ import type { LogicalBackend, LogicalStorage } from '../../engines/types.ts';
 import { badRequest, permissionDenied } from '../errors.ts';
 import { KeyedLock } from '../keyed-lock.ts';
 import { createTokenBackend } from './token-backend.ts';
-import { decodeEntry, encodeEntry, isExpired, type TokenEntry } from './token-entry.ts';
+import { decodeEntry, encodeEntry, isExpired, LAST_USE_IN_PROGRESS, type TokenEntry } from './token-entry.ts';
 import { constantTimeEqual, generateAccessor, generateToken, saltedHash } from './token-ids.ts';
 
 /** Vault's default and maximum lease TTL: 32 days. */
@@ -160,20 +160,33 @@ export class TokenStore {
 
   /**
    * Called once per authenticated request. Tokens with a use limit lose one
-   * use; the last use revokes the token (and its children) right away, so a
-   * self-operation in that same request already sees it gone. Throws 403 if
-   * the token is no longer valid.
+   * use. On the last use the token is marked LAST_USE_IN_PROGRESS (no other
+   * request can use it) and `true` is returned: the caller serves this
+   * request, then calls `revokeTree` — Vault's order. Throws 403 if the token
+   * is no longer valid.
    */
-  async use(entry: TokenEntry): Promise<void> {
-    await this.useLock.run(entry.id, async () => {
+  async use(entry: TokenEntry): Promise<boolean> {
+    return this.useLock.run(entry.id, async () => {
       const current = await this.liveEntry(entry.id);
       if (!current) throw permissionDenied();
-      if (current.numUses === 0) return;
-      current.numUses -= 1;
+      if (current.numUses === 0) return false;
+      const last = current.numUses === 1;
+      current.numUses = last ? LAST_USE_IN_PROGRESS : current.numUses - 1;
       entry.numUses = current.numUses;
-      if (current.numUses === 0) await this.revokeTree(current.id, current.id);
-      else await this.storage.put(entryKey(current.id), encodeEntry(current));
+      await this.storage.put(entryKey(current.id), encodeEntry(current));
+      return last;
     });
+  }
+
+  /**
+   * The entry of the token making the current request: live, or serving its
+   * last use right now (self-operations such as lookup-self still answer).
+   */
+  async requestEntry(id: string): Promise<TokenEntry | undefined> {
+    const entry = await this.readEntry(id);
+    if (!entry || !constantTimeEqual(entry.id, id)) return undefined;
+    const asLive = entry.numUses === LAST_USE_IN_PROGRESS ? { ...entry, numUses: 0 } : entry;
+    return (await this.isLive(asLive)) ? entry : undefined;
   }
 
   /**
@@ -300,7 +313,7 @@ export class TokenStore {
     const nowMs = this.now();
     let current: TokenEntry | undefined = entry;
     for (let depth = 0; current; depth++) {
-      if (depth > MAX_TREE_DEPTH || isExpired(current, nowMs)) return false;
+      if (depth > MAX_TREE_DEPTH || isExpired(current, nowMs) || current.numUses === LAST_USE_IN_PROGRESS) return false;
       if (current.parent === '') return true;
       current = await this.readEntry(current.parent);
     }
