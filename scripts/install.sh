@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs what Tresor needs on Debian: SoftHSM2 and OpenSC (for the HSM seal and its tests),
+# Installs what Tresor needs on Debian: SoftHSM2 and OpenSC (for the HSM seal and its tests), OpenSSL (TLS tests),
 # then the npm dependencies (pkcs11js and better-sqlite3 compile with node-gyp).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -8,6 +8,7 @@ cd "$root"
 need_apt=()
 [ -e /usr/lib/softhsm/libsofthsm2.so ] || need_apt+=(softhsm2)
 command -v pkcs11-tool >/dev/null 2>&1 || need_apt+=(opensc)
+command -v openssl >/dev/null 2>&1 || need_apt+=(openssl)   # TLS tests make a self-signed certificate
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     if command -v sudo >/dev/null 2>&1; then SUDO=sudo; else
