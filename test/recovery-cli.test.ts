@@ -171,6 +171,17 @@ describe('operator rekey and generate-root through the CLI', { concurrency: true
       await assertRootToken(server.api, (await generateRootByCli(addr, recoveryKeys.slice(2))).token);
     });
 
+    it('rekey -init with no share flags rekeys the HSM-wrapped root key 1-of-1 and says no keys are shown', async () => {
+      const init = await cliOk(addr, ['operator', 'rekey', '-init']);
+      assert.deepEqual([row(init, 'New Shares'), row(init, 'New Threshold'), row(init, 'Rekey Progress')], ['1', '1', '0/3']);
+      let last = '';
+      for (const key of recoveryKeys.slice(0, 3)) last = await cliOk(addr, ['operator', 'rekey', `-nonce=${row(init, 'Nonce')}`, key]);
+      assert.deepEqual(printedKeys(last), []);
+      assert.match(last, /wrapped by the HSM/);
+      assert.doesNotMatch(last, /0 key shares|Hand each new share/);
+      assert.equal(row(await cliOk(addr, ['operator', 'rekey', '-status']), 'Started'), 'false');
+    });
+
     it('rekey -target=recovery replaces 3-of-5 recovery keys with 2-of-3: the new ones work, the old ones do not', async () => {
       const newKeys = await rekeyByCli(addr, ['-target=recovery'], recoveryKeys.slice(0, 3));
       const seal = (await server.api.get('sys/seal-status')).body;

@@ -67,9 +67,18 @@ function verifyStatusTable(s: RekeyVerifyStatus): string {
   ]);
 }
 
-/** The text printed once the last share is in and new keys come back. */
+/** The text printed once the last share is in: the new keys, or (HSM barrier rekey) a note that none are issued. */
 export function formatRekeyComplete(res: RekeyUpdateResponse, usedPgp: boolean, recovery: boolean): string {
   const keys = (usedPgp ? res.keys : res.keys_base64) ?? res.keys ?? [];
+  // Under an HSM seal a barrier rekey returns no shares: there is nothing to hand out.
+  if (keys.length === 0 && !recovery) {
+    return [
+      `Operation nonce: ${res.nonce ?? ''}`,
+      '',
+      'Root key rekeyed. The new root key is wrapped by the HSM and never shown; no key shares were issued.',
+      'The recovery keys are unchanged and the server keeps auto-unsealing.',
+    ].join('\n');
+  }
   const what = recovery ? 'Recovery key' : 'Tresor';
   const out = [numberedKeys('Key', keys), '', `Operation nonce: ${res.nonce ?? ''}`, ''];
   if (res.verification_required) {
