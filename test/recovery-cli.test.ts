@@ -5,9 +5,13 @@
  * the way an operator reads it: the table rows and the "Key N:" lines.
  */
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Api, runCli, TestServer, type CliResult } from './helpers/server.ts';
 import { createSoftHsmToken, hsmServerConfig, type SoftHsmToken } from './helpers/softhsm.ts';
+import { pgpDecrypt, pgpPair } from './recovery-helpers.ts';
 
 /** Runs the CLI against `addr` and fails the test (showing stderr) unless it exits 0. */
 async function cliOk(addr: string, args: string[]): Promise<string> {
@@ -120,6 +124,28 @@ describe('operator rekey and generate-root through the CLI', { concurrency: true
       assert.equal(refused.code, 2);
       assert.match(refused.stderr, /do not reconstruct the root key/);
       await assertRootToken(server.api, (await generateRootByCli(addr, [keys[2]!, keys[0]!])).token);
+    });
+
+    it('rekey -init -pgp-keys=a.asc,b.asc,c.asc prints shares that `base64 -d | gpg -dq` turns into working keys', async () => {
+      const holders = await Promise.all(['ann', 'bob', 'cat'].map((name) => pgpPair(name)));
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tresor-pgp-'));
+      try {
+        const files = holders.map((h, i) => {
+          const file = path.join(dir, `holder${i}.asc`);
+          fs.writeFileSync(file, h.privateKey.toPublic().armor());
+          return file;
+        });
+        const init = await cliOk(addr, ['operator', 'rekey', '-init', '-key-shares=3', '-key-threshold=2', `-pgp-keys=${files.join(',')}`]);
+        const nonce = row(init, 'Nonce');
+        let last = '';
+        for (const key of keys.slice(0, 2)) last = await cliOk(addr, ['operator', 'rekey', `-nonce=${nonce}`, key]);
+        const encrypted = printedKeys(last);
+        assert.equal(encrypted.length, 3, last);
+        keys = await Promise.all(encrypted.map((share, i) => pgpDecrypt(share, holders[i]!.privateKey)));
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+      await assertRootToken(server.api, (await generateRootByCli(addr, keys.slice(1))).token);
     });
 
     it('rekey -cancel -nonce=NONCE ends the attempt; a wrong nonce exits 2 and keeps it', async () => {

@@ -68,8 +68,9 @@ function verifyStatusTable(s: RekeyVerifyStatus): string {
 }
 
 /** The text printed once the last share is in: the new keys, or (HSM barrier rekey) a note that none are issued. */
-export function formatRekeyComplete(res: RekeyUpdateResponse, usedPgp: boolean, recovery: boolean): string {
-  const keys = (usedPgp ? res.keys : res.keys_base64) ?? res.keys ?? [];
+export function formatRekeyComplete(res: RekeyUpdateResponse, recovery: boolean): string {
+  // Base64 as Vault prints it; PGP-encrypted shares then decrypt with `base64 -d | gpg -dq`.
+  const keys = res.keys_base64?.length ? res.keys_base64 : (res.keys ?? []);
   // Under an HSM seal a barrier rekey returns no shares: there is nothing to hand out.
   if (keys.length === 0 && !recovery) {
     return [
@@ -120,7 +121,7 @@ async function provideKey(ctx: CommandContext, base: string, verify: boolean, re
     if (res.complete) println(ctx, `Success! Rekey verified for nonce ${res.nonce ?? nonce}. The new shares are now in force.`);
     else println(ctx, verifyStatusTable(res));
   } else if (res.complete) {
-    println(ctx, formatRekeyComplete(res, (res.pgp_fingerprints?.length ?? 0) > 0, recovery));
+    println(ctx, formatRekeyComplete(res, recovery));
   } else {
     println(ctx, statusTable(res));
   }
