@@ -148,6 +148,24 @@ describe('operator rekey and generate-root through the CLI', { concurrency: true
       await assertRootToken(server.api, (await generateRootByCli(addr, keys.slice(1))).token);
     });
 
+    it('rekey -init -verify: the old keys rule until -verify -nonce=VNONCE NEWKEY reaches the new threshold', async () => {
+      const init = await cliOk(addr, ['operator', 'rekey', '-init', '-key-shares=3', '-key-threshold=2', '-verify']);
+      assert.equal(row(init, 'Verification Required'), 'true');
+      let issued = '';
+      for (const key of keys.slice(0, 2)) issued = await cliOk(addr, ['operator', 'rekey', `-nonce=${row(init, 'Nonce')}`, key]);
+      const newKeys = printedKeys(issued);
+      const verificationNonce = /verification nonce (\S+)\.$/m.exec(issued)?.[1];
+      assert.ok(verificationNonce, issued);
+
+      const first = await cliOk(addr, ['operator', 'rekey', '-verify', `-nonce=${verificationNonce}`, newKeys[2]!]);
+      assert.equal(row(first, 'Verification Progress'), '1/2');
+      await assertRootToken(server.api, (await generateRootByCli(addr, keys.slice(1))).token);
+      const done = await cliOk(addr, ['operator', 'rekey', '-verify', `-nonce=${verificationNonce}`, newKeys[0]!]);
+      assert.match(done, /Success! Rekey verified/);
+      assert.ok((await generateRootByCli(addr, keys.slice(1))).refused, 'old keys must be refused once verified');
+      keys = newKeys;
+    });
+
     it('rekey -cancel -nonce=NONCE ends the attempt; a wrong nonce exits 2 and keeps it', async () => {
       const nonce = row(await cliOk(addr, ['operator', 'rekey', '-init', '-key-shares=3', '-key-threshold=2']), 'Nonce');
       const wrong = await runCli(['operator', 'rekey', '-cancel', '-nonce=not-the-nonce'], { addr });
