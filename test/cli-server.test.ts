@@ -5,7 +5,11 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { runCli, TestServer, type CliResult } from './helpers/server.ts';
+import { pgpDecrypt, pgpPair } from './recovery-helpers.ts';
 
 /** `Key    Value` table rows as a map (first run of 2+ spaces splits). */
 function tableRows(text: string): Map<string, string> {
@@ -138,5 +142,31 @@ describe('tresor operator init -format=json against a real server', () => {
     const key = (body.unseal_keys_b64 ?? body.keys_base64)[0];
     const unseal = await runCli(['operator', 'unseal', key], { addr: server.api.addr });
     assert.equal(unseal.code, 0, unseal.stderr + unseal.stdout);
+  });
+});
+
+describe('operator init -pgp-keys', () => {
+  it('prints base64 PGP-encrypted shares that `base64 -d | gpg -dq` turns into working unseal keys', async () => {
+    const server = await TestServer.start();
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tresor-init-pgp-'));
+    try {
+      const holders = await Promise.all(['ann', 'bob'].map((name) => pgpPair(name)));
+      const files = holders.map((h, i) => {
+        const file = path.join(dir, `holder${i}.asc`);
+        fs.writeFileSync(file, h.privateKey.toPublic().armor());
+        return file;
+      });
+      const res = await runCli(['operator', 'init', '-key-shares=2', '-key-threshold=2', `-pgp-keys=${files.join(',')}`], { addr: server.api.addr });
+      assert.equal(res.code, 0, res.stderr);
+      const printed = [...res.stdout.matchAll(/^Unseal Key \d+: (\S+)$/gm)].map((m) => m[1]);
+      assert.equal(printed.length, 2, res.stdout);
+      const keys = await Promise.all(printed.map((share, i) => pgpDecrypt(share, holders[i].privateKey)));
+      for (const key of keys) await server.api.put('sys/unseal', { key });
+      assert.equal((await server.api.get('sys/seal-status')).body.sealed, false);
+    } finally {
+      await server.kill();
+      server.cleanup();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

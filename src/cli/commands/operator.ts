@@ -24,8 +24,9 @@ const DEFAULT_THRESHOLD = 3;
  * The table-format text `operator init` prints: the shares, the root token,
  * and what the operator must do with them.
  */
-export function formatInitOutput(res: InitResponse, usedPgp: boolean, shares: number, threshold: number, recovery: boolean): string {
-  const pick = (plain?: string[], b64?: string[]) => (usedPgp ? plain : b64) ?? plain ?? [];
+export function formatInitOutput(res: InitResponse, shares: number, threshold: number, recovery: boolean): string {
+  // Base64, as Vault prints them: PGP-encrypted shares then decrypt with `base64 -d | gpg -dq`.
+  const pick = (plain?: string[], b64?: string[]) => b64 ?? plain ?? [];
   const out: string[] = [];
   const keys = recovery ? pick(res.recovery_keys, res.recovery_keys_base64) : pick(res.keys, res.keys_base64);
   if (keys.length > 0) out.push(numberedKeys(recovery ? 'Recovery Key' : 'Unseal Key', keys), '');
@@ -108,12 +109,10 @@ const initCommand: Command = {
       return 0;
     }
     const recoveryOutput = recovery || (res.recovery_keys_base64?.length ?? 0) > 0;
-    const usedPgp = (recoveryOutput ? recoveryPgpKeys : pgpKeys).length > 0;
     println(
       ctx,
       formatInitOutput(
         res,
-        usedPgp,
         (recoveryOutput ? recoveryShares : shares) ?? 0,
         (recoveryOutput ? recoveryThreshold : threshold) ?? 0,
         recoveryOutput,
