@@ -5,7 +5,7 @@ import type { SealWrapper } from '../seal/seal.ts';
 import { AesGcmBarrier, BarrierKeyError } from '../barrier/aes-gcm-barrier.ts';
 import { combineShares, decodeShare, splitKey, validateShareParams } from '../seal/shamir.ts';
 import { encryptForKey, encryptShares, readPgpKeys } from './pgp.ts';
-import { badRequest, TresorError, unavailable } from './errors.ts';
+import { badRequest, sealedError, TresorError } from './errors.ts';
 import { ShareCollector } from './share-collector.ts';
 import { parseNonNegativeInt } from './request-fields.ts';
 import { pgpKeysField } from './recovery-ops.ts';
@@ -132,7 +132,7 @@ export class Core {
 
   /** The unsealed state; throws Vault's 503 when sealed. */
   unsealed(): UnsealedState {
-    if (!this.state || this.barrier.sealed) throw new TresorError(503, 'Vault is sealed');
+    if (!this.state || this.barrier.sealed) throw sealedError();
     return this.state;
   }
 
@@ -608,12 +608,6 @@ export class Core {
       this.state = undefined;
       this.barrier.seal();
     });
-  }
-
-  /** Fails with 503 naming the HSM error when the HSM seal is unhealthy. */
-  requireHsmHealthy(): void {
-    const health = this.hsm?.health();
-    if (health && !health.healthy) throw unavailable(`HSM unavailable: ${health.lastError ?? 'heartbeat failing'}`);
   }
 }
 

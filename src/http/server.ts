@@ -1,7 +1,8 @@
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import type { Core } from '../core/core.ts';
-import { TresorError } from '../core/errors.ts';
+import { sealedError, TresorError } from '../core/errors.ts';
+import { DEFAULT_MAX_REQUEST_SIZE } from '../config/stanzas.ts';
 import { BarrierDecryptError, BarrierSealedError } from '../barrier/aes-gcm-barrier.ts';
 import type { LogicalResponse } from '../engines/types.ts';
 import type { Logger } from '../logger.ts';
@@ -14,7 +15,6 @@ export interface HttpOptions {
   logger: Logger;
 }
 
-export const DEFAULT_MAX_REQUEST_SIZE = 32 * 1024 * 1024;
 
 /** Vault's response envelope for logical requests. */
 export function envelope(res: LogicalResponse): Record<string, unknown> {
@@ -133,7 +133,7 @@ function sendError(reply: FastifyReply, err: unknown, logger: Logger): void {
     return;
   }
   if (err instanceof BarrierSealedError) {
-    reply.code(503).send({ errors: ['Vault is sealed'] });
+    sendError(reply, sealedError(), logger);
     return;
   }
   if (err instanceof BarrierDecryptError) {

@@ -55,11 +55,6 @@ export class OpeningSeal implements SealWrapper {
     );
   }
 
-  /** The opened seal, for callers that need its own extras (stats). */
-  current(): SealWrapper | undefined {
-    return this.inner;
-  }
-
   /**
    * Resolves once the real seal is open, or after `timeoutMs`: a request that
    * arrives while the seal is still opening (right after start-up) waits a
