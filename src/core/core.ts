@@ -98,7 +98,6 @@ export class Core {
   readonly keyRandom: RandomSource;
   private unsealProgress: ShareCollector | undefined;
   private state: UnsealedState | undefined;
-  private clusterId = '';
   /** Set by a manual seal: auto-unseal then waits for recovery keys or a restart. */
   private sealedByOperator = false;
   /** Serialises init/unseal/seal so two requests cannot interleave state changes. */
@@ -120,6 +119,10 @@ export class Core {
 
   get sealType(): string {
     return this.hsm ? this.hsm.type : 'shamir';
+  }
+
+  get clusterId(): string {
+    return this.state?.clusterId ?? '';
   }
 
   get clusterName(): string {
@@ -255,7 +258,6 @@ export class Core {
         } satisfies SharesConfig);
         // Under the HSM seal the server stays unsealed after init.
         this.state = state;
-        this.clusterId = state.clusterId;
       } else {
         await writeJson(this.physical, SEAL_CONFIG_PATH, {
           type: 'shamir',
@@ -564,7 +566,6 @@ export class Core {
   private async afterBarrierUnsealed(): Promise<void> {
     try {
       this.state = await UnsealedState.create(this, { firstTime: false });
-      this.clusterId = this.state.clusterId;
     } catch (err) {
       this.barrier.seal();
       throw err;

@@ -58,7 +58,7 @@ export const lifecycleRoutes: SysRoute[] = [
           server_time_utc: Math.floor(Date.now() / 1000),
           version: VERSION,
           cluster_name: sealed ? undefined : core.clusterName,
-          cluster_id: sealed ? undefined : (await core.sealStatus()).cluster_id,
+          cluster_id: sealed ? undefined : core.clusterId,
         };
         return { status, body };
       },
