@@ -6,5 +6,6 @@ cd "$root"
 ./scripts/install.sh
 echo "==> typecheck"
 npx tsc --noEmit -p .
+./scripts/audit.sh
 echo "==> tests"
 npm test

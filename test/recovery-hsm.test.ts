@@ -139,7 +139,7 @@ describe('recovery-key rekey', () => {
     const newKeys = await Promise.all(done.keys_base64.map((b, i) => pgpDecrypt(b, holders[i]!.privateKey)));
 
     assert.equal(await recoveryKeysValid(core, keys.slice(0, 2)), true, 'old recovery keys still in force');
-    await rejectsWith(recovery.readBackup(), 404, /^$/);
+    await rejectsWith(recovery.readBackup(), 400, /^no backed-up keys found$/);
 
     for (const key of newKeys.slice(1, 3)) await recovery.verify({ key, nonce: done.verification_nonce });
     const verified = await recovery.verify({ key: newKeys[3], nonce: done.verification_nonce });

@@ -80,7 +80,9 @@ describe('rekey over HTTP', () => {
     assert.equal((await api.delete('sys/rekey/init', { nonce: start.body.nonce })).status, 204);
 
     assert.equal((await api.get('sys/rekey/backup')).status, 403);
-    assert.equal((await api.get('sys/rekey/backup', rootToken)).status, 404);
+    const noBackup = await api.get('sys/rekey/backup', rootToken);
+    assert.equal(noBackup.status, 400);
+    assert.deepEqual(noBackup.body, { errors: ['no backed-up keys found'] });
     assert.equal((await api.delete('sys/rekey/backup', undefined, rootToken)).status, 204);
     assert.equal((await api.get('sys/rekey-recovery-key/init')).status, 400);
   });

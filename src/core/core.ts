@@ -378,6 +378,9 @@ export class Core {
         this.unsealProgress = undefined;
         return this.sealStatus();
       }
+      // The key is checked before the seal state, as Vault does: a bad key is a 400 even when unsealed.
+      if (typeof keyText !== 'string' || keyText === '') throw badRequest("'key' must be specified in request body as JSON, or 'reset' set to true");
+      const share = decodeShare(keyText);
       const cfg = await this.authorisingConfig();
       if (!cfg) throw badRequest('Vault is not initialized');
       const direction = await this.pendingMigration();
@@ -393,8 +396,6 @@ export class Core {
           throw badRequest("a seal migration is pending: unseal with migrate=true (operator unseal -migrate) using the old seal's keys");
         }
       }
-      if (typeof keyText !== 'string' || keyText === '') throw badRequest("'key' must be specified in request body as JSON, or 'reset' set to true");
-      const share = decodeShare(keyText);
       this.unsealProgress ??= new ShareCollector(cfg.secret_threshold);
       const shares = this.unsealProgress.add(share);
       if (!shares) return this.sealStatus();

@@ -17,7 +17,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { Core } from './core.ts';
 import type { TxOp } from '../storage/transactional.ts';
-import { badRequest, notFound } from './errors.ts';
+import { badRequest } from './errors.ts';
 import { readPgpKeys } from './pgp.ts';
 import { ShareCollector } from './share-collector.ts';
 import { combineShares, splitKey } from '../seal/shamir.ts';
@@ -270,7 +270,7 @@ export class Rekey {
   /** GET `.../backup` (sudo): the stored backup, or 404. */
   async readBackup(): Promise<RekeyBackup> {
     const raw = await this.core.barrier.get(BACKUP_PATHS[this.target]);
-    if (!raw) throw notFound();
+    if (!raw) throw badRequest('no backed-up keys found'); // Vault's answer (400) when nothing is backed up
     return JSON.parse(raw.toString('utf8')) as RekeyBackup;
   }
 

@@ -1,7 +1,7 @@
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import type { Core } from '../core/core.ts';
-import { sealedError, TresorError } from '../core/errors.ts';
+import { badRequest, sealedError, TresorError } from '../core/errors.ts';
 import { DEFAULT_MAX_REQUEST_SIZE } from '../config/stanzas.ts';
 import { BarrierDecryptError, BarrierSealedError } from '../barrier/aes-gcm-barrier.ts';
 import type { LogicalResponse } from '../engines/types.ts';
@@ -58,7 +58,7 @@ export function createHttpServer(core: Core, opts: HttpOptions): FastifyInstance
 
   app.setErrorHandler((err, _req, reply) => sendError(reply, err, opts.logger));
   app.setNotFoundHandler((_req, reply) => {
-    reply.code(404).send({ errors: [] });
+    sendErrors(reply, 404, []);
   });
 
   app.route({
@@ -74,7 +74,7 @@ async function handleApi(core: Core, req: FastifyRequest, reply: FastifyReply): 
   const method = req.method === 'HEAD' ? 'GET' : req.method;
   const operation = parsed && operationFor(method, parsed.query);
   if (!parsed || !operation) {
-    reply.code(405).send({ errors: ['unsupported operation'] });
+    sendErrors(reply, 405, ['unsupported operation']);
     return;
   }
   const body = req.body;
@@ -84,8 +84,14 @@ async function handleApi(core: Core, req: FastifyRequest, reply: FastifyReply): 
   const data: Record<string, unknown> = {};
   // A "__proto__" key would set data's prototype on assignment: drop it.
   for (const [k, v] of parsed.query) if (k !== 'list' && k !== '__proto__') data[k] = v;
-  for (const [k, v] of Object.entries(body ?? {})) if (k !== '__proto__') data[k] = v;
+  // JSON null is "not given", as Vault's decoding takes it (hvac sends null for every field left out).
+  for (const [k, v] of Object.entries(body ?? {})) if (k !== '__proto__' && v !== null) data[k] = v;
   const token = requestToken(req);
+  // Response wrapping is not built yet: a client that asked for a wrapped answer must never get it in the clear.
+  const wrapTtl = req.headers['x-vault-wrap-ttl'];
+  if (wrapTtl !== undefined && wrapTtl !== '') {
+    throw badRequest('response wrapping (X-Vault-Wrap-TTL) is not supported by this server; the request was not performed');
+  }
 
   // sys/ paths are matched and ACL-checked without a trailing slash, so
   // "sys/seal/" cannot slip past a rule written for "sys/seal".
@@ -95,11 +101,11 @@ async function handleApi(core: Core, req: FastifyRequest, reply: FastifyReply): 
     const out: SysReply = await sys.run({ core, token, data, query: parsed.query, method, operation, path: sysPath, rest: sys.rest });
     reply.code(out.status ?? (out.body === undefined ? 204 : 200));
     if (out.body === undefined) reply.send();
-    else reply.header('content-type', 'application/json').send(JSON.stringify(out.body));
+    else sendJson(reply, out.body);
     return;
   }
   if (parsed.path === 'sys' || parsed.path.startsWith('sys/')) {
-    reply.code(404).send({ errors: [`unsupported path "${parsed.path}"`] });
+    sendErrors(reply, 404, [`unsupported path "${parsed.path}"`]);
     return;
   }
 
@@ -114,7 +120,7 @@ async function handleApi(core: Core, req: FastifyRequest, reply: FastifyReply): 
   const status = res.status ?? (res.data || res.auth || res.warnings?.length ? 200 : 204);
   reply.code(status);
   if (status === 204) reply.send();
-  else reply.header('content-type', 'application/json').send(JSON.stringify(envelope(res)));
+  else sendJson(reply, envelope(res));
 }
 
 /** The client token from `X-Vault-Token`, or `Authorization: Bearer`. */
@@ -129,7 +135,7 @@ export function requestToken(req: FastifyRequest): string | undefined {
 function sendError(reply: FastifyReply, err: unknown, logger: Logger): void {
   if (err instanceof TresorError) {
     if (err.status >= 500) logger.warn(`http: ${err.status} ${err.message}`);
-    reply.code(err.status).send({ errors: err.message ? [err.message, ...err.details] : err.details });
+    sendErrors(reply, err.status, err.message ? [err.message, ...err.details] : err.details);
     return;
   }
   if (err instanceof BarrierSealedError) {
@@ -138,18 +144,32 @@ function sendError(reply: FastifyReply, err: unknown, logger: Logger): void {
   }
   if (err instanceof BarrierDecryptError) {
     logger.error(`http: barrier decryption failed: ${err.message}`);
-    reply.code(500).send({ errors: ['internal error: a stored value failed its integrity check'] });
+    sendErrors(reply, 500, ['internal error: a stored value failed its integrity check']);
     return;
   }
   const e = err as { statusCode?: number; code?: string; message?: string };
   if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-    reply.code(413).send({ errors: ['http: request body too large'] });
+    sendErrors(reply, 413, ['http: request body too large']);
     return;
   }
   if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
-    reply.code(e.statusCode).send({ errors: [e.message ?? 'bad request'] });
+    sendErrors(reply, e.statusCode, [e.message ?? 'bad request']);
     return;
   }
   logger.error(`http: unexpected error: ${e.message ?? String(err)}`);
-  reply.code(500).send({ errors: ['internal error'] });
+  sendErrors(reply, 500, ['internal error']);
+}
+
+/** Vault's error body. */
+function sendErrors(reply: FastifyReply, status: number, errors: string[]): void {
+  sendJson(reply.code(status), { errors });
+}
+
+/**
+ * Sends JSON with Content-Type exactly `application/json`, as Vault does: hvac
+ * parses error bodies only then. Fastify appends `; charset=utf-8` to a string
+ * payload, so the body goes out as a Buffer.
+ */
+function sendJson(reply: FastifyReply, body: unknown): void {
+  reply.header('content-type', 'application/json').send(Buffer.from(JSON.stringify(body)));
 }
