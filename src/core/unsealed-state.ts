@@ -5,7 +5,7 @@ import { createCubbyholeBackend, destroyCubbyhole } from '../engines/cubbyhole/i
 import { createIdentityBackend } from '../engines/identity/index.ts';
 import { createTransitBackend } from '../engines/transit/index.ts';
 import { TokenStore, type TokenEntry } from './tokens/index.ts';
-import { PolicyStore, type ACL } from './acl/index.ts';
+import { PolicyStore, type ACL, type AclRequest } from './acl/index.ts';
 import { MountTable, type MountEntry } from './mounts.ts';
 import { CachingStorage, PrefixedStorage } from './storage-view.ts';
 import { badRequest, notFound, permissionDenied, TresorError } from './errors.ts';
@@ -30,6 +30,8 @@ export interface ApiRequest {
   path: string;
   data: Record<string, unknown>;
   token: string | undefined;
+  /** Seconds asked for with X-Vault-Wrap-TTL (undefined when absent); policies' min/max_wrapping_ttl check it. */
+  wrapTtlSeconds?: number;
 }
 
 /**
@@ -130,18 +132,30 @@ export class UnsealedState {
     }
   }
 
-  /** Checks `op` on `path` for the caller; `sudo` paths also need the sudo capability. */
-  authorize(caller: Caller, path: string, op: Operation, needsSudo = false): void {
-    const verdict = caller.acl.allowed(path, op);
+  /**
+   * Checks `op` on `path` for the caller, with the request's parameters and
+   * wrap TTL against the deciding rule's constraints; `sudo` paths also need
+   * the sudo capability. Any refusal is a bare 403 "permission denied".
+   */
+  authorize(caller: Caller, path: string, op: Operation, request: AclRequest, needsSudo = false): void {
+    const verdict = caller.acl.allowed(aclPath(path, op), op, request);
     if (!verdict.allowed || (needsSudo && !verdict.sudo)) throw permissionDenied();
+    // Response wrapping is not built yet: a client that asked for a wrapped answer must never get it in the
+    // clear, so an allowed request that asks for wrapping is refused before anything runs.
+    if ((request.wrapTtlSeconds ?? 0) > 0) {
+      throw badRequest('response wrapping (X-Vault-Wrap-TTL) is not supported by this server; the request was not performed');
+    }
   }
 
   /** Routes a request to the engine mounted under its path. */
   async handleLogical(req: ApiRequest, caller: Caller): Promise<LogicalResponse> {
-    const match = this.mounts.route(req.path);
+    // A list is of a folder: "kv/dir" and "kv/dir/" are the same request, for the ACL and the engine.
+    const path = aclPath(req.path, req.operation);
+    const aclRequest: AclRequest = { data: req.data, wrapTtlSeconds: req.wrapTtlSeconds };
+    const match = this.mounts.route(path);
     if (!match || match.entry.type === 'system') {
       // ACL first, as in Vault: a token must not learn which mount points exist by probing.
-      this.authorize(caller, req.path, req.operation);
+      this.authorize(caller, path, req.operation, aclRequest);
       throw notFound(`no handler for route "${req.path}"`);
     }
     const external = match.entry.external_entropy_access;
@@ -150,12 +164,12 @@ export class UnsealedState {
       data: req.data,
       storage: match.storage,
       // Sudo belongs to the path's rules, whichever write operation it turns out to be.
-      auth: { ...caller.auth, sudo: caller.acl.allowed(req.path, req.operation).sudo },
+      auth: { ...caller.auth, sudo: caller.acl.allowed(path, req.operation).sudo },
       mountPoint: match.entry.path,
       randomBytes: external ? (n: number) => this.core.keyRandom(n) : osRandom,
     };
     const operation = await this.writeOperation(caller, req, () => match.backend.handle({ ...base, operation: 'read', data: {} }));
-    this.authorize(caller, req.path, operation, isSudoPath(req.path));
+    this.authorize(caller, path, operation, aclRequest, isSudoPath(path));
     const logical: LogicalRequest = {
       operation,
       ...base,
@@ -185,6 +199,15 @@ export class UnsealedState {
       throw err;
     }
   }
+}
+
+/**
+ * The path the ACL sees: a list always names a folder, so it gets a
+ * trailing "/" (as Vault appends one), and `kv/dir` cannot be listed past
+ * a rule such as `kv/dir/*` that governs `kv/dir/`.
+ */
+function aclPath(path: string, op: Operation): string {
+  return op === 'list' && path !== '' && !path.endsWith('/') ? `${path}/` : path;
 }
 
 /** Vault's root-protected paths outside sys/ that need sudo. */

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { Core } from '../core/core.ts';
 import { badRequest, sealedError, TresorError } from '../core/errors.ts';
 import { DEFAULT_MAX_REQUEST_SIZE } from '../config/stanzas.ts';
+import { parseDuration } from '../config/duration.ts';
 import { BarrierDecryptError, BarrierSealedError } from '../barrier/aes-gcm-barrier.ts';
 import type { LogicalResponse } from '../engines/types.ts';
 import type { Logger } from '../logger.ts';
@@ -87,18 +88,15 @@ async function handleApi(core: Core, req: FastifyRequest, reply: FastifyReply): 
   // JSON null is "not given", as Vault's decoding takes it (hvac sends null for every field left out).
   for (const [k, v] of Object.entries(body ?? {})) if (k !== '__proto__' && v !== null) data[k] = v;
   const token = requestToken(req);
-  // Response wrapping is not built yet: a client that asked for a wrapped answer must never get it in the clear.
-  const wrapTtl = req.headers['x-vault-wrap-ttl'];
-  if (wrapTtl !== undefined && wrapTtl !== '') {
-    throw badRequest('response wrapping (X-Vault-Wrap-TTL) is not supported by this server; the request was not performed');
-  }
+  const wrapTtlSeconds = requestWrapTtl(req);
 
   // sys/ paths are matched and ACL-checked without a trailing slash, so
-  // "sys/seal/" cannot slip past a rule written for "sys/seal".
+  // "sys/seal/" cannot slip past a rule written for "sys/seal" (a list is
+  // checked with one slash added, see UnsealedState.authorize).
   const sysPath = parsed.path.replace(/\/+$/, '');
   const sys = findSysRoute(sysPath, method);
   if (sys) {
-    const out: SysReply = await sys.run({ core, token, data, query: parsed.query, method, operation, path: sysPath, rest: sys.rest });
+    const out: SysReply = await sys.run({ core, token, data, query: parsed.query, method, operation, path: sysPath, rest: sys.rest, wrapTtlSeconds });
     reply.code(out.status ?? (out.body === undefined ? 204 : 200));
     if (out.body === undefined) reply.send();
     else sendJson(reply, out.body);
@@ -113,7 +111,7 @@ async function handleApi(core: Core, req: FastifyRequest, reply: FastifyReply): 
   const caller = await state.authenticate(token);
   let res: LogicalResponse;
   try {
-    res = await state.handleLogical({ operation, path: parsed.path, data, token }, caller);
+    res = await state.handleLogical({ operation, path: parsed.path, data, token, wrapTtlSeconds }, caller);
   } finally {
     await state.finishRequest(caller);
   }
@@ -121,6 +119,25 @@ async function handleApi(core: Core, req: FastifyRequest, reply: FastifyReply): 
   reply.code(status);
   if (status === 204) reply.send();
   else sendJson(reply, envelope(res));
+}
+
+/**
+ * The wrap TTL asked for with `X-Vault-Wrap-TTL`, in seconds (a number of
+ * seconds or a duration such as "5m"); undefined when the header is absent.
+ * Policies' min/max_wrapping_ttl are checked against it.
+ */
+export function requestWrapTtl(req: FastifyRequest): number | undefined {
+  const header = req.headers['x-vault-wrap-ttl'];
+  const text = (Array.isArray(header) ? header[0] : header)?.trim();
+  if (!text) return undefined;
+  const invalid = (why: string) => new TresorError(400, `error parsing X-Vault-Wrap-TTL header: ${why}`);
+  if (text.startsWith('-')) throw invalid('requested wrap ttl cannot be negative');
+  try {
+    return parseDuration(text);
+  } catch (err) {
+    if (err instanceof TresorError) throw invalid(err.message);
+    throw err;
+  }
 }
 
 /** The client token from `X-Vault-Token`, or `Authorization: Bearer`. */

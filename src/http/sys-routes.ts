@@ -19,6 +19,8 @@ export interface SysContext {
   path: string;
   /** What a trailing `*` in the route pattern matched. */
   rest: string;
+  /** Seconds asked for with X-Vault-Wrap-TTL (undefined when absent). */
+  wrapTtlSeconds?: number;
 }
 
 export interface AuthedContext extends SysContext {
@@ -75,6 +77,8 @@ export function findSysRoute(path: string, method: string): MatchedRoute | undef
     const key = (method === 'POST' && !route.methods.POST ? 'PUT' : method === 'PUT' && !route.methods.PUT ? 'POST' : method) as keyof Methods<SysContext>;
     const listViaGet = method === 'GET' && route.methods.LIST && !route.methods.GET;
     const handler = route.methods[key] ?? (listViaGet ? route.methods.LIST : undefined);
+    // A LIST-only endpoint lists for a list request only (GET ?list=true or LIST, under the list capability).
+    const listOnly = !route.methods[key] && listViaGet;
     if (!handler) {
       return { rest, run: async () => { throw new TresorError(405, `unsupported operation ${method} on ${path}`); } };
     }
@@ -86,7 +90,11 @@ export function findSysRoute(path: string, method: string): MatchedRoute | undef
         const state = ctx.core.unsealed();
         const caller = await state.authenticate(ctx.token);
         try {
-          if (!route.ownAcl) state.authorize(caller, ctx.path, ctx.operation, route.sudo === true);
+          if (!route.ownAcl) {
+            state.authorize(caller, ctx.path, ctx.operation, { data: ctx.data, wrapTtlSeconds: ctx.wrapTtlSeconds }, route.sudo === true);
+          }
+          // A plain GET of a LIST-only endpoint is a read, which it does not serve (Vault: 405, after the ACL check).
+          if (listOnly && ctx.operation !== 'list') throw new TresorError(405, 'unsupported operation');
           return await authed({ ...ctx, state, caller });
         } finally {
           await state.finishRequest(caller);

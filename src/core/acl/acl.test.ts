@@ -194,6 +194,170 @@ describe('ACL matching', () => {
   });
 });
 
+describe('ACL parameter constraints (Vault AllowOperation)', () => {
+  const put = (a: ACL, data: Record<string, unknown>, path = 'secret/data/cfg', op: 'update' | 'create' | 'patch' | 'read' | 'list' | 'delete' = 'update') =>
+    a.allowed(path, op, { data }).allowed;
+  const constrained = (body: string, path = 'secret/data/cfg') =>
+    acl(`path "${path}" {\n  capabilities = ["create", "read", "update", "patch", "delete", "list"]\n${body}\n}\n`);
+
+  it('parses parameter names lower-cased and refuses max_wrapping_ttl below min_wrapping_ttl', () => {
+    const policy = parsePolicy('p', 'path "x" {\n  capabilities = ["update"]\n  denied_parameters = { "Data" = [] }\n}');
+    assert.deepEqual(policy.rules[0].deniedParameters, { data: [] });
+    const err = policyError('path "x" {\n  capabilities = ["update"]\n  min_wrapping_ttl = "10m"\n  max_wrapping_ttl = "5m"\n}');
+    assert.equal(err.message, 'failed to parse policy "bad": line 4: max_wrapping_ttl cannot be less than min_wrapping_ttl');
+  });
+
+  it('denied_parameters with an empty list refuses the parameter with any value; other parameters pass', () => {
+    const a = constrained('  denied_parameters = { "data" = [] }');
+    assert.equal(put(a, { data: { password: 'x' } }), false);
+    assert.equal(put(a, { data: null }), false);
+    assert.equal(put(a, { DATA: {} }), false, 'names compare case-insensitively');
+    assert.equal(put(a, { options: { cas: 0 } }), true);
+    assert.equal(put(a, {}), true, 'a request without parameters passes');
+    assert.equal(a.allowed('secret/data/cfg', 'update').allowed, true, 'without a request only capabilities count');
+  });
+
+  it('denied_parameters values: globs, any item of a list or comma string, "*" refuses every parameter', () => {
+    const a = constrained('  denied_parameters = { "policies" = ["root", "admin-*"] }');
+    assert.equal(put(a, { policies: ['dev', 'root'] }), false);
+    assert.equal(put(a, { policies: 'dev, admin-ops' }), false);
+    assert.equal(put(a, { policies: ['dev'] }), true);
+    assert.equal(put(a, { policies: [] }), true);
+    const all = constrained('  denied_parameters = { "*" = [] }');
+    assert.equal(put(all, { anything: 1 }), false);
+    assert.equal(put(all, {}), true);
+  });
+
+  it('allowed_parameters admits only the listed names, with listed values; lists need every item admitted', () => {
+    const a = constrained('  allowed_parameters = { "policies" = ["p1", "team-*"] }', 'auth/token/create');
+    const create = (data: Record<string, unknown>) => put(a, data, 'auth/token/create');
+    assert.equal(create({ policies: ['p1'] }), true);
+    assert.equal(create({ policies: ['p1', 'team-a'] }), true);
+    assert.equal(create({ policies: 'p1,team-b' }), true, 'a comma-separated string is a list');
+    assert.equal(create({ policies: ['p1', 'p2'] }), false);
+    assert.equal(create({ policies: 'root' }), false);
+    assert.equal(create({ policies: ['p1'], ttl: '1h' }), false, 'a parameter not listed is refused');
+    assert.equal(create({ Policies: ['p1'] }), true);
+    assert.equal(create({ policies: { p1: true } }), false, 'an object never matches a value list');
+    assert.equal(create({}), true);
+  });
+
+  it('allowed_parameters "*" admits unlisted names, while listed names keep their values', () => {
+    const a = constrained('  allowed_parameters = { "*" = [], "policies" = ["p1"] }');
+    assert.equal(put(a, { ttl: '1h', policies: ['p1'] }), true);
+    assert.equal(put(a, { ttl: '1h', policies: ['p2'] }), false);
+    assert.equal(put(constrained('  allowed_parameters = { "*" = [] }'), { x: 1 }), true);
+  });
+
+  it('compares values as Vault does: strings with * prefix/suffix globs, numbers and booleans by value and type', () => {
+    const a = constrained('  allowed_parameters = { "name" = ["*-prod", "app-*", "*mid*", "*"], "n" = [5], "flag" = [true] }');
+    for (const ok of ['web-prod', 'app-1', 'xmidx', '*']) assert.equal(put(a, { name: ok }), true, ok);
+    for (const bad of ['web-dev', 'x', 'prod']) assert.equal(put(a, { name: bad }), false, bad);
+    assert.equal(put(a, { n: 5 }), true);
+    assert.equal(put(a, { n: 6 }), false);
+    assert.equal(put(a, { n: '5' }), false, 'a string never equals a number');
+    assert.equal(put(a, { flag: true }), true);
+    assert.equal(put(a, { flag: false }), false);
+  });
+
+  it('lets denied_parameters win over allowed_parameters', () => {
+    const a = constrained('  allowed_parameters = { "policies" = [] }\n  denied_parameters = { "policies" = ["root"] }');
+    assert.equal(put(a, { policies: ['dev'] }), true);
+    assert.equal(put(a, { policies: ['root'] }), false);
+  });
+
+  it('requires required_parameters (present even when null), case-insensitively', () => {
+    const a = constrained('  required_parameters = ["Name"]');
+    assert.equal(put(a, {}), false);
+    assert.equal(put(a, { other: 1 }), false);
+    assert.equal(put(a, { name: null }), true);
+  });
+
+  it('checks parameters on read, create, update and patch, not on list or delete', () => {
+    const a = constrained('  required_parameters = ["version"]\n  denied_parameters = { "x" = [] }');
+    for (const op of ['read', 'create', 'update', 'patch'] as const) assert.equal(put(a, { x: 1, version: 1 }, 'secret/data/cfg', op), false, op);
+    for (const op of ['list', 'delete'] as const) assert.equal(put(a, { x: 1 }, 'secret/data/cfg', op), true, op);
+  });
+
+  it('merges the constraints of one pattern across policies: values unioned, an empty list absorbs, required unioned', () => {
+    const cap = 'capabilities = ["update"]';
+    const a = acl(
+      `path "p" {\n  ${cap}\n  allowed_parameters = { "a" = ["1"], "b" = ["x"] }\n  required_parameters = ["a"]\n}`,
+      `path "p" {\n  ${cap}\n  allowed_parameters = { "a" = ["2"], "b" = [] }\n  denied_parameters = { "c" = [] }\n  required_parameters = ["b"]\n}`,
+    );
+    assert.equal(put(a, { a: '2', b: 'anything' }, 'p'), true);
+    assert.equal(put(a, { a: '1', b: 'y' }, 'p'), true);
+    assert.equal(put(a, { a: '3', b: 'x' }, 'p'), false);
+    assert.equal(put(a, { a: '1' }, 'p'), false, 'b is required by the second policy');
+    // As in Vault, a rule without allowed_parameters does not lift another policy's list for the same pattern.
+    const b = acl(`path "p" {\n  ${cap}\n}`, `path "p" {\n  ${cap}\n  allowed_parameters = { "a" = [] }\n}`);
+    assert.equal(put(b, { z: 1 }, 'p'), false);
+  });
+
+  it('lets a deny rule for the same pattern in another policy override every constraint', () => {
+    const a = acl('path "p" {\n  capabilities = ["update"]\n  allowed_parameters = { "*" = [] }\n}', rule('p', 'deny'));
+    assert.equal(put(a, {}, 'p'), false);
+  });
+
+  it('applies the constraints of the deciding rule only', () => {
+    const a = acl('path "secret/*" {\n  capabilities = ["update"]\n  denied_parameters = { "data" = [] }\n}', rule('secret/open', 'update'));
+    assert.equal(put(a, { data: 1 }, 'secret/open'), true);
+    assert.equal(put(a, { data: 1 }, 'secret/closed'), false);
+  });
+});
+
+describe('ACL wrapping TTL bounds', () => {
+  const wrapped = (a: ACL, wrapTtlSeconds: number | undefined) => a.allowed('p', 'update', { data: {}, wrapTtlSeconds }).allowed;
+
+  it('min_wrapping_ttl refuses an unwrapped request and a shorter wrap', () => {
+    const a = acl('path "p" {\n  capabilities = ["update"]\n  min_wrapping_ttl = "1m"\n}');
+    assert.equal(wrapped(a, undefined), false);
+    assert.equal(wrapped(a, 0), false, 'a wrap TTL of 0 asks for no wrapping');
+    assert.equal(wrapped(a, 59), false);
+    assert.equal(wrapped(a, 60), true);
+    assert.equal(wrapped(a, 86400), true);
+  });
+
+  it('max_wrapping_ttl refuses an unwrapped request and a longer wrap', () => {
+    const a = acl('path "p" {\n  capabilities = ["update"]\n  max_wrapping_ttl = 300\n}');
+    assert.equal(wrapped(a, undefined), false);
+    assert.equal(wrapped(a, 0), false);
+    assert.equal(wrapped(a, 301), false);
+    assert.equal(wrapped(a, 300), true);
+    assert.equal(wrapped(a, 1), true);
+  });
+
+  it('merges bounds by taking the smaller; crossed bounds refuse everything', () => {
+    const a = acl('path "p" {\n  capabilities = ["update"]\n  max_wrapping_ttl = "10m"\n}', 'path "p" {\n  capabilities = ["update"]\n  max_wrapping_ttl = "5m"\n}');
+    assert.equal(wrapped(a, 400), false);
+    assert.equal(wrapped(a, 300), true);
+    const crossed = acl('path "p" {\n  capabilities = ["update"]\n  max_wrapping_ttl = "5m"\n}', 'path "p" {\n  capabilities = ["update"]\n  min_wrapping_ttl = "10m"\n}');
+    for (const ttl of [undefined, 300, 600, 900]) assert.equal(wrapped(crossed, ttl), false, String(ttl));
+  });
+});
+
+describe('ACL list paths', () => {
+  it('lets a deny on dir/* govern a list of dir/ over a grant on the parent (OpenBao GHSA-xp3c-3jw3-4vcr)', () => {
+    const a = acl(rule('foo/metadata/*', 'list'), rule('foo/metadata/private/*', 'deny'), rule('foo/metadata/private/granted/*', 'list'));
+    const cases: [string, boolean][] = [
+      ['foo/', false],
+      ['foo/metadata/', true],
+      ['foo/metadata/test/', true],
+      ['foo/metadata/private/', false],
+      ['foo/metadata/private/internal/', false],
+      ['foo/metadata/private/granted/', true],
+      ['foo/metadata/private/granted/test/', true],
+    ];
+    for (const [path, allowed] of cases) assert.equal(a.allowed(path, 'list', {}).allowed, allowed, path);
+  });
+
+  it('falls back to the wildcard rules on the path without its slash only when nothing matches it', () => {
+    const a = acl(rule('kv/+/dir', 'list'));
+    assert.equal(a.allowed('kv/x/dir/', 'list').allowed, true);
+    assert.equal(a.allowed('kv/x/dir/', 'read').allowed, false, 'only a list drops the slash');
+  });
+});
+
 describe('formatPolicy', () => {
   it('formats HCL canonically, keeping comments, and is idempotent', () => {
     const messy = '# team policy\npath "secret/*" {capabilities=["read","list"]}\n\n\npath "sys/health"{\ncapabilities = ["read", "sudo"] // monitoring\n}';

@@ -32,11 +32,15 @@ export interface PathRule {
   /** Granted capabilities, shorthand expanded, without duplicates. */
   capabilities: Capability[];
   line: number;
-  /** Parsed for compatibility; enforcing them is the request layer's job. */
+  /**
+   * Parameter constraints, enforced by the ACL on read, create, update and
+   * patch (see acl.ts). Keys are lower-cased; an empty value list means any
+   * value; `*` stands for every parameter.
+   */
   allowedParameters?: Record<string, ParameterValue[]>;
   deniedParameters?: Record<string, ParameterValue[]>;
   requiredParameters?: string[];
-  /** Seconds. */
+  /** Seconds; the request's X-Vault-Wrap-TTL must lie within them. */
   minWrappingTtl?: number;
   maxWrappingTtl?: number;
 }
@@ -100,16 +104,21 @@ function readParameterControls(reader: BodyReader, rule: PathRule): void {
     const attr = reader.attribute(key);
     if (!attr) continue;
     if (attr.value.kind !== 'object') throw reader.error(`key "${key}" must be a map of parameter names to lists of values`, attr);
-    const params: Record<string, ParameterValue[]> = {};
+    // Null prototype while filling, so a parameter named "__proto__" stays a plain key.
+    const params: Record<string, ParameterValue[]> = Object.create(null);
     for (const item of attr.value.body.items) {
       if (item.kind !== 'attribute' || item.value.kind !== 'list') throw reader.error(`key "${key}" must be a map of parameter names to lists of values`, item);
-      params[item.key] = item.value.items.map((v) => scalarValue(v, reader, key));
+      // Vault matches parameter names case-insensitively: keys are kept lower-cased.
+      params[item.key.toLowerCase()] = item.value.items.map((v) => scalarValue(v, reader, key));
     }
-    rule[prop] = params;
+    rule[prop] = { ...params };
   }
   rule.requiredParameters = reader.stringList('required_parameters');
   rule.minWrappingTtl = reader.duration('min_wrapping_ttl');
   rule.maxWrappingTtl = reader.duration('max_wrapping_ttl');
+  if (rule.minWrappingTtl && rule.maxWrappingTtl && rule.maxWrappingTtl < rule.minWrappingTtl) {
+    throw reader.error('max_wrapping_ttl cannot be less than min_wrapping_ttl', reader.attribute('max_wrapping_ttl'));
+  }
   for (const key of Object.keys(rule) as (keyof PathRule)[]) if (rule[key] === undefined) delete rule[key];
 }
 

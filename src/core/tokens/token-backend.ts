@@ -137,7 +137,9 @@ export function createTokenBackend(store: TokenStore): LogicalBackend {
   return {
     type: 'token',
     async handle(req) {
-      const route = Object.hasOwn(routes, req.path) ? routes[req.path] : undefined;
+      // A list arrives with a trailing "/" (the core names folders so); "accessors/" is "accessors".
+      const name = req.operation === 'list' ? req.path.replace(/\/$/, '') : req.path;
+      const route = Object.hasOwn(routes, name) ? routes[name] : undefined;
       if (!route) return null;
       if (!route.operations.includes(req.operation)) throw new TresorError(405, 'unsupported operation');
       if (!req.auth) throw permissionDenied();
