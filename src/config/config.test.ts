@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { ConfigError, loadConfig, parseConfig, parseDuration, type Pkcs11SealConfig } from './config.ts';
 import { TresorError } from '../core/errors.ts';
+import { DurationError } from './duration.ts';
 
 const NO_ENV: NodeJS.ProcessEnv = {};
 const STORAGE = 'storage "file" {\n  path = "/var/lib/tresor"\n}\n';
@@ -299,8 +300,20 @@ describe('parseDuration', () => {
   });
 
   it('rejects malformed and negative durations with a 400', () => {
-    for (const input of ['', 'h', '10x', '-5s', '5 s', '1h-', 'abc', -1]) {
+    for (const input of ['', 'h', '10x', '-5s', '5 s', '1h-', 'abc', -1, NaN, Infinity, '1e300']) {
       assert.throws(() => parseDuration(input), (err: unknown) => err instanceof TresorError && err.status === 400, `parseDuration(${JSON.stringify(input)})`);
     }
+  });
+
+  it('refuses durations past 100 years (Vault overflows past ~292), without echoing the input', () => {
+    assert.equal(parseDuration('876000h'), 100 * 365 * 24 * 3600);
+    for (const input of [1e300, '99999999999999999999', '9'.repeat(400), '876001h', 100 * 365 * 24 * 3600 + 1]) {
+      assert.throws(() => parseDuration(input), (err: unknown) => err instanceof DurationError && err.status === 400 &&
+        err.problem === 'too long' && err.message === 'duration exceeds the maximum of 100 years', `parseDuration(${String(input).slice(0, 30)})`);
+    }
+  });
+
+  it('a config duration past 100 years is refused naming the key', () => {
+    assert.match(configError(`${STORAGE}max_lease_ttl = "1000000h"`).message, /^server\.hcl:4: key "max_lease_ttl" must be at most 100 years/);
   });
 });

@@ -54,11 +54,31 @@ describe('request fields', () => {
     assert.equal(durationSeconds(undefined, 'ttl'), 0);
     assert.equal(durationSeconds('1h30m', 'ttl'), 5400);
     assert.equal(durationSeconds('1500ms', 'ttl'), 1);
-    assert.throws(() => durationSeconds('1x', 'ttl'), badRequest('ttl: invalid duration "1x"'));
+    assert.throws(() => durationSeconds('1x', 'ttl'), badRequest('ttl must be a non-negative duration such as "30s" or "1h"'));
     assert.equal(optionalDurationMs('', 'd'), undefined);
     assert.equal(optionalDurationMs('1500ms', 'd'), 1500);
     assert.equal(optionalDurationMs('0.1h', 'd'), 360_000);
     assert.throws(() => optionalDurationMs('-1s', 'delete_version_after'),
       badRequest('delete_version_after must be a non-negative duration such as "30s" or "1h"'));
+  });
+
+  it('durations are bounded: non-finite, negative or past 100 years is a 400 naming the field, not echoing the value', () => {
+    const tooLong = (field: string) => badRequest(`${field} must be at most 100 years`);
+    const invalid = (field: string) => badRequest(`${field} must be a non-negative duration such as "30s" or "1h"`);
+    const hundredYears = 100 * 365 * 24 * 3600;
+    assert.equal(durationSeconds(hundredYears, 'period'), hundredYears);
+    assert.equal(durationSeconds(`${hundredYears}`, 'period'), hundredYears);
+    assert.equal(durationSeconds('876000h', 'period'), hundredYears);
+    assert.equal(durationSeconds('87600h', 'period'), hundredYears / 10);
+    for (const value of [1e300, hundredYears + 1, '99999999999999999999', '9'.repeat(400), '876001h', '1000000000h', '36501d', Number.MAX_VALUE]) {
+      assert.throws(() => durationSeconds(value, 'period'), tooLong('period'), `durationSeconds(${String(value).slice(0, 30)})`);
+      assert.throws(() => optionalDurationMs(value, 'delete_version_after'), tooLong('delete_version_after'));
+    }
+    for (const value of [-1, -0.5, '-5s', '-1', Infinity, -Infinity, NaN, 'Infinity', '1e300', true, {}, [], '1x']) {
+      assert.throws(() => durationSeconds(value, 'ttl'), invalid('ttl'), `durationSeconds(${String(value)})`);
+      assert.throws(() => optionalDurationMs(value, 'ttl'), invalid('ttl'), `optionalDurationMs(${String(value)})`);
+    }
+    assert.equal(optionalDurationMs(hundredYears, 'd'), hundredYears * 1000);
+    assert.equal(optionalDurationMs('876000h', 'd'), hundredYears * 1000);
   });
 });

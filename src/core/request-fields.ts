@@ -6,7 +6,9 @@
  * (as Vault's framework does). Every rejection is a 400 naming the field,
  * never echoing the value (it may be secret).
  */
-import { parseDuration, sumDurationTerms, type DurationUnit } from '../config/duration.ts';
+import {
+  DurationError, MAX_DURATION_SECONDS, MAX_DURATION_TEXT, parseDuration, sumDurationTerms, type DurationProblem, type DurationUnit,
+} from '../config/duration.ts';
 import { badRequest, TresorError } from './errors.ts';
 
 export type JsonObject = Record<string, unknown>;
@@ -101,16 +103,16 @@ export function optionalStringMap(
 /**
  * A duration field in whole seconds, in the config file's Vault syntax
  * (integer seconds, or "90s", "30m", "1h30m", "1.5h", "7d"); 0 when absent.
+ * Negative, non-finite and over-long values (past MAX_DURATION_SECONDS,
+ * 100 years) are a 400 naming the field.
  */
 export function durationSeconds(value: unknown, field: string): number {
   if (isAbsent(value)) return 0;
-  if (typeof value !== 'string' && typeof value !== 'number') {
-    throw badRequest(`${field} must be a duration such as "30m" or a number of seconds`);
-  }
+  if (typeof value !== 'string' && typeof value !== 'number') throw badDuration(field, 'invalid');
   try {
     return parseDuration(value);
   } catch (err) {
-    if (err instanceof TresorError) throw badRequest(`${field}: ${err.message}`);
+    if (err instanceof DurationError) throw badDuration(field, err.problem);
     throw err;
   }
 }
@@ -122,19 +124,25 @@ const UNIT_MS: Record<DurationUnit, number> = {
 /**
  * A duration in whole milliseconds, for fields that keep sub-second
  * precision: a number of seconds (`30`, `"30"`) or a Go duration string
- * (`"1h30m"`, `"1.5s"`, `"2d"`); undefined when absent.
+ * (`"1h30m"`, `"1.5s"`, `"2d"`); undefined when absent. Bounded like
+ * durationSeconds.
  */
 export function optionalDurationMs(value: unknown, field: string): number | undefined {
   if (isAbsent(value)) return undefined;
-  const invalid = () => badRequest(`${field} must be a non-negative duration such as "30s" or "1h"`);
-  if (typeof value === 'number') {
-    if (!Number.isFinite(value) || value < 0) throw invalid();
-    return Math.round(value * 1000);
+  let totalMs: number | undefined;
+  if (typeof value === 'number') totalMs = Number.isFinite(value) ? value * 1000 : undefined;
+  else if (typeof value === 'string') {
+    const text = value.trim();
+    totalMs = /^\d+$/.test(text) ? Number(text) * 1000 : sumDurationTerms(text, UNIT_MS);
   }
-  if (typeof value !== 'string') throw invalid();
-  const text = value.trim();
-  if (/^\d+$/.test(text)) return Number(text) * 1000;
-  const totalMs = sumDurationTerms(text, UNIT_MS);
-  if (totalMs === undefined || !Number.isSafeInteger(Math.round(totalMs))) throw invalid();
+  if (totalMs === undefined || Number.isNaN(totalMs) || totalMs < 0) throw badDuration(field, 'invalid');
+  if (totalMs > MAX_DURATION_SECONDS * 1000) throw badDuration(field, 'too long');
   return Math.round(totalMs);
+}
+
+/** The 400 for a refused duration field; it names the field, never the value. */
+function badDuration(field: string, problem: DurationProblem): TresorError {
+  return problem === 'too long'
+    ? badRequest(`${field} must be at most ${MAX_DURATION_TEXT}`)
+    : badRequest(`${field} must be a non-negative duration such as "30s" or "1h"`);
 }

@@ -6,7 +6,7 @@
 import type { HclAttribute, HclBody, HclItem, HclValue } from './ast.ts';
 import { HclDecodeError } from './errors.ts';
 import { TresorError } from '../../core/errors.ts';
-import { parseDuration } from '../duration.ts';
+import { DurationError, MAX_DURATION_TEXT, parseDuration } from '../duration.ts';
 
 /** A block with its labels, whichever syntax it was written in. */
 export interface DecodedBlock {
@@ -185,6 +185,7 @@ export class BodyReader {
       if (v.kind === 'string' || v.kind === 'number') return parseDuration(v.value);
     } catch (err) {
       if (!(err instanceof TresorError)) throw err;
+      if (err instanceof DurationError && err.problem === 'too long') throw this.error(`key "${key}" must be at most ${MAX_DURATION_TEXT}`, attr);
     }
     throw this.error(`key "${key}" must be a duration such as "768h" or a number of seconds`, attr);
   }

@@ -31,6 +31,10 @@ const SUPPORTED_TYPES = new Set(['service', 'default', 'default-service']);
  * period, display_name, num_uses, type. Every violation is a 400.
  */
 export function decideTokenSpec(data: Record<string, unknown>, ctx: CreateContext): { spec: TokenSpec; warnings: string[] } {
+  // A use-limited token could escape its limit through an unlimited child (Vault checks this first).
+  // LAST_USE_IN_PROGRESS (-1) counts as limited too: that token is spending its last use right now.
+  if (ctx.caller.numUses !== 0) throw badRequest('restricted use token cannot generate child tokens');
+
   const privileged = ctx.callerPolicies.includes('root') || ctx.callerSudo === true;
   const warnings: string[] = [];
   const requirePrivilege = (what: string) => {
@@ -43,20 +47,14 @@ export function decideTokenSpec(data: Record<string, unknown>, ctx: CreateContex
   const customToken = optionalString(data.id, 'id');
   if (customToken !== undefined && customToken !== '') requirePrivilege('specify token id');
 
+  // Policies are decided before the orphan check, in Vault's order.
+  const noDefaultPolicy = optionalBool(data.no_default_policy, 'no_default_policy') ?? false;
+  const policies = decidePolicies(optionalStringList(data.policies, 'policies'), ctx.caller.policies, privileged, noDefaultPolicy);
+  if (policies.length === 0) throw badRequest('token must have at least one policy');
+
   const noParent = optionalBool(data.no_parent, 'no_parent') ?? false;
   if (noParent && !ctx.orphanEndpoint) requirePrivilege('create orphan token');
   const orphan = noParent || ctx.orphanEndpoint;
-
-  const noDefaultPolicy = optionalBool(data.no_default_policy, 'no_default_policy') ?? false;
-  const requested = optionalStringList(data.policies, 'policies');
-  // Without explicit policies the child inherits the caller's.
-  const base = requested && requested.length > 0 ? requested : ctx.caller.policies;
-  const withoutDefault = noDefaultPolicy ? base.filter((p) => p.trim().toLowerCase() !== 'default') : base;
-  const policies = sanitizePolicies(withoutDefault, !noDefaultPolicy);
-  if (!privileged && !isPolicySubset(policies, ctx.callerPolicies)) {
-    throw badRequest('child policies must be subset of parent');
-  }
-  if (policies.length === 0) throw badRequest('token must have at least one policy');
 
   const period = durationSeconds(data.period, 'period');
   if (period > 0) requirePrivilege('create periodic token');
@@ -100,4 +98,34 @@ export function decideTokenSpec(data: Record<string, unknown>, ctx: CreateContex
     token: customToken || undefined,
   };
   return { spec, warnings };
+}
+
+/**
+ * The child's policy set, by Vault's rules (handleCreateCommon), on
+ * normalised names (trimmed, lower-cased), so "Root" or " root" are root:
+ * - no policies requested: exactly the parent's (default is not added);
+ * - without root or sudo: the request must be a subset of the parent's own
+ *   policies, "default" included, and default is added only when the parent
+ *   has it;
+ * - with root or sudo: any policies, default added;
+ * then no_default_policy removes default. Whatever the path, a set holding
+ * root needs a parent holding root: sudo never lifts that.
+ */
+function decidePolicies(requested: string[] | undefined, parentPolicies: string[], privileged: boolean, noDefaultPolicy: boolean): string[] {
+  const parent = sanitizePolicies(parentPolicies, false);
+  let policies: string[];
+  if (!requested || requested.length === 0) {
+    policies = parent;
+  } else if (!privileged) {
+    const asked = sanitizePolicies(requested, false);
+    if (!isPolicySubset(asked, parent)) throw badRequest('child policies must be subset of parent');
+    policies = sanitizePolicies(asked, !noDefaultPolicy && parent.includes('default'));
+  } else {
+    policies = sanitizePolicies(requested, !noDefaultPolicy);
+  }
+  if (noDefaultPolicy) policies = policies.filter((p) => p !== 'default');
+  if (policies.includes('root') && !parent.includes('root')) {
+    throw badRequest('root tokens may not be created without parent token being root');
+  }
+  return policies;
 }

@@ -10,8 +10,11 @@ export function sanitizePolicies(policies: string[], addDefault: boolean): strin
   return [...set].sort();
 }
 
-/** True when every policy in `requested` (ignoring "default") is in `allowed`. */
+/**
+ * True when every policy in `requested` is in `allowed`, "default" included:
+ * a parent without default cannot hand it out (Vault's StrListSubset).
+ */
 export function isPolicySubset(requested: string[], allowed: string[]): boolean {
   const allowedSet = new Set(allowed);
-  return requested.every((p) => p === 'default' || allowedSet.has(p));
+  return requested.every((p) => allowedSet.has(p));
 }
