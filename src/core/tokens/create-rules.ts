@@ -42,7 +42,7 @@ export function decideTokenSpec(data: Record<string, unknown>, ctx: CreateContex
   };
 
   const type = optionalString(data.type, 'type');
-  if (type !== undefined && !SUPPORTED_TYPES.has(type)) throw badRequest(`unsupported token type "${type}": only service tokens are available`);
+  if (type !== undefined && !SUPPORTED_TYPES.has(type)) throw badRequest("unsupported token type: only service tokens are available");
 
   const customToken = optionalString(data.id, 'id');
   if (customToken !== undefined && customToken !== '') requirePrivilege('specify token id');
