@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what Tresor needs on Debian: SoftHSM2 and OpenSC (for the HSM seal and its tests), OpenSSL (TLS tests),
-# then the npm dependencies (pkcs11js and better-sqlite3 compile with node-gyp).
+# python3-hvac (Vault-client compatibility tests), then the npm dependencies (pkcs11js and better-sqlite3 compile
+# with node-gyp).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -13,6 +14,8 @@ command -v openssl >/dev/null 2>&1 || need_apt+=(openssl)   # TLS tests make a s
 command -v make >/dev/null 2>&1 || need_apt+=(make)
 command -v g++ >/dev/null 2>&1 || need_apt+=(g++)
 command -v python3 >/dev/null 2>&1 || need_apt+=(python3)
+# The hvac compatibility tests run Debian's hvac with the system Python (not a pyenv/venv one first on PATH).
+/usr/bin/python3 -c 'import hvac' >/dev/null 2>&1 || need_apt+=(python3-hvac)
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     if command -v sudo >/dev/null 2>&1; then SUDO=sudo; else

@@ -1,0 +1,41 @@
+"""sys/generate-root/* and sys/decode-token through hvac; shares are unseal keys
+(Shamir) or recovery keys (HSM seal)."""
+from _harness import client, decode_root_token, main, outcome, plain
+
+
+def progress_idle(_args):
+    return client("").sys.read_root_generation_progress()
+
+
+def start_and_cancel(_args):
+    c = client("")
+    started = c.sys.start_root_token_generation()
+    progress = c.sys.read_root_generation_progress()
+    cancelled = plain(c.sys.cancel_root_generation())
+    return {"started": started, "progress": progress, "cancel": cancelled, "after": c.sys.read_root_generation_progress()}
+
+
+def generate(args):
+    c = client("")
+    started = c.sys.start_root_token_generation()
+    steps = []
+    for key in args["keys"]:
+        steps.append(c.sys.generate_root(key, started["nonce"]))
+        if steps[-1].get("complete"):
+            break
+    final = steps[-1]
+    token = decode_root_token(final["encoded_token"], started["otp"])
+    lookup = client(token).auth.token.lookup_self()
+    return {"started": started, "steps": steps, "token_prefix": token[:4], "token_length": len(token),
+            "lookup_policies": lookup["data"]["policies"], "token": token,
+            "after": c.sys.read_root_generation_progress()}
+
+
+def decode_token(args):
+    """POST sys/decode-token (Vault 1.10+), through the generic client.write."""
+    c = client(args["root_token"])
+    return outcome(c.write, "sys/decode-token", encoded_token=args["encoded_token"], otp=args["otp"])
+
+
+if __name__ == "__main__":
+    main({f.__name__: f for f in [progress_idle, start_and_cancel, generate, decode_token]})
