@@ -316,9 +316,8 @@ export class Core {
         ] as const
       ).filter(([, v]) => v !== undefined && v !== 1);
       if (wrong.length) {
-        throw badRequest(
-          `${wrong.map(([k]) => k).join(', ')} must be 1 when using an HSM seal: the root key is wrapped by the HSM, not split`,
-        );
+        // Vault's wording; only 1 (the root key is wrapped by the HSM, not split) is accepted.
+        throw badRequest(`parameters ${wrong.map(([k]) => k).join(',')} not applicable to seal type pkcs11`);
       }
       if (pgpKeys) throw badRequest('pgp_keys is not supported when using an HSM seal; use recovery_pgp_keys');
       if (recoveryShares === undefined || recoveryThreshold === undefined) {
@@ -374,6 +373,7 @@ export class Core {
   submitUnsealKey(keyText: string | undefined, reset: boolean, migrate = false): Promise<SealStatus> {
     return this.exclusive(async () => {
       if (reset) {
+        if (!this.sealed) throw badRequest('vault is unsealed');
         this.unsealProgress?.clear();
         this.unsealProgress = undefined;
         return this.sealStatus();

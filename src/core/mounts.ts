@@ -5,6 +5,9 @@ import { PrefixedStorage, SealWrappedStorage, deleteTree } from './storage-view.
 import type { SealWrapper } from '../seal/seal.ts';
 
 /** A mount as Vault's `sys/mounts` shows it (snake_case is the wire format). */
+/** Vault's system default (and max) lease TTL, 768h, for mounts that do not tune their own. */
+export const SYSTEM_DEFAULT_LEASE_TTL = 2764800;
+
 export interface MountEntry {
   path: string;
   type: string;
@@ -101,7 +104,8 @@ export class MountTable {
       ...input,
       path,
       uuid: randomUUID(),
-      accessor: `${input.type}_${randomUUID().slice(0, 8)}`,
+      // Vault's accessor names: auth mounts carry an auth_ prefix.
+      accessor: `${input.table === 'auth' ? 'auth_' : ''}${input.type}_${randomUUID().slice(0, 8)}`,
     };
     this.attach(entry); // throws for an unknown type before anything is stored
     try {

@@ -6,7 +6,7 @@ import { createIdentityBackend } from '../engines/identity/index.ts';
 import { createTransitBackend } from '../engines/transit/index.ts';
 import { TokenStore, type TokenEntry } from './tokens/index.ts';
 import { PolicyStore, type ACL, type AclRequest } from './acl/index.ts';
-import { MountTable, type MountEntry } from './mounts.ts';
+import { MountTable, SYSTEM_DEFAULT_LEASE_TTL, type MountEntry } from './mounts.ts';
 import { CachingStorage, PrefixedStorage } from './storage-view.ts';
 import { badRequest, notFound, permissionDenied, TresorError } from './errors.ts';
 import { osRandom } from './entropy.ts';
@@ -166,6 +166,7 @@ export class UnsealedState {
       // Sudo belongs to the path's rules, whichever write operation it turns out to be.
       auth: { ...caller.auth, sudo: caller.acl.allowed(path, req.operation).sudo },
       mountPoint: match.entry.path,
+      defaultLeaseTtl: match.entry.config.default_lease_ttl || SYSTEM_DEFAULT_LEASE_TTL,
       randomBytes: external ? (n: number) => this.core.keyRandom(n) : osRandom,
     };
     const operation = await this.writeOperation(caller, req, () => match.backend.handle({ ...base, operation: 'read', data: {} }));

@@ -60,6 +60,7 @@ export function testRequest(
     path,
     data,
     storage,
+    defaultLeaseTtl: 2764800,
     mountPoint: 'test/',
     auth: auth === undefined ? undefined : {
       clientToken: 'test-token',

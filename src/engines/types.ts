@@ -38,6 +38,8 @@ export interface LogicalRequest {
   storage: LogicalStorage;
   auth?: RequestAuth;
   mountPoint: string;
+  /** The mount's default lease TTL in seconds (its tuned value, else the system's 768h). */
+  defaultLeaseTtl: number;
   /** Random bytes: from the HSM (mixed with the OS) when the mount has external_entropy_access. */
   randomBytes(length: number): Promise<Buffer>;
 }

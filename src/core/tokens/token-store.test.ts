@@ -26,7 +26,7 @@ function setup(options: Partial<TokenStoreDeps> = {}) {
   });
   const call = (caller: Caller, operation: Operation, path: string, data: Record<string, unknown> = {}) => {
     const req: LogicalRequest = {
-      operation, path, data, storage, mountPoint: 'auth/token/',
+      operation, path, data, storage, mountPoint: 'auth/token/', defaultLeaseTtl: 2764800,
       randomBytes: async (n) => crypto.randomBytes(n),
       auth: {
         clientToken: caller.token, accessor: caller.entry.accessor, policies: caller.entry.policies,

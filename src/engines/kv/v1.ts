@@ -27,7 +27,7 @@ export async function handlePlainKv(
 ): Promise<LogicalResponse> {
   switch (req.operation) {
     case 'read':
-      return readSecret(storage, req.path, options);
+      return readSecret(storage, req.path, options, req.defaultLeaseTtl);
     case 'list':
       return keysResponse(await storage.list(listPrefix(req.path)));
     case 'create':
@@ -41,13 +41,14 @@ export async function handlePlainKv(
   }
 }
 
-async function readSecret(storage: LogicalStorage, path: string, options: PlainKvOptions): Promise<LogicalResponse> {
+async function readSecret(storage: LogicalStorage, path: string, options: PlainKvOptions, defaultLeaseTtl: number): Promise<LogicalResponse> {
   const secret = isValidSecretPath(path) ? await getJson<JsonObject>(storage, path) : undefined;
   if (secret === undefined) throw notFound();
   const response: LogicalResponse = { data: secret };
   if (options.ttlAsLeaseHint) {
+    // A stored "ttl" is the lease hint; without one Vault answers with the mount's default lease TTL.
     const ttlMs = leaseHintMs(secret.ttl);
-    if (ttlMs !== undefined) response.leaseDuration = Math.floor(ttlMs / 1000);
+    response.leaseDuration = ttlMs !== undefined ? Math.floor(ttlMs / 1000) : defaultLeaseTtl;
   }
   return response;
 }

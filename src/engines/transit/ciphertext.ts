@@ -41,7 +41,7 @@ export function encryptToEnvelope(policy: KeyPolicy, version: number, plaintext:
  */
 export function decryptEnvelope(policy: KeyPolicy, ciphertext: unknown): { plaintext: Buffer; version: number } {
   const { version, sealed } = parseEnvelope(ciphertext);
-  if (version < policy.minDecryptionVersion) throw badRequest('ciphertext version is disallowed by policy (too old)');
+  if (version < policy.minDecryptionVersion) throw badRequest('ciphertext or signature version is disallowed by policy (too old)');
   const entry = policy.versions.get(version);
   if (entry === undefined || version > policy.latestVersion) throw badRequest('invalid ciphertext: unknown key version');
   const plaintext = aeadOpen(policy.type, entry.key, sealed);

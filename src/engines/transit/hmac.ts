@@ -33,7 +33,8 @@ async function existingKey(store: KeyStore, name: string): Promise<KeyPolicy> {
 
 /** The algorithm from the path, else the body (checked before any item is processed). */
 function hashNameFor(data: JsonObject, algorithmFromPath: string | undefined): string {
-  return nodeHashName(algorithmFromPath ?? data.algorithm);
+  // verify names it hash_algorithm (algorithm is its older name); hmac takes algorithm.
+  return nodeHashName(algorithmFromPath ?? data.hash_algorithm ?? data.algorithm);
 }
 
 export async function generateHmac(store: KeyStore, name: string, data: JsonObject, algorithmFromPath?: string): Promise<LogicalResponse> {

@@ -168,8 +168,8 @@ export function describeKey(policy: KeyPolicy): Record<string, unknown> {
     imported_key: false,
     supports_encryption: true,
     supports_decryption: true,
-    // Derived keys are refused at creation, so no key here can derive.
-    supports_derivation: false,
+    // What the key type can do, as Vault reports it (AES-GCM and ChaCha20 support derivation; this key is not derived).
+    supports_derivation: true,
     supports_signing: false,
     auto_rotate_period: policy.autoRotatePeriodSeconds,
   };

@@ -56,7 +56,7 @@ export async function createKey(store: KeyStore, name: string, data: JsonObject,
 export async function deleteKey(store: KeyStore, name: string): Promise<LogicalResponse> {
   await store.delete(name, (current) => {
     if (current === undefined) throw badRequest('could not delete key: not found');
-    if (!current.deletionAllowed) throw badRequest('deletion is not allowed for this key; set "deletion_allowed" with keys/<name>/config first');
+    if (!current.deletionAllowed) throw badRequest(`error deleting policy ${name}: deletion is not allowed for this key`);
   });
   return { status: 204 };
 }

@@ -51,7 +51,8 @@ export const lifecycleRoutes: SysRoute[] = [
         const body = {
           initialized,
           sealed,
-          standby: false,
+          // Vault reports a sealed node as standby (it cannot be active).
+          standby: sealed,
           performance_standby: false,
           replication_performance_mode: 'disabled',
           replication_dr_mode: 'disabled',
@@ -71,7 +72,8 @@ export const lifecycleRoutes: SysRoute[] = [
       GET: async ({ core }) => ({
         body: {
           ha_enabled: false,
-          is_self: !core.sealed,
+          // Vault answers false without HA.
+          is_self: false,
           active_time: '0001-01-01T00:00:00Z',
           leader_address: '',
           leader_cluster_address: '',

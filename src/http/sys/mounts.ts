@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { SysRoute } from '../sys-routes.ts';
 import { sysData } from '../sys-routes.ts';
 import { badRequest, notFound, permissionDenied } from '../../core/errors.ts';
-import type { MountEntry } from '../../core/mounts.ts';
+import { SYSTEM_DEFAULT_LEASE_TTL, type MountEntry } from '../../core/mounts.ts';
 import { durationSeconds, isPlainObject, optionalBool, optionalStringMap } from '../../core/request-fields.ts';
 
 /** A mount as `GET sys/mounts` lists it. */
@@ -65,8 +65,8 @@ export const mountRoutes: SysRoute[] = [
         if (!tune) return sysData(describeMount(m.entry));
         return sysData({
           description: m.entry.description,
-          default_lease_ttl: m.entry.config.default_lease_ttl || 2764800,
-          max_lease_ttl: m.entry.config.max_lease_ttl || 2764800,
+          default_lease_ttl: m.entry.config.default_lease_ttl || SYSTEM_DEFAULT_LEASE_TTL,
+          max_lease_ttl: m.entry.config.max_lease_ttl || SYSTEM_DEFAULT_LEASE_TTL,
           force_no_cache: m.entry.config.force_no_cache,
           options: m.entry.options,
           seal_wrap: m.entry.seal_wrap,
@@ -132,7 +132,8 @@ export const mountRoutes: SysRoute[] = [
         await state.mounts.remount(data.from, data.to);
         const id = randomUUID();
         if (remountResults.size >= 100) remountResults.delete(remountResults.keys().next().value!);
-        remountResults.set(id, { source_mount: data.from, target_mount: data.to, status: 'success' });
+        const asMountPath = (p: string) => p.replace(/\/*$/, '/');
+        remountResults.set(id, { source_mount: asMountPath(data.from), target_mount: asMountPath(data.to), status: 'success' });
         return sysData({ migration_id: id });
       },
     },

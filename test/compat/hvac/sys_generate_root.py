@@ -31,11 +31,5 @@ def generate(args):
             "after": c.sys.read_root_generation_progress()}
 
 
-def decode_token(args):
-    """POST sys/decode-token (Vault 1.10+), through the generic client.write."""
-    c = client(args["root_token"])
-    return outcome(c.write, "sys/decode-token", encoded_token=args["encoded_token"], otp=args["otp"])
-
-
 if __name__ == "__main__":
-    main({f.__name__: f for f in [progress_idle, start_and_cancel, generate, decode_token]})
+    main({f.__name__: f for f in [progress_idle, start_and_cancel, generate]})
