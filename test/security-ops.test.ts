@@ -1,12 +1,51 @@
 /**
  * Security fixes around operations, each reproduced as the attack over HTTP
  * against real `tresor server` child processes and shown refused:
- * mounting the token store or system backend as a secrets engine,
- * (more below).
+ * mounting the token store or system backend as a secrets engine;
+ * locking operators out of generate-root and rekey, or wiping their
+ * progress, from one anonymous client (CVE-2026-5807 style), and the
+ * listener options that switch those endpoints off.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { Api, TestServer } from './helpers/server.ts';
+import * as http from 'node:http';
+import { Api, TestServer, type ApiResponse } from './helpers/server.ts';
+
+/** One API call from a chosen loopback source address (another client, as far as the server can tell). */
+function callFrom(localAddress: string, server: TestServer, method: string, apiPath: string, body?: unknown): Promise<ApiResponse> {
+  const payload = body === undefined ? undefined : JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      {
+        host: '127.0.0.1',
+        port: server.port,
+        localAddress,
+        method,
+        path: `/v1/${apiPath}`,
+        headers: payload === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) },
+        agent: false,
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (d) => (text += d));
+        res.on('end', () => resolve({ status: res.statusCode!, body: text ? JSON.parse(text) : undefined }));
+      },
+    );
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
+/** An initialised, unsealed Shamir server on file storage (3 shares, threshold 2). */
+async function startShamir(config?: string): Promise<{ server: TestServer; keys: string[]; rootToken: string }> {
+  const server = await TestServer.start(config ? { config } : {});
+  const init = await server.api.put('sys/init', { secret_shares: 3, secret_threshold: 2 });
+  assert.equal(init.status, 200, JSON.stringify(init.body));
+  for (const key of init.body.keys.slice(0, 2)) assert.equal((await server.api.put('sys/unseal', { key })).status, 200);
+  assert.equal((await server.api.get('sys/seal-status')).body.sealed, false);
+  return { server, keys: init.body.keys, rootToken: init.body.root_token };
+}
 
 describe('only real secrets engines can be mounted (-dev server)', () => {
   let server: TestServer;
@@ -96,5 +135,144 @@ describe('only real secrets engines can be mounted (-dev server)', () => {
     const afterTable = await mounts();
     assert.deepEqual(Object.keys(afterTable).sort(), Object.keys(before).sort());
     assert.equal((await api.get('auth/token/lookup-self')).status, 200, 'the token store still answers at auth/token/');
+  });
+});
+
+describe('generate-root and rekey cannot be locked out or wiped by an anonymous client', () => {
+  let server: TestServer;
+  let keys: string[];
+  const ATTACKER = '127.0.0.1';
+  const OPERATOR = '127.0.0.2';
+
+  before(async () => {
+    ({ server, keys } = await startShamir());
+  });
+  after(async () => {
+    await server?.kill();
+    server?.cleanup();
+  });
+
+  for (const [kind, attemptPath, startBody] of [
+    ['generate-root', 'sys/generate-root/attempt', {}],
+    ['rekey', 'sys/rekey/init', { secret_shares: 3, secret_threshold: 2 }],
+  ] as const) {
+    it(`${kind}: a client looping start+cancel exhausts only its own address's limit; an operator elsewhere still starts, and the looper cannot cancel it`, async () => {
+      let limited: ApiResponse | undefined;
+      for (let i = 0; i < 12 && !limited; i++) {
+        const start = await callFrom(ATTACKER, server, 'PUT', attemptPath, startBody);
+        if (start.status === 429) {
+          limited = start;
+          break;
+        }
+        assert.equal(start.status, 200, JSON.stringify(start.body));
+        const cancel = await callFrom(ATTACKER, server, 'DELETE', attemptPath, { nonce: start.body.nonce });
+        if (cancel.status === 429) limited = cancel;
+        else assert.equal(cancel.status, 204, JSON.stringify(cancel.body));
+      }
+      assert.ok(limited, 'the looping client is limited');
+      assert.equal(limited.status, 429);
+      assert.match(limited.body.errors[0], /too many .* attempts started or cancelled from this address/);
+      assert.equal((await callFrom(ATTACKER, server, 'PUT', attemptPath, startBody)).status, 429);
+
+      const operator = await callFrom(OPERATOR, server, 'PUT', attemptPath, startBody);
+      assert.equal(operator.status, 200, `the operator is not locked out: ${JSON.stringify(operator.body)}`);
+      const update = kind === 'generate-root' ? 'sys/generate-root/update' : 'sys/rekey/update';
+      assert.equal((await callFrom(OPERATOR, server, 'PUT', update, { key: keys[0], nonce: operator.body.nonce })).status, 200);
+
+      // The looper can read the nonce (the status is public, as in Vault) but may neither cancel nor replace the attempt.
+      const status = await callFrom(ATTACKER, server, 'GET', attemptPath);
+      assert.equal(status.body.nonce, operator.body.nonce);
+      assert.equal((await callFrom(ATTACKER, server, 'DELETE', attemptPath, { nonce: status.body.nonce })).status, 429);
+      const replace = await callFrom(OPERATOR, server, 'PUT', attemptPath, startBody);
+      assert.equal(replace.status, 400, 'a start never replaces an attempt in progress');
+      assert.deepEqual(replace.body, { errors: [kind === 'generate-root' ? 'root generation already in progress' : 'rekey already in progress'] });
+      const kept = await server.api.get(attemptPath);
+      assert.equal(kept.body.nonce, operator.body.nonce);
+      assert.equal(kept.body.progress, 1);
+
+      assert.equal((await callFrom(OPERATOR, server, 'DELETE', attemptPath, { nonce: operator.body.nonce })).status, 204);
+    });
+  }
+
+  it('generate-root cancel without the nonce or with a wrong one is a 400; the attempt and its progress remain', async () => {
+    const start = await callFrom('127.0.0.3', server, 'PUT', 'sys/generate-root/attempt', {});
+    assert.equal(start.status, 200);
+    assert.equal((await server.api.put('sys/generate-root/update', { key: keys[1], nonce: start.body.nonce })).body.progress, 1);
+    const missing = await callFrom('127.0.0.4', server, 'DELETE', 'sys/generate-root/attempt');
+    assert.equal(missing.status, 400);
+    assert.deepEqual(missing.body, { errors: ["'nonce' must be specified for this root generation operation"] });
+    const wrong = await callFrom('127.0.0.4', server, 'DELETE', 'sys/generate-root/attempt', { nonce: 'a-guessed-nonce' });
+    assert.equal(wrong.status, 400);
+    assert.deepEqual(wrong.body, { errors: ['incorrect nonce supplied for this root generation operation'] });
+    const rekeyWrong = await callFrom('127.0.0.4', server, 'DELETE', 'sys/rekey/init', { nonce: 'a-guessed-nonce' });
+    assert.equal(rekeyWrong.status, 204, 'no rekey in progress: nothing to cancel');
+
+    const kept = await server.api.get('sys/generate-root/attempt');
+    assert.equal(kept.body.started, true);
+    assert.equal(kept.body.nonce, start.body.nonce);
+    assert.equal(kept.body.progress, 1);
+    // The key holders carry on and finish.
+    const done = await server.api.put('sys/generate-root/update', { key: keys[2], nonce: start.body.nonce });
+    assert.equal(done.body.complete, true);
+  });
+
+  it('starts, cancels and refusals are logged with the client address, without keys, OTPs or the guessed nonce', async () => {
+    const log = server.output;
+    assert.match(log, /generate-root: attempt started \(nonce [0-9a-f-]+, OTP\) from 127\.0\.0\.2/);
+    assert.match(log, /generate-root: attempt cancelled \(nonce [0-9a-f-]+\) from 127\.0\.0\.1/);
+    assert.match(log, /generate-root: start refused from 127\.0\.0\.1: too many starts and cancels from this address/);
+    assert.match(log, /generate-root: start refused from 127\.0\.0\.2: an attempt is already in progress/);
+    assert.match(log, /generate-root: cancel from 127\.0\.0\.4 refused: no nonce given/);
+    assert.match(log, /generate-root: cancel from 127\.0\.0\.4 refused: wrong nonce given/);
+    assert.match(log, /rekey: start refused from 127\.0\.0\.1: too many starts and cancels/);
+    for (const secret of [...keys, 'a-guessed-nonce']) assert.ok(!log.includes(secret), 'no key material or guessed nonce in the log');
+  });
+});
+
+describe('listener options disable_unauthed_rekey_endpoints and disable_unauthed_generate_root_endpoints', () => {
+  let server: TestServer;
+  let rootToken: string;
+
+  before(async () => {
+    const config = `
+storage "file" { path = "{{DATA}}" }
+listener "tcp" {
+  address     = "127.0.0.1:{{PORT}}"
+  tls_disable = true
+  disable_unauthed_rekey_endpoints         = true
+  disable_unauthed_generate_root_endpoints = "true"
+}
+`;
+    ({ server, rootToken } = await startShamir(config));
+  });
+  after(async () => {
+    await server?.kill();
+    server?.cleanup();
+  });
+
+  it('refuses every unauthenticated rekey and generate-root endpoint with 405; nothing starts; the sudo backup endpoints still answer', async () => {
+    const cases: [string, string, unknown?][] = [
+      ['GET', 'sys/rekey/init'],
+      ['PUT', 'sys/rekey/init', { secret_shares: 1, secret_threshold: 1 }],
+      ['DELETE', 'sys/rekey/init', { nonce: 'x' }],
+      ['PUT', 'sys/rekey/update', { key: 'abcd', nonce: 'x' }],
+      ['GET', 'sys/rekey/verify'],
+      ['PUT', 'sys/rekey-recovery-key/init', { secret_shares: 1, secret_threshold: 1 }],
+      ['GET', 'sys/generate-root/attempt'],
+      ['PUT', 'sys/generate-root/attempt', {}],
+      ['DELETE', 'sys/generate-root/attempt', { nonce: 'x' }],
+      ['PUT', 'sys/generate-root/update', { key: 'abcd', nonce: 'x' }],
+    ];
+    for (const [method, path, body] of cases) {
+      for (const token of [undefined, rootToken]) {
+        const res = await server.api.call(method, path, body, token);
+        assert.equal(res.status, 405, `${method} ${path}: ${JSON.stringify(res.body)}`);
+        assert.match(res.body.errors[0], /unauthenticated (rekey|generate-root) endpoints are disabled on this listener/);
+      }
+    }
+    assert.equal((await server.api.get('sys/rekey/backup', rootToken)).status, 404, 'no backup stored, but the route answers');
+    assert.equal((await server.api.get('sys/rekey/backup')).status, 403);
+    assert.match(server.output, /http: refused PUT sys\/rekey\/init from 127\.0\.0\.1: disabled on this listener/);
+    assert.doesNotMatch(server.output, /rekey: started|generate-root: attempt started/);
   });
 });

@@ -19,6 +19,8 @@ export interface SysContext {
   path: string;
   /** What a trailing `*` in the route pattern matched. */
   rest: string;
+  /** The client's IP address as the listener saw it (rate limits of the unauthenticated quorum endpoints). */
+  remoteAddress?: string;
 }
 
 export interface AuthedContext extends SysContext {
