@@ -4,7 +4,8 @@
  * mounting the token store or system backend as a secrets engine;
  * locking operators out of generate-root and rekey, or wiping their
  * progress, from one anonymous client (CVE-2026-5807 style), and the
- * listener options that switch those endpoints off.
+ * listener options that switch those endpoints off; transit ignoring
+ * associated_data.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -274,5 +275,91 @@ listener "tcp" {
     assert.equal((await server.api.get('sys/rekey/backup')).status, 403);
     assert.match(server.output, /http: refused PUT sys\/rekey\/init from 127\.0\.0\.1: disabled on this listener/);
     assert.doesNotMatch(server.output, /rekey: started|generate-root: attempt started/);
+  });
+});
+
+describe('transit binds associated_data (-dev server)', () => {
+  let server: TestServer;
+  let api: Api;
+  const b64 = (text: string) => Buffer.from(text).toString('base64');
+
+  before(async () => {
+    server = await TestServer.startDev();
+    api = server.api;
+    assert.equal((await api.post('sys/mounts/transit', { type: 'transit' })).status, 204);
+    assert.equal((await api.post('transit/keys/tenants', {})).status, 200);
+    assert.equal((await api.post('transit/keys/tenants-chacha', { type: 'chacha20-poly1305' })).status, 200);
+  });
+  after(async () => {
+    await server?.kill();
+    server?.cleanup();
+  });
+
+  for (const [key, failure] of [
+    ['tenants', 'cipher: message authentication failed'],
+    ['tenants-chacha', 'chacha20poly1305: message authentication failed'],
+  ] as const) {
+    it(`${key}: encrypted for tenantA, it decrypts neither for tenantB nor without associated data (400, Vault's error); for tenantA it does`, async () => {
+      const enc = await api.post(`transit/encrypt/${key}`, { plaintext: b64('tenant A payroll'), associated_data: b64('tenantA') });
+      assert.equal(enc.status, 200, JSON.stringify(enc.body));
+      const { ciphertext } = enc.body.data;
+      for (const other of [{ associated_data: b64('tenantB') }, {}]) {
+        const res = await api.post(`transit/decrypt/${key}`, { ciphertext, ...other });
+        assert.equal(res.status, 400, JSON.stringify(res.body));
+        assert.deepEqual(res.body, { errors: [failure] });
+      }
+      const ok = await api.post(`transit/decrypt/${key}`, { ciphertext, associated_data: b64('tenantA') });
+      assert.equal(ok.status, 200);
+      assert.equal(ok.body.data.plaintext, b64('tenant A payroll'));
+    });
+  }
+
+  it('batch items carry their own associated_data: each decrypts only with its own', async () => {
+    const enc = await api.post('transit/encrypt/tenants', {
+      batch_input: [
+        { plaintext: b64('for A'), associated_data: b64('tenantA'), reference: 'a' },
+        { plaintext: b64('for B'), associated_data: b64('tenantB'), reference: 'b' },
+      ],
+    });
+    assert.equal(enc.status, 200, JSON.stringify(enc.body));
+    const [a, b] = enc.body.data.batch_results.map((r: { ciphertext: string }) => r.ciphertext);
+    const swapped = await api.post('transit/decrypt/tenants', {
+      batch_input: [
+        { ciphertext: a, associated_data: b64('tenantB'), reference: 'a' },
+        { ciphertext: b, associated_data: b64('tenantA'), reference: 'b' },
+      ],
+    });
+    assert.equal(swapped.status, 400, 'every item failed');
+    assert.deepEqual(swapped.body.data.batch_results, [
+      { error: 'cipher: message authentication failed', reference: 'a' },
+      { error: 'cipher: message authentication failed', reference: 'b' },
+    ]);
+    const matched = await api.post('transit/decrypt/tenants', {
+      batch_input: [
+        { ciphertext: a, associated_data: b64('tenantA'), reference: 'a' },
+        { ciphertext: b, associated_data: b64('tenantB'), reference: 'b' },
+        { ciphertext: b, reference: 'none' },
+      ],
+    });
+    assert.equal(matched.status, 200);
+    assert.deepEqual(matched.body.data.batch_results, [
+      { plaintext: b64('for A'), reference: 'a' },
+      { plaintext: b64('for B'), reference: 'b' },
+      { error: 'cipher: message authentication failed', reference: 'none' },
+    ]);
+  });
+
+  it('datakey binds it too; a malformed value is a 400 naming the field; rewrap refuses it', async () => {
+    const key = await api.post('transit/datakey/plaintext/tenants', { associated_data: b64('tenantA') });
+    assert.equal(key.status, 200);
+    assert.equal((await api.post('transit/decrypt/tenants', { ciphertext: key.body.data.ciphertext })).status, 400);
+    const ok = await api.post('transit/decrypt/tenants', { ciphertext: key.body.data.ciphertext, associated_data: b64('tenantA') });
+    assert.equal(ok.body.data.plaintext, key.body.data.plaintext);
+    const bad = await api.post('transit/encrypt/tenants', { plaintext: b64('x'), associated_data: 'tenant A!' });
+    assert.equal(bad.status, 400);
+    assert.deepEqual(bad.body, { errors: ['failed to base64-decode associated_data'] });
+    const rewrap = await api.post('transit/rewrap/tenants', { ciphertext: key.body.data.ciphertext, associated_data: b64('tenantA') });
+    assert.equal(rewrap.status, 400);
+    assert.match(rewrap.body.errors[0], /associated_data is not supported by rewrap/);
   });
 });
