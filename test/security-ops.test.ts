@@ -5,11 +5,14 @@
  * locking operators out of generate-root and rekey, or wiping their
  * progress, from one anonymous client (CVE-2026-5807 style), and the
  * listener options that switch those endpoints off; transit ignoring
- * associated_data.
+ * associated_data; sys/init wiping a store that lost its seal config.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as http from 'node:http';
+import * as path from 'node:path';
+import Database from 'better-sqlite3';
+import { DATABASE_FILE } from '../src/storage/file.ts';
 import { Api, TestServer, type ApiResponse } from './helpers/server.ts';
 
 /** One API call from a chosen loopback source address (another client, as far as the server can tell). */
@@ -361,5 +364,55 @@ describe('transit binds associated_data (-dev server)', () => {
     const rewrap = await api.post('transit/rewrap/tenants', { ciphertext: key.body.data.ciphertext, associated_data: b64('tenantA') });
     assert.equal(rewrap.status, 400);
     assert.match(rewrap.body.errors[0], /associated_data is not supported by rewrap/);
+  });
+});
+
+describe('init never wipes storage that lost only its seal config (file storage)', () => {
+  let server: TestServer | undefined;
+  after(async () => {
+    await server?.kill();
+    server?.cleanup();
+  });
+
+  it('deleting core/seal-config from the SQLite store makes sys/init a 400 (Vault\'s message); every other row stays', async () => {
+    const first = await startShamir();
+    server = first.server;
+    const api = server.api;
+    assert.equal((await api.post('sys/mounts/kv', { type: 'kv' }, first.rootToken)).status, 204);
+    assert.equal((await api.put('kv/payroll', { iban: 'DE00 1234' }, first.rootToken)).status, 204);
+    const dir = server.dir;
+    await server.stop();
+
+    const dbFile = path.join(dir, 'data', DATABASE_FILE);
+    const db = new Database(dbFile);
+    const deleted = db.prepare('DELETE FROM kv WHERE key = ?').run('core/seal-config');
+    assert.equal(deleted.changes, 1);
+    const rowsBefore = db.prepare('SELECT key, value FROM kv ORDER BY key').all() as { key: string; value: Buffer }[];
+    db.close();
+    assert.ok(rowsBefore.some((r) => r.key === 'core/keyring'));
+
+    server = await TestServer.start({ dir });
+    assert.equal((await server.api.get('sys/init')).body.initialized, false);
+    const init = await server.api.put('sys/init', { secret_shares: 1, secret_threshold: 1 });
+    assert.equal(init.status, 400, JSON.stringify(init.body));
+    assert.deepEqual(init.body, { errors: ['core: barrier reports initialized but no seal configuration found'] });
+    await server.waitFor('init refused: the storage holds data but no seal configuration');
+    await server.stop();
+
+    const check = new Database(dbFile, { readonly: true });
+    const rowsAfter = check.prepare('SELECT key, value FROM kv ORDER BY key').all() as { key: string; value: Buffer }[];
+    check.close();
+    assert.deepEqual(rowsAfter, rowsBefore, 'nothing was wiped or written');
+
+    // Putting the seal config back (a restore) brings the data back with the old keys.
+    const restore = new Database(dbFile);
+    restore.prepare('INSERT INTO kv (key, value) VALUES (?, ?)').run(
+      'core/seal-config',
+      Buffer.from(JSON.stringify({ type: 'shamir', secret_shares: 3, secret_threshold: 2, stored_shares: 0 })),
+    );
+    restore.close();
+    server = await TestServer.start({ dir });
+    for (const key of first.keys.slice(0, 2)) assert.equal((await server.api.put('sys/unseal', { key })).status, 200);
+    assert.deepEqual((await server.api.get('kv/payroll', first.rootToken)).body.data, { iban: 'DE00 1234' });
   });
 });
