@@ -5,15 +5,20 @@
  * locking operators out of generate-root and rekey, or wiping their
  * progress, from one anonymous client (CVE-2026-5807 style), and the
  * listener options that switch those endpoints off; transit ignoring
- * associated_data; sys/init wiping a store that lost its seal config.
+ * associated_data; sys/init wiping a store that lost its seal config; and
+ * the SoftHSM2 token script putting PINs on command lines.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as http from 'node:http';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import Database from 'better-sqlite3';
 import { DATABASE_FILE } from '../src/storage/file.ts';
-import { Api, TestServer, type ApiResponse } from './helpers/server.ts';
+import { Api, ROOT, TestServer, type ApiResponse } from './helpers/server.ts';
+import { SOFTHSM_LIB } from './helpers/softhsm.ts';
 
 /** One API call from a chosen loopback source address (another client, as far as the server can tell). */
 function callFrom(localAddress: string, server: TestServer, method: string, apiPath: string, body?: unknown): Promise<ApiResponse> {
@@ -416,3 +421,66 @@ describe('init never wipes storage that lost only its seal config (file storage)
     assert.deepEqual((await server.api.get('kv/payroll', first.rootToken)).body.data, { iban: 'DE00 1234' });
   });
 });
+
+describe('scripts/softhsm-token.sh keeps the PINs out of every command line', () => {
+  it('no process it starts carries a PIN in its arguments or environment, and the token opens with exactly those PINs', () => {
+    const work = fs.mkdtempSync(path.join(os.tmpdir(), 'tresor-softhsm-argv-'));
+    try {
+      // Every external command the script runs goes through a wrapper that records its argv and environment.
+      const bin = path.join(work, 'bin');
+      const log = path.join(work, 'exec.log');
+      fs.mkdirSync(bin);
+      for (const cmd of ['node', 'mkdir', 'cat', 'dirname', 'softhsm2-util', 'pkcs11-tool']) {
+        const real = cmd === 'node' ? process.execPath : execFileSync('sh', ['-c', `command -v ${cmd} || true`], { encoding: 'utf8' }).trim();
+        const target = real || '/bin/false';
+        fs.writeFileSync(path.join(bin, cmd), `#!/bin/sh\n{ echo "== ${cmd} $*"; env; } >> "${log}"\nexec "${target}" "$@"\n`, { mode: 0o755 });
+      }
+      const pin = 'user-pin-7f3a91';
+      const soPin = 'so-pin-c0ffee42';
+      const conf = execFileSync(path.join(ROOT, 'scripts', 'softhsm-token.sh'), [path.join(work, 'hsm'), 'argv-test'], {
+        encoding: 'utf8',
+        env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, TRESOR_SOFTHSM_PIN: pin, TRESOR_SOFTHSM_SO_PIN: soPin },
+      }).trim();
+      assert.equal(conf, path.join(work, 'hsm', 'softhsm2.conf'), 'stdout is the SOFTHSM2_CONF path alone');
+      const recorded = fs.readFileSync(log, 'utf8');
+      assert.match(recorded, /== node .*softhsm-init-token\.ts \/.*libsofthsm2\.so argv-test/, 'the initialiser ran through the wrapper');
+      assert.ok(!recorded.includes(pin) && !recorded.includes(soPin), 'no PIN in any argv or environment');
+
+      // The token takes the user PIN and the SO PIN it was given (C_Login in a child, PINs on stdin), and refuses another.
+      const login = (userType: 'user' | 'so', value: string) =>
+        spawnSync(process.execPath, ['--input-type=module', '-e', LOGIN_SCRIPT, SOFTHSM_LIB, 'argv-test', userType], {
+          input: value,
+          encoding: 'utf8',
+          env: { ...process.env, SOFTHSM2_CONF: conf },
+        });
+      assert.equal(login('user', pin).stdout.trim(), 'ok');
+      assert.equal(login('so', soPin).stdout.trim(), 'ok');
+      assert.match(login('user', 'not-the-pin').stdout, /CKR_PIN_INCORRECT/);
+    } finally {
+      fs.rmSync(work, { recursive: true, force: true });
+    }
+  });
+});
+
+/** Logs in to the token labelled argv[2] as argv[3] ("user" or "so") with the PIN on stdin; prints "ok" or the error. */
+const LOGIN_SCRIPT = `
+import { createRequire } from 'node:module';
+const require = createRequire(${JSON.stringify(path.join(ROOT, 'package.json'))});
+const pkcs11js = require('pkcs11js');
+const [lib, label, type] = process.argv.slice(1);
+let pin = '';
+for await (const chunk of process.stdin) pin += chunk;
+const m = new pkcs11js.PKCS11();
+m.load(lib);
+m.C_Initialize();
+try {
+  const slot = m.C_GetSlotList(true).find((s) => m.C_GetTokenInfo(s).label.trim() === label);
+  const session = m.C_OpenSession(slot, pkcs11js.CKF_SERIAL_SESSION | pkcs11js.CKF_RW_SESSION);
+  m.C_Login(session, type === 'so' ? pkcs11js.CKU_SO : pkcs11js.CKU_USER, pin);
+  console.log('ok');
+} catch (err) {
+  console.log(String(err.message));
+} finally {
+  m.C_Finalize();
+}
+`;
