@@ -17,7 +17,8 @@ if [ ! -f "$home/softhsm/softhsm2.conf" ]; then
   umask 077
   od -An -N12 -tx1 /dev/urandom | tr -d ' \n' >"$home/hsm-pin"
   so_pin=$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')
-  ./scripts/softhsm-token.sh "$home/softhsm" tresor "$(cat "$home/hsm-pin")" "$so_pin" >/dev/null
+  TRESOR_SOFTHSM_PIN=$(cat "$home/hsm-pin") TRESOR_SOFTHSM_SO_PIN=$so_pin \
+    ./scripts/softhsm-token.sh "$home/softhsm" tresor >/dev/null
 fi
 
 cat >"$home/server.hcl" <<HCL

@@ -102,7 +102,12 @@ export async function runServer(opts: RunServerOptions): Promise<RunningServer> 
   });
 
   const listener = config.listeners[0];
-  const http = createHttpServer(core, { logger, maxRequestSize: listener.maxRequestSize });
+  const http = createHttpServer(core, {
+    logger,
+    maxRequestSize: listener.maxRequestSize,
+    disableUnauthedRekeyEndpoints: listener.disableUnauthedRekeyEndpoints,
+    disableUnauthedGenerateRootEndpoints: listener.disableUnauthedGenerateRootEndpoints,
+  });
   const [host, portText] = splitHostPort(listener.address);
   const tcp = await listen(http, {
     host,
@@ -202,7 +207,17 @@ function applyDevDefaults(config: ServerConfig, listenAddress?: string): void {
   config.storage ??= { type: 'inmem', options: {}, source: { file: '-dev', line: 0 } };
   const address = listenAddress ?? '127.0.0.1:8200';
   if (listenAddress || config.listeners.length === 0) {
-    config.listeners = [{ type: 'tcp', address, tlsDisable: true, maxRequestSize: DEFAULT_MAX_REQUEST_SIZE, source: { file: '-dev', line: 0 } }];
+    config.listeners = [
+      {
+        type: 'tcp',
+        address,
+        tlsDisable: true,
+        maxRequestSize: DEFAULT_MAX_REQUEST_SIZE,
+        disableUnauthedRekeyEndpoints: false,
+        disableUnauthedGenerateRootEndpoints: false,
+        source: { file: '-dev', line: 0 },
+      },
+    ];
   }
 }
 

@@ -56,11 +56,13 @@ export function restarted(physical: StorageBackend, hsm?: SealWrapper): Core {
 }
 
 /** Rejects with a TresorError of `status` whose message matches `pattern`. */
-export async function rejectsWith(promise: Promise<unknown>, status: number, pattern: RegExp): Promise<void> {
+/** Expects a TresorError of `status` whose message matches `pattern` (a string: equals it). */
+export async function rejectsWith(promise: Promise<unknown>, status: number, pattern: RegExp | string): Promise<void> {
   await assert.rejects(promise, (err: unknown) => {
     assert.ok(err instanceof TresorError, `expected a TresorError, got ${String(err)}`);
     assert.equal(err.status, status, err.message);
-    assert.match(err.message, pattern);
+    if (typeof pattern === 'string') assert.equal(err.message, pattern);
+    else assert.match(err.message, pattern);
     return true;
   });
 }

@@ -63,9 +63,9 @@ describe('generate-root over HTTP', () => {
     assert.deepEqual(lookup.body.data.policies, ['root']);
   });
 
-  it('DELETE attempt cancels with 204', async () => {
-    await api.put('sys/generate-root/attempt', {});
-    const del = await api.delete('sys/generate-root/attempt');
+  it('DELETE attempt with the attempt\'s nonce cancels with 204', async () => {
+    const start = await api.put('sys/generate-root/attempt', {});
+    const del = await api.delete('sys/generate-root/attempt', { nonce: start.body.nonce });
     assert.equal(del.status, 204);
     assert.equal((await api.get('sys/generate-root/attempt')).body.started, false);
   });

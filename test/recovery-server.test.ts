@@ -39,7 +39,7 @@ async function generateRootWith(api: Api, keys: string[]): Promise<string | unde
     last = await api.put('sys/generate-root/update', { key, nonce: start.body.nonce });
     if (last.status !== 200) {
       assert.equal(last.status, 400, JSON.stringify(last.body));
-      await api.delete('sys/generate-root/attempt');
+      await api.delete('sys/generate-root/attempt', { nonce: start.body.nonce });
       return undefined;
     }
   }

@@ -64,7 +64,10 @@ plugin_directory  = "/plugins"
     assert.equal(config.listeners.length, 1);
     assert.deepEqual(
       { ...config.listeners[0], source: undefined },
-      { type: 'tcp', address: '0.0.0.0:8300', tlsDisable: true, tlsCertFile: undefined, tlsKeyFile: undefined, maxRequestSize: 1024, source: undefined },
+      {
+        type: 'tcp', address: '0.0.0.0:8300', tlsDisable: true, tlsCertFile: undefined, tlsKeyFile: undefined, maxRequestSize: 1024,
+        disableUnauthedRekeyEndpoints: false, disableUnauthedGenerateRootEndpoints: false, source: undefined,
+      },
     );
     const seal = pkcs11(config);
     assert.deepEqual(
@@ -90,6 +93,21 @@ plugin_directory  = "/plugins"
     assert.equal(config.listeners[0].maxRequestSize, 33554432);
     assert.deepEqual([config.ui, config.disableMlock, config.logLevel, config.defaultLeaseTtl, config.maxLeaseTtl], [false, false, 'info', 2764800, 2764800]);
     assert.deepEqual(config.seals, []);
+  });
+
+  it('reads the listener options disable_unauthed_rekey_endpoints and disable_unauthed_generate_root_endpoints (default false)', () => {
+    const defaults = parseConfig(`${STORAGE}listener "tcp" {\n  tls_disable = 1\n}\n`, 'server.hcl', NO_ENV).listeners[0]!;
+    assert.equal(defaults.disableUnauthedRekeyEndpoints, false);
+    assert.equal(defaults.disableUnauthedGenerateRootEndpoints, false);
+    const set = parseConfig(
+      `${STORAGE}listener "tcp" {\n  tls_disable = 1\n  disable_unauthed_rekey_endpoints = true\n  disable_unauthed_generate_root_endpoints = "1"\n}\n`,
+      'server.hcl',
+      NO_ENV,
+    ).listeners[0]!;
+    assert.equal(set.disableUnauthedRekeyEndpoints, true);
+    assert.equal(set.disableUnauthedGenerateRootEndpoints, true);
+    const err = configError(`${STORAGE}listener "tcp" {\n  tls_disable = 1\n  disable_unauthed_rekey_endpoints = "sometimes"\n}\n`);
+    assert.match(err.message, /disable_unauthed_rekey_endpoints" must be a boolean/);
   });
 
   it('accepts backend as an alias of storage, inmem and etcd types', () => {

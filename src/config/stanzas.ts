@@ -13,7 +13,15 @@ const BOOLEAN_STORAGE_OPTIONS = new Set(['ha_enabled']);
 
 export const DEFAULT_LISTENER_ADDRESS = '127.0.0.1:8200';
 export const DEFAULT_MAX_REQUEST_SIZE = 32 * 1024 * 1024;
-const LISTENER_KEYS = ['address', 'tls_disable', 'tls_cert_file', 'tls_key_file', 'max_request_size'];
+const LISTENER_KEYS = [
+  'address',
+  'tls_disable',
+  'tls_cert_file',
+  'tls_key_file',
+  'max_request_size',
+  'disable_unauthed_rekey_endpoints',
+  'disable_unauthed_generate_root_endpoints',
+];
 
 /** `storage "<type>" { ... }` (also spelled `backend`); throws HclDecodeError. */
 export function readStorage(block: DecodedBlock, source: ConfigSource): StorageConfig {
@@ -50,7 +58,20 @@ export function readListener(block: DecodedBlock, source: ConfigSource): Listene
     reader.require('tls_key_file', tlsKeyFile);
   }
   const maxRequestSize = reader.integer('max_request_size') || DEFAULT_MAX_REQUEST_SIZE;
-  return { type, address, tlsDisable, tlsCertFile, tlsKeyFile, maxRequestSize, source };
+  // OpenBao's options; false (Vault's behaviour) unless set.
+  const disableUnauthedRekeyEndpoints = reader.bool('disable_unauthed_rekey_endpoints') ?? false;
+  const disableUnauthedGenerateRootEndpoints = reader.bool('disable_unauthed_generate_root_endpoints') ?? false;
+  return {
+    type,
+    address,
+    tlsDisable,
+    tlsCertFile,
+    tlsKeyFile,
+    maxRequestSize,
+    disableUnauthedRekeyEndpoints,
+    disableUnauthedGenerateRootEndpoints,
+    source,
+  };
 }
 
 /** `entropy "seal" { mode = "augmentation" }`. */

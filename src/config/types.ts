@@ -25,6 +25,10 @@ export interface ListenerConfig {
   tlsKeyFile?: string;
   /** Bytes; default 33554432 (32 MiB). */
   maxRequestSize: number;
+  /** Refuse sys/rekey/* and sys/rekey-recovery-key/* (not the sudo backup paths) on this listener; default false. */
+  disableUnauthedRekeyEndpoints: boolean;
+  /** Refuse sys/generate-root/* on this listener; default false. */
+  disableUnauthedGenerateRootEndpoints: boolean;
   source: ConfigSource;
 }
 

@@ -12,6 +12,7 @@ import { pgpKeysField } from './recovery-ops.ts';
 import { augmentedRandom, osRandom, type RandomSource } from './entropy.ts';
 import {
   HSM_ROOT_KEY_PATH,
+  INIT_IN_PROGRESS_PATH,
   RECOVERY_CONFIG_PATH,
   RECOVERY_KEY_PATH,
   SEAL_CONFIG_PATH,
@@ -216,9 +217,11 @@ export class Core {
     const rootKey = await this.keyRandom(32);
     const result: InitResult = { keys: [], keys_base64: [], root_token: '' };
 
-    // Everything is written before the seal config, which alone marks the
-    // server initialised: a failure half-way (an HSM error, a crash) leaves
-    // an uninitialised server on which init can simply run again.
+    // Everything is written between the in-progress marker and the seal
+    // config, which alone marks the server initialised (and is written with
+    // the marker's removal): a failure half-way (an HSM error, a crash)
+    // leaves an uninitialised server on which init can simply run again.
+    await writeJson(this.physical, INIT_IN_PROGRESS_PATH, { started: new Date().toISOString() });
     await this.barrier.initialize(rootKey);
     if (this.hsm) {
       const recoveryKey = await this.keyRandom(32);
@@ -250,22 +253,22 @@ export class Core {
           secret_threshold: plan.threshold,
           pgp_keys: plan.pgpKeys,
         } satisfies SharesConfig);
-        await writeJson(this.physical, SEAL_CONFIG_PATH, {
+        await this.completeInit({
           type: this.hsm.type,
           secret_shares: 1,
           secret_threshold: 1,
           stored_shares: 1,
-        } satisfies SharesConfig);
+        });
         // Under the HSM seal the server stays unsealed after init.
         this.state = state;
       } else {
-        await writeJson(this.physical, SEAL_CONFIG_PATH, {
+        await this.completeInit({
           type: 'shamir',
           secret_shares: plan.shares,
           secret_threshold: plan.threshold,
           stored_shares: 0,
           pgp_keys: plan.pgpKeys,
-        } satisfies SharesConfig);
+        });
         await state.close();
         this.barrier.seal();
       }
@@ -280,15 +283,40 @@ export class Core {
   }
 
   /**
-   * Storage without a seal config holds nothing anyone can use: at most the
-   * leftovers of an init that failed half-way. They are removed so the new
-   * keyring never meets values encrypted under an abandoned one.
+   * Storage without a seal config may still hold everything: the seal config
+   * is one plaintext row that someone with write access to the storage (or
+   * a botched restore) can remove. Init then must not wipe the rest and
+   * start over (handing out a new root token for an emptied server), so it
+   * is refused, with Vault's message. Only the leftovers of an interrupted
+   * init, recognised by its in-progress marker, are removed so that init
+   * can simply run again.
    */
   private async clearInterruptedInit(): Promise<void> {
     const leftovers = await this.physical.list('');
     if (leftovers.length === 0) return;
+    if ((await this.physical.get(INIT_IN_PROGRESS_PATH)) === undefined) {
+      this.logger.error(
+        'core: init refused: the storage holds data but no seal configuration (core/seal-config). Restore that entry ' +
+          'from a backup; only if this storage holds nothing worth keeping, empty it and run init again',
+      );
+      throw badRequest('core: barrier reports initialized but no seal configuration found');
+    }
     this.logger.warn('core: removing the leftovers of an interrupted initialisation');
     await deleteTree(this.physical);
+  }
+
+  /** Writes the seal config that marks the server initialised, and drops the in-progress marker with it (one transaction where the backend has them). */
+  private async completeInit(sealConfig: SharesConfig): Promise<void> {
+    const value = Buffer.from(JSON.stringify(sealConfig));
+    if (isTransactional(this.physical)) {
+      await this.physical.transaction([
+        { op: 'put', key: SEAL_CONFIG_PATH, value },
+        { op: 'delete', key: INIT_IN_PROGRESS_PATH },
+      ]);
+      return;
+    }
+    await this.physical.put(SEAL_CONFIG_PATH, value);
+    await this.physical.delete(INIT_IN_PROGRESS_PATH);
   }
 
   private validateInit(req: InitRequest): { shares: number; threshold: number; pgpKeys?: string[] } {

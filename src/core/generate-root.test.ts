@@ -84,8 +84,8 @@ describe('generate-root', () => {
     const gen = generateRootFor(core);
     const first = await gen.start({});
     await gen.update({ key: keys[0], nonce: first.nonce });
-    await rejectsWith(gen.start({}), 400, /already in progress/);
-    await gen.cancel();
+    await rejectsWith(gen.start({}), 400, 'root generation already in progress');
+    await gen.cancel({ nonce: first.nonce });
     assert.equal((await gen.status()).started, false);
     const second = await gen.start({});
     assert.notEqual(second.nonce, first.nonce);
@@ -145,23 +145,50 @@ describe('generate-root', () => {
     assert.equal((await gen.status()).started, false);
   });
 
-  it(`limits starts to ${MAX_STARTS_PER_WINDOW} a minute with a 429`, async () => {
-    const { core } = await shamirCore();
+  it('cancel needs the attempt\'s nonce: missing or wrong is a 400 that keeps the attempt and its progress (logged, nonce not shown)', async () => {
+    const logger = recordingLogger();
+    const { core, keys } = await shamirCore(logger);
     const gen = generateRootFor(core);
-    for (let i = 0; i < MAX_STARTS_PER_WINDOW; i++) {
-      await gen.start({});
-      await gen.cancel();
-    }
-    await rejectsWith(gen.start({}), 429, /too many generate-root attempts/);
+    await gen.cancel({}); // nothing in progress: nothing to refuse
+    const { nonce } = await gen.start({});
+    await gen.update({ key: keys[0], nonce });
+    await rejectsWith(gen.cancel({}), 400, "'nonce' must be specified for this root generation operation");
+    await rejectsWith(gen.cancel({ nonce: 'someone-elses-guess' }), 400, 'incorrect nonce supplied for this root generation operation');
+    const kept = await gen.status();
+    assert.equal(kept.nonce, nonce);
+    assert.equal(kept.progress, 1);
+    const log = logger.lines.join('\n');
+    assert.match(log, /generate-root: cancel from unknown refused: no nonce given/);
+    assert.match(log, /generate-root: cancel from unknown refused: wrong nonce given/);
+    assert.ok(!log.includes('someone-elses-guess'));
+    await gen.cancel({ nonce });
     assert.equal((await gen.status()).started, false);
+  });
+
+  it(`limits starts and cancels to ${MAX_STARTS_PER_WINDOW} a minute per client address with a 429; other addresses are unaffected`, async () => {
+    const logger = recordingLogger();
+    const { core } = await shamirCore(logger);
+    const gen = generateRootFor(core);
+    for (let i = 0; i < MAX_STARTS_PER_WINDOW / 2; i++) {
+      const { nonce } = await gen.start({}, '192.0.2.7');
+      await gen.cancel({ nonce }, '192.0.2.7');
+    }
+    await rejectsWith(gen.start({}, '192.0.2.7'), 429, /too many generate-root attempts started or cancelled from this address/);
+    await rejectsWith(gen.start({}, '::ffff:192.0.2.7'), 429, /too many/);
+    assert.equal((await gen.status()).started, false);
+    assert.match(logger.lines.join('\n'), /generate-root: start refused from 192\.0\.2\.7: too many starts and cancels/);
+    // An operator elsewhere still starts, and the limited client cannot cancel it either.
+    const operator = await gen.start({}, '198.51.100.1');
+    await rejectsWith(gen.cancel({ nonce: operator.nonce }, '192.0.2.7'), 429, /too many/);
+    assert.equal((await gen.status()).nonce, operator.nonce);
   });
 
   it('logs start, cancel and completion without the OTP, token or shares', async () => {
     const logger = recordingLogger();
     const { core, keys } = await shamirCore(logger);
     const gen = generateRootFor(core);
-    await gen.start({});
-    await gen.cancel();
+    const first = await gen.start({});
+    await gen.cancel({ nonce: first.nonce });
     const started = await gen.start({});
     await gen.update({ key: keys[0], nonce: started.nonce });
     const done = await gen.update({ key: keys[1], nonce: started.nonce });

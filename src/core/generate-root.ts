@@ -10,7 +10,17 @@ import { encodeToken, randomBase62 } from './otp.ts';
 import { encryptForKey, readPgpKeys } from './pgp.ts';
 import { ShareCollector } from './share-collector.ts';
 import { optionalString } from './request-fields.ts';
-import { AttemptSlot, authorisingThreshold, perCore, SerialQueue, StartLimiter, takeAuthorisingShare } from './recovery-ops.ts';
+import {
+  AttemptSlot,
+  authorisingThreshold,
+  checkCancelNonce,
+  perCore,
+  SerialQueue,
+  sourceKey,
+  StartLimiter,
+  takeAuthorisingShare,
+  takeLimited,
+} from './recovery-ops.ts';
 
 /** Length of a root token ("hvs." + 24 base62 characters), hence of the OTP hiding it. */
 export const ROOT_TOKEN_OTP_LENGTH = 28;
@@ -60,11 +70,15 @@ export class GenerateRoot {
    * PUT `sys/generate-root/attempt` `{otp?, pgp_key?}`. With neither, a fresh
    * OTP is generated and returned once as `otp`. 400 when one is already in
    * progress, when both are given, or for an OTP of the wrong length or an
-   * unusable PGP key; 429 past the start limit.
+   * unusable PGP key; 429 past the start limit of the client's address
+   * (`source`). A start never replaces an attempt in progress.
    */
-  start(data: Record<string, unknown>): Promise<GenerateRootStatus> {
+  start(data: Record<string, unknown>, source?: string): Promise<GenerateRootStatus> {
     return this.queue.run(async () => {
-      if (this.slot.current(this.core)) throw badRequest('root generation already in progress; cancel it first');
+      if (this.slot.current(this.core)) {
+        this.core.logger.warn(`generate-root: start refused from ${sourceKey(source)}: an attempt is already in progress`);
+        throw badRequest('root generation already in progress');
+      }
       const required = await authorisingThreshold(this.core);
       const givenOtp = optionalString(data.otp, 'otp') || undefined;
       const pgpKey = optionalString(data.pgp_key, 'pgp_key') || undefined;
@@ -73,7 +87,7 @@ export class GenerateRoot {
         throw badRequest(`otp must be ${ROOT_TOKEN_OTP_LENGTH} characters long`);
       }
       const pgpFingerprint = pgpKey ? (await readPgpKeys([pgpKey]))[0]!.fingerprint : '';
-      this.limiter.take();
+      takeLimited(this.core, this.limiter, source, 'generate-root: start');
       const otp = pgpKey ? undefined : (givenOtp ?? (await randomBase62(ROOT_TOKEN_OTP_LENGTH, (n) => this.core.keyRandom(n))));
       const shares = new ShareCollector(required);
       const attempt: Attempt = {
@@ -84,20 +98,29 @@ export class GenerateRoot {
         wipe: () => shares.clear(),
       };
       this.slot.begin(this.core, attempt);
-      this.core.logger.info(`generate-root: attempt started (nonce ${shares.nonce}, ${pgpKey ? 'PGP key' : 'OTP'})`);
+      this.core.logger.info(`generate-root: attempt started (nonce ${shares.nonce}, ${pgpKey ? 'PGP key' : 'OTP'}) from ${sourceKey(source)}`);
       const status = this.describe(attempt, required);
       if (!givenOtp && otp) status.otp = otp;
       return status;
     });
   }
 
-  /** DELETE `sys/generate-root/attempt`: drops the attempt and its shares (nothing to drop is fine). */
-  cancel(): Promise<void> {
+  /**
+   * DELETE `sys/generate-root/attempt` `{nonce}`: drops the attempt and its
+   * shares (nothing to drop is fine). The attempt's nonce is required, as
+   * Vault 1.20+ requires it to cancel a rekey (Vault itself does not ask it
+   * here: a deliberate difference), so a client that never looked at the
+   * attempt cannot wipe the key holders' progress by accident or blindly.
+   * Counts against the client's start/cancel limit (429 past it).
+   */
+  cancel(data: Record<string, unknown> = {}, source?: string): Promise<void> {
     return this.queue.run(async () => {
       const attempt = this.slot.current(this.core);
       if (!attempt) return;
+      checkCancelNonce(this.core, attempt.shares.nonce, data, 'root generation', `generate-root: cancel from ${sourceKey(source)}`);
+      takeLimited(this.core, this.limiter, source, 'generate-root: cancel');
       this.slot.end();
-      this.core.logger.info(`generate-root: attempt cancelled (nonce ${attempt.shares.nonce})`);
+      this.core.logger.info(`generate-root: attempt cancelled (nonce ${attempt.shares.nonce}) from ${sourceKey(source)}`);
     });
   }
 

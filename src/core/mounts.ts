@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { LogicalBackend, LogicalStorage } from '../engines/types.ts';
-import { badRequest } from './errors.ts';
+import { badRequest, TresorError } from './errors.ts';
 import { PrefixedStorage, SealWrappedStorage, deleteTree } from './storage-view.ts';
 import type { SealWrapper } from '../seal/seal.ts';
 
@@ -36,6 +36,49 @@ export interface RouteMatch extends MountedBackend {
 
 export type BackendResolver = (entry: MountEntry) => LogicalBackend;
 
+/**
+ * The secrets-engine types an operator may mount with `sys/mounts/<path>`.
+ * "generic" is Vault's old name for kv (kept as an alias, as in Vault).
+ * Everything else is refused: an unknown type as Vault refuses a plugin that
+ * is not in its catalog, and the built-in singletons below with Vault's
+ * "not mountable" 403.
+ */
+export const MOUNTABLE_SECRET_TYPES: readonly string[] = ['kv', 'generic', 'transit'];
+
+/**
+ * Engines that exist exactly once, at a fixed path, mounted by the core
+ * itself (Vault's singleton mounts). A second copy elsewhere would expose
+ * the token store or the system backend under a path the ACL does not
+ * treat as such (e.g. `team/token/revoke-accessor`).
+ */
+export const SINGLETON_MOUNTS: Readonly<Record<string, string>> = {
+  system: 'sys/',
+  token: 'auth/token/',
+  cubbyhole: 'cubbyhole/',
+  identity: 'identity/',
+};
+
+/** Vault's 403 for mounting a singleton type. */
+export function notMountable(type: string): TresorError {
+  return new TresorError(403, `mount type of "${type}" is not mountable`);
+}
+
+/** Vault's 400 for a type it has no engine (plugin) for. */
+export function unknownEngineType(type: string): TresorError {
+  return badRequest(`plugin not found in the catalog: ${type}`);
+}
+
+/** Throws unless an operator may mount a secrets engine of `type`. */
+export function checkMountableSecretType(type: string): void {
+  if (Object.hasOwn(SINGLETON_MOUNTS, type)) throw notMountable(type);
+  if (!MOUNTABLE_SECRET_TYPES.includes(type)) throw unknownEngineType(type);
+}
+
+/** True for a singleton type found anywhere but its own fixed path (only a stored table from before the check can hold one). */
+function misplacedSingleton(entry: MountEntry): boolean {
+  return Object.hasOwn(SINGLETON_MOUNTS, entry.type) && SINGLETON_MOUNTS[entry.type] !== entry.path;
+}
+
 /** Mount points an operator can neither create, remove nor move. */
 const PROTECTED_PREFIXES = ['sys/', 'auth/token/', 'cubbyhole/', 'identity/'];
 /** Prefixes that belong to auth methods and audit devices, never to secrets engines. */
@@ -57,12 +100,23 @@ export class MountTable {
     private readonly barrier: LogicalStorage,
     private readonly resolve: BackendResolver,
     private readonly hsm: SealWrapper | undefined,
+    private readonly warn: (message: string) => void = () => {},
   ) {}
 
   async load(): Promise<boolean> {
     const raw = await this.barrier.get(MOUNT_TABLE_PATH);
     if (!raw) return false;
-    for (const entry of JSON.parse(raw.toString('utf8')) as MountEntry[]) this.attach(entry);
+    for (const entry of JSON.parse(raw.toString('utf8')) as MountEntry[]) {
+      if (misplacedSingleton(entry)) {
+        // A copy of the token store or system backend mounted before such
+        // mounts were refused: it stays listed (so it can be disabled) but
+        // answers nothing.
+        this.warn(`mounts: the ${entry.type} mount at ${entry.path} is not allowed there and is disabled; remove it with sys/mounts/${entry.path}`);
+        this.attach(entry, refusingBackend(entry.type));
+        continue;
+      }
+      this.attach(entry);
+    }
     return true;
   }
 
@@ -92,7 +146,12 @@ export class MountTable {
   ): Promise<MountEntry> {
     const path = normaliseMountPath(input.path);
     if (!opts.system) this.checkUserPath(path);
-    if (!opts.system && input.table === 'secret') checkSecretsEnginePath(path);
+    if (!opts.system && input.table === 'secret') {
+      checkSecretsEnginePath(path);
+      checkMountableSecretType(input.type);
+      if (input.type !== 'kv' && input.options?.version) throw badRequest(`secrets engine "${input.type}" does not allow setting a version`);
+    }
+    if (opts.system && SINGLETON_MOUNTS[input.type] !== path) throw notMountable(input.type);
     for (const existing of this.mounts.keys()) {
       if (existing.startsWith(path) || path.startsWith(existing)) {
         throw badRequest(
@@ -139,6 +198,8 @@ export class MountTable {
     if (m.entry.table === 'auth' || from.startsWith('auth/') || to.startsWith('auth/')) {
       throw badRequest('moving auth methods is not supported');
     }
+    // Only engines an operator could have mounted may move (never the system ones, wherever they sit).
+    if (!MOUNTABLE_SECRET_TYPES.includes(m.entry.type)) throw badRequest(`cannot remount "${from}"`);
     checkSecretsEnginePath(to);
     for (const existing of this.mounts.keys()) {
       if (existing !== from && (existing.startsWith(to) || to.startsWith(existing))) {
@@ -158,7 +219,7 @@ export class MountTable {
     if (change.description !== undefined) m.entry.description = change.description;
     if (change.config) m.entry.config = { ...m.entry.config, ...change.config };
     if (change.options) {
-      if (m.entry.type === 'kv' && change.options.version && change.options.version !== (m.entry.options?.version ?? '1')) {
+      if ((m.entry.type === 'kv' || m.entry.type === 'generic') && change.options.version && change.options.version !== (m.entry.options?.version ?? '1')) {
         throw badRequest('changing the KV version of an existing mount is not supported');
       }
       m.entry.options = { ...(m.entry.options ?? {}), ...change.options };
@@ -195,6 +256,16 @@ export class MountTable {
     const entries = [...this.mounts.values()].map((m) => m.entry);
     await this.barrier.put(MOUNT_TABLE_PATH, Buffer.from(JSON.stringify(entries)));
   }
+}
+
+/** Stands in for a mount that must not answer (see MountTable.load). */
+function refusingBackend(type: string): LogicalBackend {
+  return {
+    type,
+    handle: async () => {
+      throw notMountable(type);
+    },
+  };
 }
 
 /** Secrets engines under auth/ or audit/ would shadow the routes of auth methods and audit devices. */

@@ -4,6 +4,8 @@
  * serialisation, start-rate limiting, nonce checks, share intake and
  * verification of the authorising key set, and request field parsing.
  */
+import { timingSafeEqual } from 'node:crypto';
+import { isIPv6 } from 'node:net';
 import type { Core } from './core.ts';
 import type { UnsealedState } from './unsealed-state.ts';
 import { badRequest, TresorError } from './errors.ts';
@@ -11,9 +13,14 @@ import { optionalNonNegativeInt, optionalStringArray, optionalStringList } from 
 import { ShareCollector } from './share-collector.ts';
 import { combineShares, decodeShare, validateShareParams } from '../seal/shamir.ts';
 
-/** Starts allowed per operation kind within {@link START_WINDOW_MS}: these endpoints need no token. */
+/**
+ * Starts and cancels allowed per operation kind and client address within
+ * {@link START_WINDOW_MS}: these endpoints need no token.
+ */
 export const MAX_STARTS_PER_WINDOW = 10;
 export const START_WINDOW_MS = 60_000;
+/** Addresses tracked at once per limiter; past this the least recently seen are forgotten. */
+export const MAX_TRACKED_SOURCES = 4096;
 
 /**
  * One value per Core, created on first use. Attempts live in memory only
@@ -43,30 +50,84 @@ export class SerialQueue {
 }
 
 /**
- * Bounds how often an operation may be (re)started: a sliding window of
- * start times. Over the limit is a 429 and nothing starts.
+ * The key a client's address is counted under: IPv4 (also IPv4-mapped IPv6)
+ * as is, IPv6 by its /64 network, since one host usually holds a whole /64
+ * and could otherwise rotate through addresses. "unknown" when not given.
+ */
+export function sourceKey(address: string | undefined): string {
+  if (!address) return 'unknown';
+  const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(address);
+  if (mapped) return mapped[1]!;
+  if (isIPv6(address)) {
+    const groups = expandIPv6(address.split('%')[0]!);
+    if (groups) return `${groups.slice(0, 4).join(':')}::/64`;
+  }
+  return address;
+}
+
+/** The eight 16-bit groups of an IPv6 address (lower-case, no leading zeros), or undefined. */
+function expandIPv6(address: string): string[] | undefined {
+  let text = address.toLowerCase();
+  // A trailing dotted quad stands for the last two groups.
+  const quad = /(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(text);
+  if (quad) {
+    const [a, b, c, d] = quad.slice(1).map(Number) as [number, number, number, number];
+    text = text.slice(0, quad.index) + `${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+  }
+  const halves = text.split('::');
+  if (halves.length > 2) return undefined;
+  const head = halves[0] ? halves[0].split(':') : [];
+  const tail = halves.length === 2 && halves[1] ? halves[1].split(':') : [];
+  const missing = 8 - head.length - tail.length;
+  if (missing < 0 || (halves.length === 1 && missing !== 0)) return undefined;
+  return [...head, ...Array<string>(missing).fill('0'), ...tail].map((g) => (parseInt(g, 16) || 0).toString(16));
+}
+
+/**
+ * Bounds how often one client may start or cancel an operation: a sliding
+ * window of times per client address (see {@link sourceKey}). Over the limit
+ * is a 429 and nothing changes. Counting per address means a client that
+ * loops start/cancel locks out only itself, never the operators.
  */
 export class StartLimiter {
-  private readonly starts: number[] = [];
+  /** Per source, its times in the window; Map order is least recently used first. */
+  private readonly bySource = new Map<string, number[]>();
 
   constructor(
     private readonly what: string,
     private readonly limit = MAX_STARTS_PER_WINDOW,
     private readonly windowMs = START_WINDOW_MS,
     private readonly now: () => number = Date.now,
+    private readonly maxSources = MAX_TRACKED_SOURCES,
   ) {}
 
-  /** Records a start, or throws TresorError(429) when the window is full. */
-  take(): void {
+  /** Records one start or cancel by `source` (a client address), or throws TresorError(429) when its window is full. */
+  take(source: string | undefined): void {
     const t = this.now();
-    while (this.starts.length && this.starts[0]! <= t - this.windowMs) this.starts.shift();
-    if (this.starts.length >= this.limit) {
+    const key = sourceKey(source);
+    const times = (this.bySource.get(key) ?? []).filter((s) => s > t - this.windowMs);
+    if (times.length >= this.limit) {
+      this.bySource.set(key, times);
       throw new TresorError(
         429,
-        `too many ${this.what} attempts started: at most ${this.limit} per ${this.windowMs / 1000} seconds; try again later`,
+        `too many ${this.what} attempts started or cancelled from this address: at most ${this.limit} per ${this.windowMs / 1000} seconds; try again later`,
       );
     }
-    this.starts.push(t);
+    times.push(t);
+    this.bySource.delete(key);
+    this.bySource.set(key, times);
+    if (this.bySource.size > this.maxSources) this.prune(t);
+  }
+
+  /** Drops sources whose window is empty, then (if still too many) the least recently seen. */
+  private prune(t: number): void {
+    for (const [key, times] of this.bySource) {
+      if (times.every((s) => s <= t - this.windowMs)) this.bySource.delete(key);
+    }
+    for (const key of this.bySource.keys()) {
+      if (this.bySource.size <= this.maxSources) break;
+      this.bySource.delete(key);
+    }
   }
 }
 
@@ -105,7 +166,32 @@ export class AttemptSlot<A extends Wipeable> {
 /** 400 unless `given` is the attempt's nonce. The message never echoes either value. */
 export function requireNonce(expected: string, given: unknown, operation: string): void {
   if (typeof given !== 'string' || given === '') throw badRequest(`'nonce' must be specified for this ${operation} operation`);
-  if (given !== expected) throw badRequest(`incorrect nonce supplied for this ${operation} operation`);
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  if (a.length !== b.length || !timingSafeEqual(a, b)) throw badRequest(`incorrect nonce supplied for this ${operation} operation`);
+}
+
+/**
+ * The nonce check of a cancel: 400 (logged as `what`, without either
+ * nonce's value) unless `data.nonce` is the attempt's nonce.
+ */
+export function checkCancelNonce(core: Core, expected: string, data: Record<string, unknown>, operation: string, what: string): void {
+  try {
+    requireNonce(expected, data.nonce, operation);
+  } catch (err) {
+    core.logger.warn(`${what} refused: ${typeof data.nonce === 'string' && data.nonce !== '' ? 'wrong' : 'no'} nonce given`);
+    throw err;
+  }
+}
+
+/** `limiter.take(source)`, logging a refusal as `what`. */
+export function takeLimited(core: Core, limiter: StartLimiter, source: string | undefined, what: string): void {
+  try {
+    limiter.take(source);
+  } catch (err) {
+    core.logger.warn(`${what} refused from ${sourceKey(source)}: too many starts and cancels from this address`);
+    throw err;
+  }
 }
 
 /** Keys are 16 to 32 bytes; a Shamir share adds one x-coordinate byte (Vault's bounds). */

@@ -190,7 +190,7 @@ describe('rekey (Shamir)', () => {
     const rekey = rekeyFor(core, 'barrier');
     await rejectsWith(rekey.update({ key: keys[0], nonce: 'n' }), 400, /no rekey in progress/);
     const { nonce } = await rekey.start({ secret_shares: 3, secret_threshold: 2 });
-    await rejectsWith(rekey.start({ secret_shares: 3, secret_threshold: 2 }), 400, /already in progress/);
+    await rejectsWith(rekey.start({ secret_shares: 3, secret_threshold: 2 }), 400, 'rekey already in progress');
     await rejectsWith(rekey.update({ key: keys[0], nonce: 'wrong' }), 400, /incorrect nonce/);
     await rejectsWith(rekey.update({ key: 'a!c', nonce }), 400, /valid hex or base64/);
     await rejectsWith(rekey.update({ key: 'abcd', nonce }), 400, /between 16 and 33 bytes/);
@@ -243,14 +243,18 @@ describe('rekey (Shamir)', () => {
     assert.equal(await keysUnseal(physical, done.keys.slice(0, 2)), false);
   });
 
-  it(`limits starts to ${MAX_STARTS_PER_WINDOW} a minute with a 429`, async () => {
+  it(`limits starts and cancels to ${MAX_STARTS_PER_WINDOW} a minute per client address with a 429; other addresses are unaffected`, async () => {
     const { core } = await shamirCore();
     const rekey = rekeyFor(core, 'barrier');
-    for (let i = 0; i < MAX_STARTS_PER_WINDOW; i++) {
-      const { nonce } = await rekey.start({ secret_shares: 1, secret_threshold: 1 });
-      await rekey.cancel({ nonce });
+    for (let i = 0; i < MAX_STARTS_PER_WINDOW / 2; i++) {
+      const { nonce } = await rekey.start({ secret_shares: 1, secret_threshold: 1 }, '2001:db8:1:2::7');
+      await rekey.cancel({ nonce }, '2001:db8:1:2::7');
     }
-    await rejectsWith(rekey.start({ secret_shares: 1, secret_threshold: 1 }), 429, /too many barrier rekey attempts/);
+    // The same /64 counts as one client.
+    await rejectsWith(rekey.start({ secret_shares: 1, secret_threshold: 1 }, '2001:db8:1:2:ffff::1'), 429, /too many barrier rekey attempts/);
+    assert.equal((await rekey.status()).started, false);
+    const other = await rekey.start({ secret_shares: 1, secret_threshold: 1 }, '2001:db8:1:3::7');
+    assert.equal(other.started, true);
   });
 
   it('answers 503 while sealed', async () => {

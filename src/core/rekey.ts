@@ -27,14 +27,17 @@ import {
   addShare,
   AttemptSlot,
   authorisingThreshold,
+  checkCancelNonce,
   newShareParams,
   perCore,
   pgpKeysField,
   requireNonce,
   SerialQueue,
   shareFromBody,
+  sourceKey,
   StartLimiter,
   takeAuthorisingShare,
+  takeLimited,
 } from './recovery-ops.ts';
 
 export type RekeyTarget = 'barrier' | 'recovery';
@@ -157,15 +160,19 @@ export class Rekey {
    * PUT `.../init` `{secret_shares, secret_threshold, pgp_keys?, backup?,
    * require_verification?}`. 400 for bad share parameters, a PGP key count
    * other than secret_shares, an unusable PGP key, `backup` without
-   * `pgp_keys`, or an attempt already in progress; 429 past the start limit.
+   * `pgp_keys`, or an attempt already in progress (never replaced by a
+   * start); 429 past the start limit of the client's address (`source`).
    */
-  start(data: Record<string, unknown>): Promise<RekeyStatus> {
+  start(data: Record<string, unknown>, source?: string): Promise<RekeyStatus> {
     return this.queue.run(async () => {
       this.requireTargetUsable();
-      if (this.slot.current(this.core)) throw badRequest(`${this.what} already in progress; cancel it first`);
+      if (this.slot.current(this.core)) {
+        this.core.logger.warn(`${this.what}: start refused from ${sourceKey(source)}: a rekey is already in progress`);
+        throw badRequest('rekey already in progress');
+      }
       const required = await authorisingThreshold(this.core);
       const plan = await this.planFrom(data);
-      this.limiter.take();
+      takeLimited(this.core, this.limiter, source, `${this.what}: start`);
       const shares = new ShareCollector(required);
       const attempt: Attempt = {
         plan,
@@ -179,7 +186,7 @@ export class Rekey {
       this.slot.begin(this.core, attempt);
       this.core.logger.info(
         `${this.what}: started (nonce ${shares.nonce}, ${plan.shares} shares, threshold ${plan.threshold}, ` +
-          `pgp ${plan.pgpKeys ? 'yes' : 'no'}, backup ${plan.backup}, verification ${plan.verificationRequired})`,
+          `pgp ${plan.pgpKeys ? 'yes' : 'no'}, backup ${plan.backup}, verification ${plan.verificationRequired}) from ${sourceKey(source)}`,
       );
       return this.describe(attempt, required);
     });
@@ -189,16 +196,18 @@ export class Rekey {
    * DELETE `.../init` `{nonce}`: cancels the attempt, including a pending
    * verification. The nonce is required (Vault's fix for CVE-2025-4656), so
    * a caller who never saw the attempt cannot sabotage it. Nothing in
-   * progress is not an error.
+   * progress is not an error. Counts against the client's start/cancel
+   * limit (429 past it).
    */
-  cancel(data: Record<string, unknown>): Promise<void> {
+  cancel(data: Record<string, unknown>, source?: string): Promise<void> {
     return this.queue.run(async () => {
       this.requireTargetUsable();
       const attempt = this.slot.current(this.core);
       if (!attempt) return;
-      requireNonce(attempt.shares.nonce, data.nonce, this.what);
+      checkCancelNonce(this.core, attempt.shares.nonce, data, this.what, `${this.what}: cancel from ${sourceKey(source)}`);
+      takeLimited(this.core, this.limiter, source, `${this.what}: cancel`);
       this.slot.end();
-      this.core.logger.info(`${this.what}: cancelled (nonce ${attempt.shares.nonce})`);
+      this.core.logger.info(`${this.what}: cancelled (nonce ${attempt.shares.nonce}) from ${sourceKey(source)}`);
     });
   }
 

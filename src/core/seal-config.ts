@@ -11,6 +11,13 @@ export const RECOVERY_CONFIG_PATH = 'core/recovery-config';
 export const HSM_ROOT_KEY_PATH = 'core/hsm/barrier-unseal-keys';
 /** The recovery key wrapped by the HSM seal. */
 export const RECOVERY_KEY_PATH = 'core/recovery-key';
+/**
+ * Plaintext marker written first by an init and removed together with the
+ * write of the seal config that ends it: storage without a seal config but
+ * with this marker holds the leftovers of an interrupted init (and nothing
+ * else), which the next init may clear.
+ */
+export const INIT_IN_PROGRESS_PATH = 'core/init-in-progress';
 
 export interface SharesConfig {
   /** "shamir" or "pkcs11" for the seal config; always "shamir" for recovery. */

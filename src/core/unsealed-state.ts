@@ -6,7 +6,7 @@ import { createIdentityBackend } from '../engines/identity/index.ts';
 import { createTransitBackend } from '../engines/transit/index.ts';
 import { TokenStore, type TokenEntry } from './tokens/index.ts';
 import { PolicyStore, type ACL, type AclRequest } from './acl/index.ts';
-import { MountTable, SYSTEM_DEFAULT_LEASE_TTL, type MountEntry } from './mounts.ts';
+import { MountTable, notMountable, SINGLETON_MOUNTS, SYSTEM_DEFAULT_LEASE_TTL, unknownEngineType, type MountEntry } from './mounts.ts';
 import { CachingStorage, PrefixedStorage } from './storage-view.ts';
 import { badRequest, notFound, permissionDenied, TresorError } from './errors.ts';
 import { osRandom } from './entropy.ts';
@@ -71,7 +71,7 @@ export class UnsealedState {
         if (cubbyholeStorage.current) await destroyCubbyhole(cubbyholeStorage.current, entry.id);
       },
     });
-    const mounts = new MountTable(barrier, (entry) => resolveBackend(entry, tokens), core.hsm);
+    const mounts = new MountTable(barrier, (entry) => resolveBackend(entry, tokens), core.hsm, (msg) => core.logger.warn(msg));
     const state = new UnsealedState(core, clusterId, clusterName, tokens, policies, mounts);
     if (opts.firstTime || !(await mounts.load())) await state.createDefaultMounts();
     cubbyholeStorage.current = mounts.get('cubbyhole/')?.storage;
@@ -216,9 +216,17 @@ function isSudoPath(path: string): boolean {
   return path === 'auth/token/revoke-orphan' || path.startsWith('auth/token/accessors');
 }
 
+/**
+ * The engine for a mount entry. Which types an operator may mount is
+ * decided by the mount table (MOUNTABLE_SECRET_TYPES); this only builds
+ * them, and never hands out a singleton (token store, system) anywhere
+ * but at its own path.
+ */
 function resolveBackend(entry: MountEntry, tokens: TokenStore): LogicalBackend {
+  if (Object.hasOwn(SINGLETON_MOUNTS, entry.type) && SINGLETON_MOUNTS[entry.type] !== entry.path) throw notMountable(entry.type);
   switch (entry.type) {
     case 'kv':
+    case 'generic': // Vault's old name for kv (version 1; "generic" takes no version option)
       return createKvBackend(entry.options ?? {});
     case 'cubbyhole':
       return createCubbyholeBackend();
@@ -231,6 +239,6 @@ function resolveBackend(entry: MountEntry, tokens: TokenStore): LogicalBackend {
     case 'system':
       return { type: 'system', handle: async () => null };
     default:
-      throw badRequest(`plugin not found in the catalog: ${entry.type}`);
+      throw unknownEngineType(entry.type);
   }
 }

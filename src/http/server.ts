@@ -9,8 +9,9 @@ import type { LogicalResponse } from '../engines/types.ts';
 import type { Logger } from '../logger.ts';
 import { operationFor, parseApiUrl } from './request-path.ts';
 import { findSysRoute, type SysReply } from './sys-routes.ts';
+import { disabledUnauthedEndpoint, type UnauthedEndpointOptions } from './unauthed-endpoints.ts';
 
-export interface HttpOptions {
+export interface HttpOptions extends UnauthedEndpointOptions {
   /** Largest accepted request body; Vault's listener default is 32 MiB. */
   maxRequestSize?: number;
   logger: Logger;
@@ -65,12 +66,12 @@ export function createHttpServer(core: Core, opts: HttpOptions): FastifyInstance
   app.route({
     method: ['GET', 'HEAD', 'PUT', 'POST', 'DELETE', 'PATCH'],
     url: '/v1/*',
-    handler: (req, reply) => handleApi(core, req, reply),
+    handler: (req, reply) => handleApi(core, req, reply, opts),
   });
   return app;
 }
 
-async function handleApi(core: Core, req: FastifyRequest, reply: FastifyReply): Promise<void> {
+async function handleApi(core: Core, req: FastifyRequest, reply: FastifyReply, opts: HttpOptions): Promise<void> {
   const parsed = parseApiUrl(req.url);
   const method = req.method === 'HEAD' ? 'GET' : req.method;
   const operation = parsed && operationFor(method, parsed.query);
@@ -94,9 +95,15 @@ async function handleApi(core: Core, req: FastifyRequest, reply: FastifyReply): 
   // "sys/seal/" cannot slip past a rule written for "sys/seal" (a list is
   // checked with one slash added, see UnsealedState.authorize).
   const sysPath = parsed.path.replace(/\/+$/, '');
+  const remoteAddress = req.socket.remoteAddress;
+  const disabled = disabledUnauthedEndpoint(sysPath, opts);
+  if (disabled) {
+    opts.logger.warn(`http: refused ${method} ${sysPath} from ${remoteAddress ?? 'an unknown address'}: disabled on this listener`);
+    throw disabled;
+  }
   const sys = findSysRoute(sysPath, method);
   if (sys) {
-    const out: SysReply = await sys.run({ core, token, data, query: parsed.query, method, operation, path: sysPath, rest: sys.rest, wrapTtlSeconds });
+    const out: SysReply = await sys.run({ core, token, data, query: parsed.query, method, operation, path: sysPath, rest: sys.rest, wrapTtlSeconds, remoteAddress });
     reply.code(out.status ?? (out.body === undefined ? 204 : 200));
     if (out.body === undefined) reply.send();
     else sendJson(reply, out.body);

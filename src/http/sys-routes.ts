@@ -21,6 +21,8 @@ export interface SysContext {
   rest: string;
   /** Seconds asked for with X-Vault-Wrap-TTL (undefined when absent). */
   wrapTtlSeconds?: number;
+  /** The client's IP address as the listener saw it (rate limits of the unauthenticated quorum endpoints). */
+  remoteAddress?: string;
 }
 
 export interface AuthedContext extends SysContext {

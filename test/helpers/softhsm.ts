@@ -36,7 +36,11 @@ export function createSoftHsmToken(options: { label?: string; pin?: string } = {
   const label = options.label ?? 'tresor-test';
   const pin = options.pin ?? '4321';
   const soPin = '87654321';
-  const conf = execFileSync(SCRIPT, [dir, label, pin, soPin], { encoding: 'utf8' }).trim();
+  // The PINs go by environment, never as arguments (see the script).
+  const conf = execFileSync(SCRIPT, [dir, label], {
+    encoding: 'utf8',
+    env: { ...process.env, TRESOR_SOFTHSM_PIN: pin, TRESOR_SOFTHSM_SO_PIN: soPin },
+  }).trim();
   return {
     dir,
     conf,

@@ -117,7 +117,7 @@ export const generateRootCommand: Command = {
     decode: { kind: 'string', placeholder: 'encoded', description: 'Decode an encoded root token with -otp ("-" reads it from stdin).' },
     otp: { kind: 'string', placeholder: 'string', description: 'One-time password to XOR the token with (-init) or to decode with (-decode).' },
     'pgp-key': { kind: 'string', placeholder: 'file', description: 'PGP public key file to encrypt the new token to, instead of an OTP.' },
-    nonce: { kind: 'string', placeholder: 'string', description: 'Nonce of the attempt; looked up from the status when omitted.' },
+    nonce: { kind: 'string', placeholder: 'string', description: 'Nonce of the attempt (to provide a key or -cancel); looked up from the status when omitted.' },
   },
   async run(ctx) {
     const f = ctx.flags;
@@ -138,7 +138,9 @@ export const generateRootCommand: Command = {
     }
     if (f.bool('cancel')) {
       expectArgs(ctx, 0);
-      await callApi('canceling root generation', client.request('DELETE', ATTEMPT));
+      // The server wants the attempt's nonce in the DELETE body; look it up when not given.
+      const nonce = f.string('nonce') ?? (await callApi('getting root generation status', client.request<GenerateRootStatus>('GET', ATTEMPT)))?.nonce;
+      await callApi('canceling root generation', client.request('DELETE', ATTEMPT, { body: nonce ? { nonce } : undefined }));
       println(ctx, 'Success! Root token generation canceled (if it was started)');
       return 0;
     }

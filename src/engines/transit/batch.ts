@@ -33,18 +33,20 @@ function partialFailureStatus(data: JsonObject): number {
 }
 
 /**
- * Answers a single-item request with `work(data)` (its errors thrown as they
- * are), or a batch with one result per item. Client errors (4xx) become the
- * item's `error`; anything else fails the whole request.
+ * Answers a single-item request with `work(data, 0)` (its errors thrown as
+ * they are), or a batch with one result per item, `work(item, index)`.
+ * Every item carries its own fields (plaintext, ciphertext,
+ * associated_data, ...): nothing is taken from the envelope. Client errors
+ * (4xx) become the item's `error`; anything else fails the whole request.
  */
-export function respond(data: JsonObject, work: (item: JsonObject) => ItemResult): LogicalResponse {
+export function respond(data: JsonObject, work: (item: JsonObject, index: number) => ItemResult): LogicalResponse {
   const items = batchInput(data);
-  if (items === undefined) return { data: work(data) };
+  if (items === undefined) return { data: work(data, 0) };
   let failures = 0;
-  const results = items.map((item) => {
+  const results = items.map((item, index) => {
     const reference = isAbsent(item.reference) ? {} : { reference: item.reference };
     try {
-      return { ...work(item), ...reference };
+      return { ...work(item, index), ...reference };
     } catch (err) {
       if (!(err instanceof TresorError) || err.status >= 500) throw err;
       failures += 1;

@@ -8,7 +8,7 @@
  * be unpredictable, always comes from the request's source (key-policy.ts).
  */
 import { badRequest } from '../../core/errors.ts';
-import { aeadOpen, aeadSeal } from './aead.ts';
+import { aeadOpen, aeadSeal, AUTHENTICATION_FAILED, NONCE_BYTES } from './aead.ts';
 import { isStrictBase64 } from './fields.ts';
 import type { KeyPolicy } from './key-policy.ts';
 
@@ -28,24 +28,32 @@ export function encryptionVersion(policy: KeyPolicy, requested: number | undefin
   return version;
 }
 
-/** Encrypts under `version` (already checked by encryptionVersion) with a fresh 12-byte nonce. */
-export function encryptToEnvelope(policy: KeyPolicy, version: number, plaintext: Buffer, nonce: Buffer): string {
+/**
+ * Encrypts under `version` (already checked by encryptionVersion) with a
+ * fresh 12-byte nonce, binding `associatedData` (checked by the caller
+ * against the key type) when given.
+ */
+export function encryptToEnvelope(policy: KeyPolicy, version: number, plaintext: Buffer, nonce: Buffer, associatedData?: Buffer): string {
   const entry = policy.versions.get(version);
   if (entry === undefined) throw badRequest('requested key version does not exist');
-  return `${PREFIX}v${version}:${aeadSeal(policy.type, entry.key, nonce, plaintext).toString('base64')}`;
+  return `${PREFIX}v${version}:${aeadSeal(policy.type, entry.key, nonce, plaintext, associatedData).toString('base64')}`;
 }
 
 /**
- * Decrypts an envelope. Every failure is a 400; a wrong key or tampered bytes
- * give one generic message so the answer reveals nothing about the key.
+ * Decrypts an envelope with the associated data it was encrypted with
+ * (none and empty are the same). Every failure is a 400; a wrong key,
+ * tampered bytes and other (or missing) associated data all give Vault's
+ * one authentication-failure message, so the answer tells them apart for
+ * no one.
  */
-export function decryptEnvelope(policy: KeyPolicy, ciphertext: unknown): { plaintext: Buffer; version: number } {
+export function decryptEnvelope(policy: KeyPolicy, ciphertext: unknown, associatedData?: Buffer): { plaintext: Buffer; version: number } {
   const { version, sealed } = parseEnvelope(ciphertext);
   if (version < policy.minDecryptionVersion) throw badRequest('ciphertext or signature version is disallowed by policy (too old)');
   const entry = policy.versions.get(version);
   if (entry === undefined || version > policy.latestVersion) throw badRequest('invalid ciphertext: unknown key version');
-  const plaintext = aeadOpen(policy.type, entry.key, sealed);
-  if (plaintext === undefined) throw badRequest('invalid ciphertext: decryption failed');
+  if (sealed.length < NONCE_BYTES) throw badRequest('invalid ciphertext length');
+  const plaintext = aeadOpen(policy.type, entry.key, sealed, associatedData);
+  if (plaintext === undefined) throw badRequest(AUTHENTICATION_FAILED[policy.type]);
   return { plaintext, version };
 }
 

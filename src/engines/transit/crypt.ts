@@ -3,9 +3,14 @@
  * item or a `batch_input` (see batch.ts). The key is looked up once per
  * request from the in-memory cache, never once per batch item.
  *
- *   encrypt  {plaintext: base64, key_version?} → {ciphertext: "vault:v<N>:...", key_version}
- *   decrypt  {ciphertext}                      → {plaintext: base64}
- *   rewrap   {ciphertext, key_version?}        → {ciphertext, key_version}
+ *   encrypt  {plaintext: base64, key_version?, associated_data?} → {ciphertext: "vault:v<N>:...", key_version}
+ *   decrypt  {ciphertext, associated_data?}                      → {plaintext: base64}
+ *   rewrap   {ciphertext, key_version?}                          → {ciphertext, key_version}
+ *
+ * `associated_data` (base64) is bound into the AEAD tag as in Vault: a
+ * ciphertext decrypts only with the same associated data it was encrypted
+ * with. In a batch each item has its own. Rewrap does not take it (as in
+ * Vault, whose rewrap has no such field), and says so rather than ignore it.
  */
 import { randomBytes } from 'node:crypto';
 import { badRequest } from '../../core/errors.ts';
@@ -14,8 +19,8 @@ import type { LogicalResponse } from '../types.ts';
 import { optionalNonNegativeInt, type JsonObject } from '../../core/request-fields.ts';
 import { batchInput, respond, type ItemResult } from './batch.ts';
 import { decryptEnvelope, encryptionVersion, encryptToEnvelope } from './ciphertext.ts';
-import { NONCE_BYTES } from './aead.ts';
-import { refuseContext, requireBase64 } from './fields.ts';
+import { ASSOCIATED_DATA_SUPPORTED, NONCE_BYTES } from './aead.ts';
+import { optionalAssociatedData, refuseContext, requireBase64 } from './fields.ts';
 import { isDueForRotation, newKeyPolicy, parseKeyType, rotatedPolicy, type KeyPolicy, type KeyType } from './key-policy.ts';
 import type { KeyStore } from './key-store.ts';
 import { refuseUnsupportedKeyOptions } from './keys.ts';
@@ -47,11 +52,24 @@ async function keyForDecryption(store: KeyStore, name: string): Promise<KeyPolic
   return policy;
 }
 
-/** Encrypts one item's plaintext under the requested (or latest) version. */
-function encryptItem(policy: KeyPolicy, item: JsonObject, plaintext: Buffer): ItemResult {
+/**
+ * An item's associated data for `policy`; refused with Vault's message
+ * (`field` names it, e.g. "[0].associated_data") when the key type's cipher
+ * cannot bind it, so it is never silently dropped.
+ */
+export function associatedDataFor(policy: KeyPolicy, value: unknown, field: string): Buffer | undefined {
+  const aad = optionalAssociatedData(value);
+  if (aad !== undefined && !ASSOCIATED_DATA_SUPPORTED[policy.type]) {
+    throw badRequest(`'${field}' provided for non-AEAD cipher suite ${policy.type}`);
+  }
+  return aad;
+}
+
+/** Encrypts one item's plaintext under the requested (or latest) version, binding `aad` when given. */
+function encryptItem(policy: KeyPolicy, item: JsonObject, plaintext: Buffer, aad?: Buffer): ItemResult {
   refuseContext(item.context);
   const version = encryptionVersion(policy, optionalNonNegativeInt(item.key_version, 'key_version'));
-  return { ciphertext: encryptToEnvelope(policy, version, plaintext, randomBytes(NONCE_BYTES)), key_version: version };
+  return { ciphertext: encryptToEnvelope(policy, version, plaintext, randomBytes(NONCE_BYTES), aad), key_version: version };
 }
 
 function plaintextOf(item: JsonObject): Buffer {
@@ -64,6 +82,7 @@ function validateSingleEncrypt(data: JsonObject): void {
   plaintextOf(data);
   refuseContext(data.context);
   optionalNonNegativeInt(data.key_version, 'key_version');
+  optionalAssociatedData(data.associated_data);
 }
 
 /** Encrypts one item or a batch, creating the key first when it does not exist. */
@@ -71,16 +90,17 @@ export async function encrypt(store: KeyStore, name: string, data: JsonObject, r
   validateSingleEncrypt(data);
   refuseUnsupportedKeyOptions(data);
   const policy = await keyForEncryption(store, name, random, parseKeyType(data.type));
-  return respond(data, (item) => encryptItem(policy, item, plaintextOf(item)));
+  return respond(data, (item, i) => encryptItem(policy, item, plaintextOf(item), associatedDataFor(policy, item.associated_data, `[${i}].associated_data`)));
 }
 
 /** Decrypts one item or a batch; a missing key is a 400. */
 export async function decrypt(store: KeyStore, name: string, data: JsonObject): Promise<LogicalResponse> {
   batchInput(data); // a malformed batch is reported before the key lookup, as in Vault
   const policy = await keyForDecryption(store, name);
-  return respond(data, (item) => {
+  return respond(data, (item, i) => {
     refuseContext(item.context);
-    return { plaintext: decryptEnvelope(policy, item.ciphertext).plaintext.toString('base64') };
+    const aad = associatedDataFor(policy, item.associated_data, `[${i}].associated_data`);
+    return { plaintext: decryptEnvelope(policy, item.ciphertext, aad).plaintext.toString('base64') };
   });
 }
 
@@ -88,5 +108,15 @@ export async function decrypt(store: KeyStore, name: string, data: JsonObject): 
 export async function rewrap(store: KeyStore, name: string, data: JsonObject, random: RandomSource): Promise<LogicalResponse> {
   batchInput(data); // a malformed batch is reported before the key lookup, as in Vault
   const policy = await keyForEncryption(store, name, random);
-  return respond(data, (item) => encryptItem(policy, item, decryptEnvelope(policy, item.ciphertext).plaintext));
+  return respond(data, (item) => {
+    refuseRewrapAssociatedData(item.associated_data);
+    return encryptItem(policy, item, decryptEnvelope(policy, item.ciphertext).plaintext);
+  });
+}
+
+/** Rewrap has no associated_data (as in Vault): refused when given, never ignored. */
+function refuseRewrapAssociatedData(value: unknown): void {
+  if (optionalAssociatedData(value) !== undefined) {
+    throw badRequest('associated_data is not supported by rewrap: decrypt and encrypt again with it instead');
+  }
 }

@@ -28,6 +28,17 @@ export function refuseContext(value: unknown): void {
   if (!isAbsent(value)) throw badRequest('context is only allowed with derived keys, and this key is not derived');
 }
 
+/**
+ * An item's `associated_data` (base64, as Vault takes it): the bytes, or
+ * undefined when absent or empty (no associated data, as in Vault). 400
+ * when it is not base64 (naming the field, not echoing the value).
+ */
+export function optionalAssociatedData(value: unknown): Buffer | undefined {
+  if (isAbsent(value) || value === '') return undefined;
+  if (typeof value !== 'string' || !isStrictBase64(value)) throw badRequest('failed to base64-decode associated_data');
+  return Buffer.from(value, 'base64');
+}
+
 /** Options Tresor does not implement are refused when set, rather than silently ignored. */
 export function refuseEnabled(value: unknown, field: string, reason: string): void {
   if (optionalBool(value, field) === true) throw badRequest(`"${field}" is not supported: ${reason}`);

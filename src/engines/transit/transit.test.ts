@@ -5,6 +5,8 @@ import { TresorError } from '../../core/errors.ts';
 import { MemoryLogicalStorage, testRequest } from '../testing-storage.ts';
 import type { LogicalResponse, LogicalStorage, Operation } from '../types.ts';
 import { createTransitBackend } from './index.ts';
+import { associatedDataFor } from './crypt.ts';
+import type { KeyPolicy } from './key-policy.ts';
 
 const b64 = (text: string) => Buffer.from(text, 'utf8').toString('base64');
 const CIPHERTEXT_FORMAT = /^vault:v(\d+):[A-Za-z0-9+/]+={0,2}$/;
@@ -239,10 +241,11 @@ describe('transit encrypt and decrypt', () => {
     await rejects(m.write('decrypt/app', { ciphertext: `vault:v0:${body}` }), 400, /version number/);
     await rejects(m.write('decrypt/app', { ciphertext: 'vault:v1:***' }), 400, /base64/);
     await rejects(m.write('decrypt/app', { ciphertext: `vault:v9:${body}` }), 400, /unknown key version/);
-    await rejects(m.write('decrypt/app', { ciphertext: 'vault:v1:AAAA' }), 400, /decryption failed/);
+    await rejects(m.write('decrypt/app', { ciphertext: 'vault:v1:AAAA' }), 400, /^invalid ciphertext length$/);
+    await rejects(m.write('decrypt/app', { ciphertext: `vault:v1:${Buffer.alloc(20).toString('base64')}` }), 400, /^cipher: message authentication failed$/);
   });
 
-  it('decrypt rejects a tampered ciphertext and one from another key with the same generic message', async () => {
+  it('decrypt rejects a tampered ciphertext and one from another key with the same message (Vault\'s)', async () => {
     const m = mount();
     const { ciphertext } = await encryptText(m, 'app', 'integrity matters');
     const sealed = Buffer.from(ciphertext.slice('vault:v1:'.length), 'base64');
@@ -250,11 +253,11 @@ describe('transit encrypt and decrypt', () => {
       const tampered = Buffer.from(sealed);
       tampered[index] ^= 0x01;
       const err = await rejects(m.write('decrypt/app', { ciphertext: `vault:v1:${tampered.toString('base64')}` }), 400);
-      assert.equal(err.message, 'invalid ciphertext: decryption failed');
+      assert.equal(err.message, 'cipher: message authentication failed');
     }
     const other = await encryptText(m, 'other', 'integrity matters');
     const err = await rejects(m.write('decrypt/app', { ciphertext: other.ciphertext }), 400);
-    assert.equal(err.message, 'invalid ciphertext: decryption failed');
+    assert.equal(err.message, 'cipher: message authentication failed');
   });
 
   it('the encrypt path answers the create-vs-update probe: 404 before the key exists, 405 after', async () => {
@@ -465,7 +468,7 @@ describe('transit entropy source', () => {
     await m.write('keys/app/rotate');
     // Re-label a v1 ciphertext as v2: with distinct keys it must not authenticate.
     const relabelled = v1.ciphertext.replace(/^vault:v1:/, 'vault:v2:');
-    await rejects(m.write('decrypt/app', { ciphertext: relabelled }), 400, /decryption failed/);
+    await rejects(m.write('decrypt/app', { ciphertext: relabelled }), 400, /message authentication failed/);
   });
 });
 
@@ -550,5 +553,81 @@ describe('transit hmac', () => {
     await rejects(m.write('verify/app', { input: b64('x') }), 400, /missing hmac/);
     await rejects(m.write('verify/app', { input: b64('x'), hmac: 'abc' }), 400, /invalid hmac: no "vault:" prefix/);
     await rejects(m.write('verify/app', { input: b64('x'), hmac: 'vault:v7:AAAA' }), 400, /unknown key version/);
+  });
+});
+
+describe('transit associated_data', () => {
+  const aad = (text: string) => Buffer.from(text).toString('base64');
+
+  for (const type of ['aes256-gcm96', 'chacha20-poly1305']) {
+    it(`${type}: a ciphertext decrypts only with the associated data it was encrypted with`, async () => {
+      const m = mount();
+      await m.write('keys/app', { type });
+      const { data } = await m.write('encrypt/app', { plaintext: b64('tenant secret'), associated_data: aad('tenantA') });
+      const ciphertext = data!.ciphertext as string;
+      const failure = type === 'aes256-gcm96' ? 'cipher: message authentication failed' : 'chacha20poly1305: message authentication failed';
+      for (const other of [{ associated_data: aad('tenantB') }, {}, { associated_data: '' }]) {
+        const err = await rejects(m.write('decrypt/app', { ciphertext, ...other }), 400);
+        assert.equal(err.message, failure);
+      }
+      const ok = await m.write('decrypt/app', { ciphertext, associated_data: aad('tenantA') });
+      assert.equal(ok.data?.plaintext, b64('tenant secret'));
+      // And the other way round: a ciphertext without associated data refuses one given at decrypt.
+      const plain = (await m.write('encrypt/app', { plaintext: b64('x') })).data!.ciphertext;
+      await rejects(m.write('decrypt/app', { ciphertext: plain, associated_data: aad('tenantA') }), 400, /message authentication failed/);
+    });
+  }
+
+  it('a malformed associated_data is a 400 naming the field, and an upsert creates no key', async () => {
+    const m = mount();
+    await rejects(m.write('encrypt/new', { plaintext: b64('x'), associated_data: 'not base64!' }), 400, /^failed to base64-decode associated_data$/);
+    await rejects(m.write('encrypt/new', { plaintext: b64('x'), associated_data: 42 }), 400, /associated_data/);
+    assert.deepEqual(m.memory.snapshot(), []);
+  });
+
+  it('batch items each bind their own associated_data; a mismatch fails only its item', async () => {
+    const m = mount();
+    const enc = await m.write('encrypt/app', {
+      batch_input: [
+        { plaintext: b64('a'), associated_data: aad('A'), reference: 'a' },
+        { plaintext: b64('b'), associated_data: aad('B'), reference: 'b' },
+        { plaintext: b64('c'), reference: 'c' },
+      ],
+    });
+    const [a, b, c] = (enc.data!.batch_results as { ciphertext: string }[]).map((r) => r.ciphertext);
+    const dec = await m.write('decrypt/app', {
+      batch_input: [
+        { ciphertext: a, associated_data: aad('A') },
+        { ciphertext: b, associated_data: aad('A') },
+        { ciphertext: c },
+        { ciphertext: a },
+      ],
+    });
+    assert.equal(dec.status ?? 200, 200, 'a partial failure is a 200');
+    assert.deepEqual(dec.data!.batch_results, [
+      { plaintext: b64('a') },
+      { error: 'cipher: message authentication failed' },
+      { plaintext: b64('c') },
+      { error: 'cipher: message authentication failed' },
+    ]);
+    // The envelope's own associated_data does not apply to the items.
+    const envelope = await m.write('decrypt/app', { associated_data: aad('A'), batch_input: [{ ciphertext: a }] });
+    assert.equal(envelope.status, 400);
+  });
+
+  it('datakey binds associated_data; rewrap refuses it rather than ignore it', async () => {
+    const m = mount();
+    await m.write('keys/app');
+    const key = await m.write('datakey/plaintext/app', { associated_data: aad('ctx') });
+    await rejects(m.write('decrypt/app', { ciphertext: key.data!.ciphertext }), 400, /message authentication failed/);
+    const ok = await m.write('decrypt/app', { ciphertext: key.data!.ciphertext, associated_data: aad('ctx') });
+    assert.equal(ok.data?.plaintext, key.data!.plaintext);
+    await rejects(m.write('rewrap/app', { ciphertext: key.data!.ciphertext, associated_data: aad('ctx') }), 400, /associated_data is not supported by rewrap/);
+  });
+
+  it('a key type that cannot bind associated data refuses it with Vault\'s message', () => {
+    const policy = { type: 'rsa-2048' } as unknown as KeyPolicy;
+    assert.throws(() => associatedDataFor(policy, aad('x'), '[0].associated_data'), /^TresorError: '\[0\]\.associated_data' provided for non-AEAD cipher suite rsa-2048$/);
+    assert.equal(associatedDataFor(policy, undefined, 'associated_data'), undefined);
   });
 });

@@ -16,9 +16,9 @@ function rekeyRoutes(base: string, target: RekeyTarget): SysRoute[] {
       public: true,
       methods: {
         GET: async ({ core }) => ({ body: await rekeyFor(core, target).status() }),
-        PUT: async ({ core, data }) => ({ body: await rekeyFor(core, target).start(data) }),
-        DELETE: async ({ core, data }) => {
-          await rekeyFor(core, target).cancel(data);
+        PUT: async ({ core, data, remoteAddress }) => ({ body: await rekeyFor(core, target).start(data, remoteAddress) }),
+        DELETE: async ({ core, data, remoteAddress }) => {
+          await rekeyFor(core, target).cancel(data, remoteAddress);
           return {};
         },
       },
@@ -60,9 +60,9 @@ export const recoveryRoutes: SysRoute[] = [
     public: true,
     methods: {
       GET: async ({ core }) => ({ body: await generateRootFor(core).status() }),
-      PUT: async ({ core, data }) => ({ body: await generateRootFor(core).start(data) }),
-      DELETE: async ({ core }) => {
-        await generateRootFor(core).cancel();
+      PUT: async ({ core, data, remoteAddress }) => ({ body: await generateRootFor(core).start(data, remoteAddress) }),
+      DELETE: async ({ core, data, remoteAddress }) => {
+        await generateRootFor(core).cancel(data, remoteAddress);
         return {};
       },
     },
