@@ -52,3 +52,31 @@ export function parseDuration(input: string | number): number {
   // Round away float noise (0.1h) before truncating to whole seconds.
   return Math.floor(Number(seconds.toFixed(6)));
 }
+
+const UNIT_MS: Record<DurationUnit, number> = {
+  ns: 1e-6,
+  us: 1e-3,
+  'µs': 1e-3,
+  ms: 1,
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+};
+
+/**
+ * Like {@link parseDuration} but in whole milliseconds, for settings that
+ * keep sub-second precision (listener timeouts): `"10s"`, `"500ms"`, `"5m"`,
+ * or a number of seconds. Throws TresorError 400 `invalid duration "<text>"`.
+ */
+export function parseDurationMs(input: string | number): number {
+  if (typeof input === 'number') {
+    if (!Number.isFinite(input) || input < 0) throw badRequest(`invalid duration ${input}`);
+    return Math.round(input * 1000);
+  }
+  const text = input.trim();
+  if (/^\d+$/.test(text)) return Number(text) * 1000;
+  const ms = sumDurationTerms(text, UNIT_MS);
+  if (ms === undefined || !Number.isSafeInteger(Math.round(ms))) throw badRequest(`invalid duration ${JSON.stringify(input)}`);
+  return Math.round(ms);
+}

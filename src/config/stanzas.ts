@@ -13,7 +13,38 @@ const BOOLEAN_STORAGE_OPTIONS = new Set(['ha_enabled']);
 
 export const DEFAULT_LISTENER_ADDRESS = '127.0.0.1:8200';
 export const DEFAULT_MAX_REQUEST_SIZE = 32 * 1024 * 1024;
-const LISTENER_KEYS = ['address', 'tls_disable', 'tls_cert_file', 'tls_key_file', 'max_request_size'];
+/** Vault's listener timeouts (http_read_header_timeout etc.), in milliseconds; 0 turns one off. */
+export const DEFAULT_READ_HEADER_TIMEOUT_MS = 10_000;
+export const DEFAULT_READ_TIMEOUT_MS = 30_000;
+export const DEFAULT_WRITE_TIMEOUT_MS = 0;
+export const DEFAULT_IDLE_TIMEOUT_MS = 5 * 60_000;
+const LISTENER_KEYS = [
+  'address',
+  'tls_disable',
+  'tls_cert_file',
+  'tls_key_file',
+  'max_request_size',
+  'http_read_header_timeout',
+  'http_read_timeout',
+  'http_write_timeout',
+  'http_idle_timeout',
+  'max_connections',
+];
+
+/** A listener with every default applied (also dev mode's). */
+export function defaultListener(address: string, source: ConfigSource): ListenerConfig {
+  return {
+    type: 'tcp',
+    address,
+    tlsDisable: true,
+    maxRequestSize: DEFAULT_MAX_REQUEST_SIZE,
+    readHeaderTimeoutMs: DEFAULT_READ_HEADER_TIMEOUT_MS,
+    readTimeoutMs: DEFAULT_READ_TIMEOUT_MS,
+    writeTimeoutMs: DEFAULT_WRITE_TIMEOUT_MS,
+    idleTimeoutMs: DEFAULT_IDLE_TIMEOUT_MS,
+    source,
+  };
+}
 
 /** `storage "<type>" { ... }` (also spelled `backend`); throws HclDecodeError. */
 export function readStorage(block: DecodedBlock, source: ConfigSource): StorageConfig {
@@ -50,7 +81,22 @@ export function readListener(block: DecodedBlock, source: ConfigSource): Listene
     reader.require('tls_key_file', tlsKeyFile);
   }
   const maxRequestSize = reader.integer('max_request_size') || DEFAULT_MAX_REQUEST_SIZE;
-  return { type, address, tlsDisable, tlsCertFile, tlsKeyFile, maxRequestSize, source };
+  const maxConnections = reader.integer('max_connections');
+  if (maxConnections === 0) throw reader.error('key "max_connections" must be at least 1', reader.attribute('max_connections'));
+  return {
+    type,
+    address,
+    tlsDisable,
+    tlsCertFile,
+    tlsKeyFile,
+    maxRequestSize,
+    readHeaderTimeoutMs: reader.durationMs('http_read_header_timeout') ?? DEFAULT_READ_HEADER_TIMEOUT_MS,
+    readTimeoutMs: reader.durationMs('http_read_timeout') ?? DEFAULT_READ_TIMEOUT_MS,
+    writeTimeoutMs: reader.durationMs('http_write_timeout') ?? DEFAULT_WRITE_TIMEOUT_MS,
+    idleTimeoutMs: reader.durationMs('http_idle_timeout') ?? DEFAULT_IDLE_TIMEOUT_MS,
+    ...(maxConnections === undefined ? {} : { maxConnections }),
+    source,
+  };
 }
 
 /** `entropy "seal" { mode = "augmentation" }`. */
