@@ -108,6 +108,12 @@ export async function runServer(opts: RunServerOptions): Promise<RunningServer> 
     host,
     port: Number(portText),
     tls: listener.tlsDisable ? undefined : { certFile: listener.tlsCertFile!, keyFile: listener.tlsKeyFile! },
+    readHeaderTimeoutMs: listener.readHeaderTimeoutMs,
+    readTimeoutMs: listener.readTimeoutMs,
+    writeTimeoutMs: listener.writeTimeoutMs,
+    idleTimeoutMs: listener.idleTimeoutMs,
+    maxConnections: listener.maxConnections,
+    logger,
   });
   const port = tcp.port;
   const scheme = listener.tlsDisable ? 'http' : 'https';
