@@ -1,7 +1,7 @@
 import { writeFileSync, rmSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import { loadConfig, type ServerConfig, type Pkcs11SealConfig as ConfigPkcs11 } from './config/config.ts';
-import { DEFAULT_MAX_REQUEST_SIZE } from './config/stanzas.ts';
+import { defaultListener } from './config/stanzas.ts';
 import { createStorage } from './storage/index.ts';
 import type { StorageBackend } from './storage/backend.ts';
 import { Core } from './core/core.ts';
@@ -113,6 +113,12 @@ export async function runServer(opts: RunServerOptions): Promise<RunningServer> 
     host,
     port: Number(portText),
     tls: listener.tlsDisable ? undefined : { certFile: listener.tlsCertFile!, keyFile: listener.tlsKeyFile! },
+    readHeaderTimeoutMs: listener.readHeaderTimeoutMs,
+    readTimeoutMs: listener.readTimeoutMs,
+    writeTimeoutMs: listener.writeTimeoutMs,
+    idleTimeoutMs: listener.idleTimeoutMs,
+    maxConnections: listener.maxConnections,
+    logger,
   });
   const port = tcp.port;
   const scheme = listener.tlsDisable ? 'http' : 'https';
@@ -207,17 +213,7 @@ function applyDevDefaults(config: ServerConfig, listenAddress?: string): void {
   config.storage ??= { type: 'inmem', options: {}, source: { file: '-dev', line: 0 } };
   const address = listenAddress ?? '127.0.0.1:8200';
   if (listenAddress || config.listeners.length === 0) {
-    config.listeners = [
-      {
-        type: 'tcp',
-        address,
-        tlsDisable: true,
-        maxRequestSize: DEFAULT_MAX_REQUEST_SIZE,
-        disableUnauthedRekeyEndpoints: false,
-        disableUnauthedGenerateRootEndpoints: false,
-        source: { file: '-dev', line: 0 },
-      },
-    ];
+    config.listeners = [defaultListener(address, { file: '-dev', line: 0 })];
   }
 }
 

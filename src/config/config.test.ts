@@ -41,6 +41,11 @@ listener "tcp" {
   address     = "0.0.0.0:8300"
   tls_disable = "true"
   max_request_size = 1024
+  http_read_header_timeout = "500ms"
+  http_read_timeout        = 20
+  http_write_timeout       = "1m"
+  http_idle_timeout        = "90s"
+  max_connections          = 100
 }
 ${PKCS11}
 entropy "seal" {
@@ -65,8 +70,20 @@ plugin_directory  = "/plugins"
     assert.deepEqual(
       { ...config.listeners[0], source: undefined },
       {
-        type: 'tcp', address: '0.0.0.0:8300', tlsDisable: true, tlsCertFile: undefined, tlsKeyFile: undefined, maxRequestSize: 1024,
-        disableUnauthedRekeyEndpoints: false, disableUnauthedGenerateRootEndpoints: false, source: undefined,
+        type: 'tcp',
+        address: '0.0.0.0:8300',
+        tlsDisable: true,
+        tlsCertFile: undefined,
+        tlsKeyFile: undefined,
+        maxRequestSize: 1024,
+        readHeaderTimeoutMs: 500,
+        readTimeoutMs: 20_000,
+        writeTimeoutMs: 60_000,
+        idleTimeoutMs: 90_000,
+        maxConnections: 100,
+        disableUnauthedRekeyEndpoints: false,
+        disableUnauthedGenerateRootEndpoints: false,
+        source: undefined,
       },
     );
     const seal = pkcs11(config);
@@ -91,6 +108,9 @@ plugin_directory  = "/plugins"
     const config = parseConfig(`${STORAGE}listener "tcp" {\n  tls_disable = 1\n}\n`, 'server.hcl', NO_ENV);
     assert.equal(config.listeners[0].address, '127.0.0.1:8200');
     assert.equal(config.listeners[0].maxRequestSize, 33554432);
+    // Vault's defaults: header 10s, read 30s, write none, idle 5m; the connection cap is the listener's own default.
+    const { readHeaderTimeoutMs, readTimeoutMs, writeTimeoutMs, idleTimeoutMs, maxConnections } = config.listeners[0];
+    assert.deepEqual([readHeaderTimeoutMs, readTimeoutMs, writeTimeoutMs, idleTimeoutMs, maxConnections], [10_000, 30_000, 0, 300_000, undefined]);
     assert.deepEqual([config.ui, config.disableMlock, config.logLevel, config.defaultLeaseTtl, config.maxLeaseTtl], [false, false, 'info', 2764800, 2764800]);
     assert.deepEqual(config.seals, []);
   });
@@ -176,6 +196,11 @@ describe('configuration errors', () => {
     assert.equal(configError(`${STORAGE}\n\nui = "yes please"`).message, 'server.hcl:6: key "ui" must be a boolean');
     assert.match(configError(`${STORAGE}max_lease_ttl = "forever"`).message, /^server\.hcl:4: key "max_lease_ttl" must be a duration/);
     assert.match(configError(`${STORAGE}listener "tcp" {\n  tls_disable = true\n  max_request_size = "big"\n}`).message, /server\.hcl:6: key "max_request_size" must be a non-negative integer/);
+    assert.equal(
+      configError(`${STORAGE}listener "tcp" {\n  tls_disable = true\n  http_read_header_timeout = "soon"\n}`).message,
+      'server.hcl:6: key "http_read_header_timeout" must be a duration such as "10s" or a number of seconds',
+    );
+    assert.equal(configError(`${STORAGE}listener "tcp" {\n  tls_disable = true\n  max_connections = 0\n}`).message, 'server.hcl:6: key "max_connections" must be at least 1');
   });
 
   it('reports syntax errors with file, line and column', () => {

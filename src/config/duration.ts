@@ -86,3 +86,32 @@ export function boundedSeconds(seconds: number): number {
   if (seconds > MAX_DURATION_SECONDS) throw new DurationError('too long');
   return seconds;
 }
+
+const UNIT_MS: Record<DurationUnit, number> = {
+  ns: 1e-6,
+  us: 1e-3,
+  'µs': 1e-3,
+  ms: 1,
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+};
+
+/**
+ * Like {@link parseDuration} but in whole milliseconds, for settings that
+ * keep sub-second precision (listener timeouts): `"10s"`, `"500ms"`, `"5m"`,
+ * or a number of seconds. Refused values throw a DurationError (400), bounded
+ * by MAX_DURATION_SECONDS like every other duration.
+ */
+export function parseDurationMs(input: string | number): number {
+  if (typeof input === 'number') {
+    if (!Number.isFinite(input)) throw new DurationError('invalid');
+    return Math.round(boundedSeconds(input) * 1000);
+  }
+  const text = input.trim();
+  if (/^\d+$/.test(text)) return boundedSeconds(Number(text)) * 1000;
+  const ms = sumDurationTerms(text, UNIT_MS);
+  if (ms === undefined) throw new DurationError('invalid');
+  return Math.round(boundedSeconds(ms / 1000) * 1000);
+}

@@ -13,6 +13,11 @@ const BOOLEAN_STORAGE_OPTIONS = new Set(['ha_enabled']);
 
 export const DEFAULT_LISTENER_ADDRESS = '127.0.0.1:8200';
 export const DEFAULT_MAX_REQUEST_SIZE = 32 * 1024 * 1024;
+/** Vault's listener timeouts (http_read_header_timeout etc.), in milliseconds; 0 turns one off. */
+export const DEFAULT_READ_HEADER_TIMEOUT_MS = 10_000;
+export const DEFAULT_READ_TIMEOUT_MS = 30_000;
+export const DEFAULT_WRITE_TIMEOUT_MS = 0;
+export const DEFAULT_IDLE_TIMEOUT_MS = 5 * 60_000;
 const LISTENER_KEYS = [
   'address',
   'tls_disable',
@@ -21,7 +26,29 @@ const LISTENER_KEYS = [
   'max_request_size',
   'disable_unauthed_rekey_endpoints',
   'disable_unauthed_generate_root_endpoints',
+  'http_read_header_timeout',
+  'http_read_timeout',
+  'http_write_timeout',
+  'http_idle_timeout',
+  'max_connections',
 ];
+
+/** A listener with every default applied (also dev mode's). */
+export function defaultListener(address: string, source: ConfigSource): ListenerConfig {
+  return {
+    type: 'tcp',
+    address,
+    tlsDisable: true,
+    maxRequestSize: DEFAULT_MAX_REQUEST_SIZE,
+    readHeaderTimeoutMs: DEFAULT_READ_HEADER_TIMEOUT_MS,
+    readTimeoutMs: DEFAULT_READ_TIMEOUT_MS,
+    writeTimeoutMs: DEFAULT_WRITE_TIMEOUT_MS,
+    idleTimeoutMs: DEFAULT_IDLE_TIMEOUT_MS,
+    disableUnauthedRekeyEndpoints: false,
+    disableUnauthedGenerateRootEndpoints: false,
+    source,
+  };
+}
 
 /** `storage "<type>" { ... }` (also spelled `backend`); throws HclDecodeError. */
 export function readStorage(block: DecodedBlock, source: ConfigSource): StorageConfig {
@@ -61,6 +88,8 @@ export function readListener(block: DecodedBlock, source: ConfigSource): Listene
   // OpenBao's options; false (Vault's behaviour) unless set.
   const disableUnauthedRekeyEndpoints = reader.bool('disable_unauthed_rekey_endpoints') ?? false;
   const disableUnauthedGenerateRootEndpoints = reader.bool('disable_unauthed_generate_root_endpoints') ?? false;
+  const maxConnections = reader.integer('max_connections');
+  if (maxConnections === 0) throw reader.error('key "max_connections" must be at least 1', reader.attribute('max_connections'));
   return {
     type,
     address,
@@ -70,6 +99,11 @@ export function readListener(block: DecodedBlock, source: ConfigSource): Listene
     maxRequestSize,
     disableUnauthedRekeyEndpoints,
     disableUnauthedGenerateRootEndpoints,
+    readHeaderTimeoutMs: reader.durationMs('http_read_header_timeout') ?? DEFAULT_READ_HEADER_TIMEOUT_MS,
+    readTimeoutMs: reader.durationMs('http_read_timeout') ?? DEFAULT_READ_TIMEOUT_MS,
+    writeTimeoutMs: reader.durationMs('http_write_timeout') ?? DEFAULT_WRITE_TIMEOUT_MS,
+    idleTimeoutMs: reader.durationMs('http_idle_timeout') ?? DEFAULT_IDLE_TIMEOUT_MS,
+    ...(maxConnections === undefined ? {} : { maxConnections }),
     source,
   };
 }

@@ -29,6 +29,16 @@ export interface ListenerConfig {
   disableUnauthedRekeyEndpoints: boolean;
   /** Refuse sys/generate-root/* on this listener; default false. */
   disableUnauthedGenerateRootEndpoints: boolean;
+  /** `http_read_header_timeout`: from a request's first byte (a connection's accept) to the end of its head; default 10 s. 0 = none. */
+  readHeaderTimeoutMs: number;
+  /** `http_read_timeout`: the same to the end of its body; default 30 s. 0 = none. */
+  readTimeoutMs: number;
+  /** `http_write_timeout`: from the end of the head to the end of the response; default 0 (none). */
+  writeTimeoutMs: number;
+  /** `http_idle_timeout`: a keep-alive connection's wait for its next request; default 5 min (0: read timeout, then header timeout). */
+  idleTimeoutMs: number;
+  /** `max_connections` (Tresor's own): open connections beyond which new ones are closed; default from the file-descriptor limit. */
+  maxConnections?: number;
   source: ConfigSource;
 }
 

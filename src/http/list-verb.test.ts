@@ -38,3 +38,49 @@ describe('LIST verb rewriter', () => {
     assert.equal(rewrite(huge + '\r\n\r\nLIST /v1/y HTTP/1.1\r\n\r\n', 4096), huge + '\r\n\r\nLIST /v1/y HTTP/1.1\r\n\r\n');
   });
 });
+
+describe('LIST verb rewriter: message framing events', () => {
+  /** Feeds `input` in pieces of `size` bytes and records the observer's events with the byte offset they came at. */
+  function events(input: string, size: number): string[] {
+    const seen: string[] = [];
+    let at = 0;
+    const r = new ListVerbRewriter({
+      messageStart: () => seen.push(`start@${at}`),
+      headComplete: () => seen.push(`head@${at}`),
+      messageComplete: () => seen.push(`done@${at}`),
+    });
+    const bytes = Buffer.from(input, 'latin1');
+    for (let i = 0; i < bytes.length; i += size) {
+      at = Math.min(i + size, bytes.length);
+      r.push(bytes.subarray(i, i + size));
+    }
+    return seen;
+  }
+
+  it('reports each request\'s first byte, the end of its head and the end of its body, in any split', () => {
+    const first = 'PUT /v1/a HTTP/1.1\r\nContent-Length: 2\r\n\r\n{}';
+    const second = 'GET /v1/b HTTP/1.1\r\n\r\n';
+    const third = 'POST /v1/c HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n';
+    const input = first + second + third;
+    // Whole input at once: every event in one push.
+    assert.deepEqual(events(input, input.length), Array(3).fill([`start@${input.length}`, `head@${input.length}`, `done@${input.length}`]).flat());
+    // Byte by byte: each event at the byte that causes it.
+    const headEnd = (s: string) => s.indexOf('\r\n\r\n') + 4;
+    const a = first.length;
+    const b = a + second.length;
+    assert.deepEqual(events(input, 1), [
+      'start@1', `head@${headEnd(first)}`, `done@${a}`,
+      `start@${a + 1}`, `head@${b}`, `done@${b}`,
+      `start@${b + 1}`, `head@${b + headEnd(third)}`, `done@${input.length}`,
+    ]);
+  });
+
+  it('reports no head while one trickles in, and a head trickled a byte at a time comes out whole', () => {
+    const head = 'GET /v1/sys/health HTTP/1.1\r\n' + 'X-Pad: 0123456789abcdef\r\n'.repeat(400);
+    assert.deepEqual(events(head, 1), ['start@1']);
+    const r = new ListVerbRewriter();
+    const out: Buffer[] = [];
+    for (const byte of Buffer.from(head + '\r\n', 'latin1')) out.push(r.push(Buffer.from([byte])));
+    assert.equal(Buffer.concat(out).toString('latin1'), head + '\r\n');
+  });
+});

@@ -1,3 +1,4 @@
+import { maxHeaderSize } from 'node:http';
 import { Duplex } from 'node:stream';
 
 /**
@@ -10,9 +11,14 @@ import { Duplex } from 'node:stream';
  * else passes through untouched, and malformed input is left for Node's
  * parser to reject.
  */
-const MAX_HEAD = 64 * 1024;
+/**
+ * Node's parser refuses a head larger than its maxHeaderSize (431), so the
+ * rewriter holds back no more than that (plus a little slack) per connection.
+ */
+const MAX_HEAD = maxHeaderSize + 1024;
 const HEAD_END = Buffer.from('\r\n\r\n');
 const CRLF = Buffer.from('\r\n');
+const EMPTY = Buffer.alloc(0);
 
 type State =
   | { kind: 'head' }
@@ -23,18 +29,56 @@ type State =
   /** Framing could not be followed (e.g. an oversized head): pass bytes through unchanged. */
   | { kind: 'raw' };
 
+/**
+ * Where each request is in its framing, as the rewriter follows it. The
+ * listener's read timeouts hang off these: the rewriter holds a partial head
+ * back from Node's parser, so Node's own header timeout never sees it.
+ */
+export interface MessageObserver {
+  /** The first byte of a request arrived. */
+  messageStart(): void;
+  /** Its head is complete (and handed on to the HTTP parser). */
+  headComplete(): void;
+  /** Its body (if any) is complete too. */
+  messageComplete(): void;
+}
+
 export class ListVerbRewriter {
   private state: State = { kind: 'head' };
-  private pending = Buffer.alloc(0);
+  /** Bytes of an unfinished head or chunk line, held back until it is complete. */
+  private pending: Buffer[] = [];
+  private pendingLength = 0;
+  /** A request's first bytes have arrived and its head is not complete yet. */
+  private midHead = false;
+
+  constructor(private readonly observer?: MessageObserver) {}
 
   /** Returns the bytes to hand to the HTTP parser for this chunk of client input. */
   push(chunk: Buffer): Buffer {
     if (this.state.kind === 'raw') return chunk;
-    let input = this.pending.length ? Buffer.concat([this.pending, chunk]) : chunk;
-    this.pending = Buffer.alloc(0);
+    let input = chunk;
+    if (this.pendingLength > 0) {
+      // Still short of the end of a head or chunk line. Look for it only where
+      // it can newly be (the last few held bytes and this chunk), so a head
+      // trickled in one byte at a time costs linear, not quadratic, work.
+      if (!this.mayCompletePending(chunk)) {
+        this.pending.push(Buffer.from(chunk));
+        this.pendingLength += chunk.length;
+        if (this.pendingLength <= MAX_HEAD) return EMPTY;
+        this.state = { kind: 'raw' };
+        return this.takePending();
+      }
+      this.pending.push(chunk);
+      this.pendingLength += chunk.length;
+      input = this.takePending();
+    }
     const out: Buffer[] = [];
     while (input.length > 0) {
       const state: State = this.state;
+      if (state.kind === 'head' && !this.midHead) {
+        this.midHead = true;
+        this.observer?.messageStart();
+      }
       if (state.kind === 'raw') {
         out.push(input);
         break;
@@ -44,7 +88,10 @@ export class ListVerbRewriter {
         out.push(input.subarray(0, n));
         input = input.subarray(n);
         state.remaining -= n;
-        if (state.remaining === 0) this.state = state.kind === 'body' ? { kind: 'head' } : { kind: 'chunk-size' };
+        if (state.remaining === 0) {
+          if (state.kind === 'body') this.endMessage();
+          else this.state = { kind: 'chunk-size' };
+        }
         continue;
       }
       const terminator = state.kind === 'head' ? HEAD_END : CRLF;
@@ -54,7 +101,8 @@ export class ListVerbRewriter {
           this.state = { kind: 'raw' };
           out.push(input);
         } else {
-          this.pending = Buffer.from(input);
+          this.pending = [Buffer.from(input)];
+          this.pendingLength = input.length;
         }
         break;
       }
@@ -70,13 +118,57 @@ export class ListVerbRewriter {
         else this.state = size === 0 ? { kind: 'trailers' } : { kind: 'chunk-data', remaining: size + 2 };
       } else {
         out.push(part);
-        this.state = { kind: 'head' };
+        this.endMessage();
       }
     }
-    return out.length === 1 ? out[0] : Buffer.concat(out);
+    return out.length === 0 ? EMPTY : out.length === 1 ? out[0] : Buffer.concat(out);
+  }
+
+  /** Whether the held bytes plus `chunk` may hold the terminator the current state waits for. */
+  private mayCompletePending(chunk: Buffer): boolean {
+    // An empty trailer section is a CRLF right at its start: too short to search by tail.
+    if (this.state.kind === 'trailers' && this.pendingLength < 2) return true;
+    const terminator = this.state.kind === 'chunk-size' ? CRLF : HEAD_END;
+    const keep = terminator.length - 1;
+    const last = this.pending[this.pending.length - 1];
+    const tail = last.length >= keep ? last.subarray(last.length - keep) : this.takeTail(keep);
+    return Buffer.concat([tail, chunk]).indexOf(terminator) !== -1;
+  }
+
+  /** The last `n` held bytes, across chunks. */
+  private takeTail(n: number): Buffer {
+    const parts: Buffer[] = [];
+    let need = n;
+    for (let i = this.pending.length - 1; i >= 0 && need > 0; i--) {
+      const piece = this.pending[i];
+      parts.unshift(piece.subarray(Math.max(0, piece.length - need)));
+      need -= parts[0].length;
+    }
+    return Buffer.concat(parts);
+  }
+
+  private takePending(): Buffer {
+    const all = this.pending.length === 1 ? this.pending[0] : Buffer.concat(this.pending, this.pendingLength);
+    this.pending = [];
+    this.pendingLength = 0;
+    return all;
+  }
+
+  private endMessage(): void {
+    this.state = { kind: 'head' };
+    this.observer?.messageComplete();
   }
 
   private startMessage(head: Buffer): Buffer {
+    this.midHead = false;
+    this.observer?.headComplete();
+    const out = this.rewriteHead(head);
+    if (this.state.kind === 'head') this.observer?.messageComplete();
+    return out;
+  }
+
+  /** Sets the body state from the head's framing headers; returns the head, LIST rewritten. */
+  private rewriteHead(head: Buffer): Buffer {
     const text = head.toString('latin1');
     const lineEnd = text.indexOf('\r\n');
     const requestLine = text.slice(0, lineEnd);
@@ -107,8 +199,8 @@ function findTrailersEnd(input: Buffer): number {
  * and writes straight to the connection. Node's `server.emit('connection', duplex)`
  * accepts any Duplex.
  */
-export function rewriteListVerb(socket: Duplex & { remoteAddress?: string; remotePort?: number }): Duplex {
-  const rewriter = new ListVerbRewriter();
+export function rewriteListVerb(socket: Duplex & { remoteAddress?: string; remotePort?: number }, observer?: MessageObserver): Duplex {
+  const rewriter = new ListVerbRewriter(observer);
   const wrapped = new Duplex({
     read() {
       socket.resume();

@@ -10,6 +10,7 @@ import type { Logger } from '../logger.ts';
 import { operationFor, parseApiUrl } from './request-path.ts';
 import { findSysRoute, type SysReply } from './sys-routes.ts';
 import { disabledUnauthedEndpoint, type UnauthedEndpointOptions } from './unauthed-endpoints.ts';
+import { bodyTooLarge, limitBody, parseJsonBody, UNAUTHENTICATED_BODY_LIMIT } from './json-body.ts';
 
 export interface HttpOptions extends UnauthedEndpointOptions {
   /** Largest accepted request body; Vault's listener default is 32 MiB. */
@@ -38,23 +39,33 @@ export function envelope(res: LogicalResponse): Record<string, unknown> {
  * endpoints to the sys route table and everything else to the core's router.
  */
 export function createHttpServer(core: Core, opts: HttpOptions): FastifyInstance {
+  const maxRequestSize = opts.maxRequestSize ?? DEFAULT_MAX_REQUEST_SIZE;
   const app = Fastify({
     logger: false,
-    bodyLimit: opts.maxRequestSize ?? DEFAULT_MAX_REQUEST_SIZE,
+    bodyLimit: maxRequestSize,
     // Paths are decoded and checked by parseApiUrl, not by the framework.
     routerOptions: { ignoreDuplicateSlashes: false },
   } as Parameters<typeof Fastify>[0]) as unknown as FastifyInstance;
   // LIST arrives as GET ?list=true: Node's parser refuses unknown verbs, so
   // the listener rewrites it first (see list-verb.ts).
 
+  // Anonymous requests get a small body limit, enforced while the body is
+  // read (and from Content-Length before), so they cannot make the server
+  // buffer and parse max_request_size bytes each.
+  const anonymousLimit = Math.min(UNAUTHENTICATED_BODY_LIMIT, maxRequestSize);
+  app.addHook('preParsing', async (req, _reply, payload) => {
+    if (!isAnonymous(req)) return payload;
+    if (Number(req.headers['content-length']) > anonymousLimit) throw bodyTooLarge();
+    return limitBody(payload, anonymousLimit);
+  });
+
   // Vault clients send JSON with any (or no) content type.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body: Buffer, done) => {
-    if (body.length === 0) return done(null, {});
     try {
-      done(null, JSON.parse(body.toString('utf8')));
-    } catch {
-      done(new TresorError(400, 'failed to parse JSON input: the request body is not valid JSON'), undefined);
+      done(null, parseJsonBody(body));
+    } catch (err) {
+      done(err as Error, undefined);
     }
   });
 
@@ -145,6 +156,23 @@ export function requestWrapTtl(req: FastifyRequest): number | undefined {
     if (err instanceof TresorError) throw invalid(err.message);
     throw err;
   }
+}
+
+/**
+ * Whether a request is one of Vault's unauthenticated sys endpoints, or
+ * carries no token at all (so can only be refused, or is one of those).
+ */
+function isAnonymous(req: FastifyRequest): boolean {
+  if (!requestToken(req)) return true;
+  let parsed;
+  try {
+    parsed = parseApiUrl(req.url);
+  } catch {
+    return true; // refused with a 400 anyway
+  }
+  if (!parsed) return true;
+  const sysPath = parsed.path.replace(/\/+$/, '');
+  return findSysRoute(sysPath, req.method)?.public === true;
 }
 
 /** The client token from `X-Vault-Token`, or `Authorization: Bearer`. */

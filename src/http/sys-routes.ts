@@ -60,6 +60,8 @@ const ROUTES: SysRoute[] = [...lifecycleRoutes, ...recoveryRoutes, ...mountRoute
 
 export interface MatchedRoute {
   rest: string;
+  /** A route of Vault's unauthenticated list (no token needed). */
+  public: boolean;
   run(ctx: SysContext): Promise<SysReply>;
 }
 
@@ -82,12 +84,13 @@ export function findSysRoute(path: string, method: string): MatchedRoute | undef
     // A LIST-only endpoint lists for a list request only (GET ?list=true or LIST, under the list capability).
     const listOnly = !route.methods[key] && listViaGet;
     if (!handler) {
-      return { rest, run: async () => { throw new TresorError(405, `unsupported operation ${method} on ${path}`); } };
+      return { rest, public: route.public === true, run: async () => { throw new TresorError(405, `unsupported operation ${method} on ${path}`); } };
     }
-    if (route.public) return { rest, run: handler as Handler<SysContext> };
+    if (route.public) return { rest, public: true, run: handler as Handler<SysContext> };
     const authed = handler as Handler<AuthedContext>;
     return {
       rest,
+      public: false,
       run: async (ctx) => {
         const state = ctx.core.unsealed();
         const caller = await state.authenticate(ctx.token);

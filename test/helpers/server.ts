@@ -80,6 +80,8 @@ export interface ServerOptions {
   args?: string[];
   /** Resolve once this text appears in the output (default: the "server started" banner). */
   readyText?: string;
+  /** Run the server with this file-descriptor limit (`ulimit -n`). */
+  maxOpenFiles?: number;
 }
 
 export const SHAMIR_FILE_CONFIG = `
@@ -126,7 +128,8 @@ export class TestServer {
     } else {
       args.push(`-dev-listen-address=127.0.0.1:${port}`);
     }
-    const proc = spawn(TRESOR_BIN, ['server', ...args], { env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const command = opts.maxOpenFiles === undefined ? [TRESOR_BIN, 'server', ...args] : ['/bin/sh', '-c', `ulimit -n ${opts.maxOpenFiles} && exec "$0" "$@"`, TRESOR_BIN, 'server', ...args];
+    const proc = spawn(command[0], command.slice(1), { env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
     const server = new TestServer(proc, dir, port, new Api(`http://127.0.0.1:${port}`));
     await server.waitFor(opts.readyText ?? 'server started', 30_000);
     return server;

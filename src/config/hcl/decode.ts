@@ -6,7 +6,7 @@
 import type { HclAttribute, HclBody, HclItem, HclValue } from './ast.ts';
 import { HclDecodeError } from './errors.ts';
 import { TresorError } from '../../core/errors.ts';
-import { DurationError, MAX_DURATION_TEXT, parseDuration } from '../duration.ts';
+import { DurationError, MAX_DURATION_TEXT, parseDuration, parseDurationMs } from '../duration.ts';
 
 /** A block with its labels, whichever syntax it was written in. */
 export interface DecodedBlock {
@@ -188,6 +188,19 @@ export class BodyReader {
       if (err instanceof DurationError && err.problem === 'too long') throw this.error(`key "${key}" must be at most ${MAX_DURATION_TEXT}`, attr);
     }
     throw this.error(`key "${key}" must be a duration such as "768h" or a number of seconds`, attr);
+  }
+
+  /** Milliseconds, from a Vault duration ("10s", "500ms", "5m") or a number of seconds. */
+  durationMs(key: string): number | undefined {
+    const attr = this.attributes.get(key);
+    if (!attr) return undefined;
+    const v = attr.value;
+    try {
+      if (v.kind === 'string' || v.kind === 'number') return parseDurationMs(v.value);
+    } catch (err) {
+      if (!(err instanceof TresorError)) throw err;
+    }
+    throw this.error(`key "${key}" must be a duration such as "10s" or a number of seconds`, attr);
   }
 
   /** A list of strings (a single string is accepted as a one-item list). */
