@@ -279,7 +279,7 @@ listener "tcp" {
         assert.match(res.body.errors[0], /unauthenticated (rekey|generate-root) endpoints are disabled on this listener/);
       }
     }
-    assert.equal((await server.api.get('sys/rekey/backup', rootToken)).status, 404, 'no backup stored, but the route answers');
+    assert.equal((await server.api.get('sys/rekey/backup', rootToken)).status, 400, 'no backup stored, but the route answers (Vault: no backed-up keys found)');
     assert.equal((await server.api.get('sys/rekey/backup')).status, 403);
     assert.match(server.output, /http: refused PUT sys\/rekey\/init from 127\.0\.0\.1: disabled on this listener/);
     assert.doesNotMatch(server.output, /rekey: started|generate-root: attempt started/);

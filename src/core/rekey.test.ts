@@ -111,7 +111,7 @@ describe('rekey (Shamir)', () => {
     assert.ok(!raw.toString('latin1').includes(done.nonce), 'the backup is stored encrypted by the barrier');
 
     await rekeyFor(core, 'barrier').deleteBackup();
-    await rejectsWith(rekeyFor(core, 'barrier').readBackup(), 404, /^$/);
+    await rejectsWith(rekeyFor(core, 'barrier').readBackup(), 400, /^no backed-up keys found$/);
 
     // A backup left behind by one rekey is removed by the next rekey without backup.
     const newKeys = await Promise.all(done.keys_base64.slice(0, 2).map((b, i) => pgpDecrypt(b, holders[i]!.privateKey)));
@@ -119,7 +119,7 @@ describe('rekey (Shamir)', () => {
     assert.ok(await rekeyFor(core, 'barrier').readBackup());
     const latest = await Promise.all(withBackup.keys_base64.map((b, i) => pgpDecrypt(b, holders[i]!.privateKey)));
     await rekeyWith(core, latest, { secret_shares: 1, secret_threshold: 1 });
-    await rejectsWith(rekeyFor(core, 'barrier').readBackup(), 404, /^$/);
+    await rejectsWith(rekeyFor(core, 'barrier').readBackup(), 400, /^no backed-up keys found$/);
   });
 
   it('with require_verification the old keys stay in force until a threshold of the NEW shares is verified', async () => {

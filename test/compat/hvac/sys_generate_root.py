@@ -11,8 +11,13 @@ def start_and_cancel(_args):
     c = client("")
     started = c.sys.start_root_token_generation()
     progress = c.sys.read_root_generation_progress()
-    cancelled = plain(c.sys.cancel_root_generation())
-    return {"started": started, "progress": progress, "cancel": cancelled, "after": c.sys.read_root_generation_progress()}
+    # hvac's cancel_root_generation sends no nonce; Tresor requires it (an anonymous client must not wipe an
+    # operator's progress), so the attempt survives, and a cancel with the nonce ends it.
+    cancel_without_nonce = outcome(c.sys.cancel_root_generation)
+    still = c.sys.read_root_generation_progress()
+    cancelled = plain(c.adapter.delete("/v1/sys/generate-root/attempt", json={"nonce": started["nonce"]}))
+    return {"started": started, "progress": progress, "cancel_without_nonce": cancel_without_nonce, "still": still,
+            "cancel": cancelled, "after": c.sys.read_root_generation_progress()}
 
 
 def generate(args):
