@@ -27,10 +27,7 @@ describe('ACL constraints and list paths (-dev server)', () => {
     server?.cleanup();
   });
 
-  async function writePolicy(name: string, text: string): Promise<void> {
-    const res = await api.put(`sys/policies/acl/${name}`, { policy: text });
-    assert.equal(res.status, 204, JSON.stringify(res.body));
-  }
+  const writePolicy = (name: string, text: string) => api.writePolicy(name, text);
 
   async function tokenWith(...policies: string[]): Promise<string> {
     const res = await api.post('auth/token/create', { policies });

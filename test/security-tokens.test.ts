@@ -35,17 +35,9 @@ describe('token store under attack (-dev server)', () => {
     server?.cleanup();
   });
 
-  async function writePolicy(name: string, text: string): Promise<void> {
-    const res = await api.put(`sys/policies/acl/${name}`, { policy: text });
-    assert.equal(res.status, 204, JSON.stringify(res.body));
-  }
+  const writePolicy = (name: string, text: string) => api.writePolicy(name, text);
 
-  /** Creates a token as `parent` (root by default) and returns its auth block. */
-  async function createToken(body: Record<string, unknown>, parent = 'root', path = 'auth/token/create'): Promise<any> {
-    const res = await api.post(path, body, parent);
-    assert.equal(res.status, 200, JSON.stringify(res.body));
-    return res.body.auth;
-  }
+  const createToken = (body: Record<string, unknown>, parent = 'root', path = 'auth/token/create') => api.createToken(body, parent, path);
 
   /** Every accessor in the store, listed as root. */
   async function accessors(): Promise<string[]> {

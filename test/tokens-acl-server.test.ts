@@ -23,17 +23,9 @@ describe('tokens and ACL policies over HTTP (-dev server)', () => {
     server?.cleanup();
   });
 
-  async function writePolicy(name: string, text: string): Promise<void> {
-    const res = await api.put(`sys/policies/acl/${name}`, { policy: text });
-    assert.equal(res.status, 204, JSON.stringify(res.body));
-  }
+  const writePolicy = (name: string, text: string) => api.writePolicy(name, text);
 
-  /** Creates a token as `parent` (root by default); returns the auth block. */
-  async function createToken(body: Record<string, unknown>, parent = 'root', path = 'auth/token/create'): Promise<any> {
-    const res = await api.post(path, body, parent);
-    assert.equal(res.status, 200, JSON.stringify(res.body));
-    return res.body.auth;
-  }
+  const createToken = (body: Record<string, unknown>, parent = 'root', path = 'auth/token/create') => api.createToken(body, parent, path);
 
   const lookupSelf = (token: string) => api.get('auth/token/lookup-self', token);
 

@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -67,6 +68,19 @@ export class Api {
   }
   list(p: string, token?: string) {
     return this.call('GET', `${p}${p.includes('?') ? '&' : '?'}list=true`, undefined, token ?? this.token);
+  }
+
+  /** Writes an ACL policy (as this client's token) and asserts Vault's 204. */
+  async writePolicy(name: string, text: string): Promise<void> {
+    const res = await this.put(`sys/policies/acl/${name}`, { policy: text });
+    assert.equal(res.status, 204, JSON.stringify(res.body));
+  }
+
+  /** Creates a token as `parent` and returns its auth block. */
+  async createToken(body: Record<string, unknown>, parent = this.token, path = 'auth/token/create'): Promise<any> {
+    const res = await this.post(path, body, parent);
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    return res.body.auth;
   }
 }
 
