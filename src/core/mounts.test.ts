@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { MemoryLogicalStorage } from '../engines/testing-storage.ts';
 import type { LogicalBackend } from '../engines/types.ts';
 import { TresorError } from './errors.ts';
+import { defineBackend } from '../framework/index.ts';
 import { MOUNT_TABLE_PATH, MountTable, type MountEntry } from './mounts.ts';
 
 const base = {
@@ -15,8 +16,10 @@ const base = {
   table: 'secret' as const,
 };
 
-const tokenBackend: LogicalBackend = { type: 'token', handle: async () => ({ data: { secret: 'token store' } }) };
-const resolve = (entry: MountEntry): LogicalBackend => (entry.type === 'token' ? tokenBackend : { type: entry.type, handle: async () => ({ data: {} }) });
+const answering = (type: string, data: Record<string, unknown>): LogicalBackend =>
+  defineBackend(type, [{ pattern: '.*', synopsis: 'test', operations: { read: async () => ({ data }) } }]);
+const tokenBackend = answering('token', { secret: 'token store' });
+const resolve = (entry: MountEntry): LogicalBackend => (entry.type === 'token' ? tokenBackend : answering(entry.type, {}));
 
 async function rejectsWith(p: Promise<unknown>, status: number, message: RegExp | string): Promise<void> {
   await assert.rejects(p, (err: unknown) => {

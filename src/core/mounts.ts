@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { LogicalBackend, LogicalStorage } from '../engines/types.ts';
+import { OPERATIONS, type LogicalBackend, type LogicalStorage } from '../engines/types.ts';
+import { defineBackend } from '../framework/index.ts';
 import { badRequest, TresorError } from './errors.ts';
 import { PrefixedStorage, SealWrappedStorage, deleteTree } from './storage-view.ts';
 import type { SealWrapper } from '../seal/seal.ts';
@@ -260,12 +261,11 @@ export class MountTable {
 
 /** Stands in for a mount that must not answer (see MountTable.load). */
 function refusingBackend(type: string): LogicalBackend {
-  return {
-    type,
-    handle: async () => {
-      throw notMountable(type);
-    },
-  };
+  return defineBackend(type, [{
+    pattern: '.*',
+    synopsis: 'A mount this server cannot serve.',
+    operations: Object.fromEntries(OPERATIONS.map((op) => [op, async () => { throw notMountable(type); }])),
+  }]);
 }
 
 /** Secrets engines under auth/ or audit/ would shadow the routes of auth methods and audit devices. */

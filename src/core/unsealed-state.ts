@@ -10,6 +10,7 @@ import { MountTable, notMountable, SINGLETON_MOUNTS, SYSTEM_DEFAULT_LEASE_TTL, u
 import { CachingStorage, PrefixedStorage } from './storage-view.ts';
 import { badRequest, notFound, permissionDenied, TresorError } from './errors.ts';
 import { osRandom } from './entropy.ts';
+import { defineBackend } from '../framework/index.ts';
 import type { Core } from './core.ts';
 
 const CLUSTER_INFO_PATH = 'core/cluster';
@@ -169,12 +170,9 @@ export class UnsealedState {
       defaultLeaseTtl: match.entry.config.default_lease_ttl || SYSTEM_DEFAULT_LEASE_TTL,
       randomBytes: external ? (n: number) => this.core.keyRandom(n) : osRandom,
     };
-    const operation = await this.writeOperation(caller, req, () => match.backend.handle({ ...base, operation: 'read', data: {} }));
-    this.authorize(caller, path, operation, aclRequest, isSudoPath(path));
-    const logical: LogicalRequest = {
-      operation,
-      ...base,
-    };
+    const logical: LogicalRequest = { operation: req.operation, ...base };
+    logical.operation = await this.writeOperation(caller, path, match.backend, logical);
+    this.authorize(caller, path, logical.operation, aclRequest, isSudoPath(path) || match.backend.route(match.relPath)?.declaration.sudo === true);
     const res = await match.backend.handle(logical);
     if (res === null) throw notFound(`unsupported path "${req.path}"`);
     return res;
@@ -182,23 +180,18 @@ export class UnsealedState {
 
   /**
    * A write is "create" when the target does not exist yet and "update" when
-   * it does, so a policy can grant one without the other. The existence
-   * check (a read through the engine) is made only when the ACL grants
-   * exactly one of the two; a path with no readable form counts as existing.
+   * it does, so a policy can grant one without the other. The path's
+   * existence check runs only when the answer matters: the ACL grants
+   * exactly one of the two, or the path handles them differently. A path
+   * without one counts as existing.
    */
-  private async writeOperation(caller: Caller, req: ApiRequest, probe: () => Promise<LogicalResponse | null>): Promise<Operation> {
+  private async writeOperation(caller: Caller, path: string, backend: LogicalBackend, req: LogicalRequest): Promise<Operation> {
     if (req.operation !== 'update') return req.operation;
-    const canCreate = caller.acl.allowed(req.path, 'create').allowed;
-    const canUpdate = caller.acl.allowed(req.path, 'update').allowed;
-    if (canCreate === canUpdate) return 'update';
-    try {
-      await probe();
-      return 'update';
-    } catch (err) {
-      if (err instanceof TresorError && err.status === 404) return 'create';
-      if (err instanceof TresorError && err.status === 405) return 'update';
-      throw err;
-    }
+    const canCreate = caller.acl.allowed(path, 'create').allowed;
+    const canUpdate = caller.acl.allowed(path, 'update').allowed;
+    if (canCreate === canUpdate && !backend.distinguishesCreate(req.path)) return 'update';
+    const exists = await backend.existenceCheck(req);
+    return exists === false ? 'create' : 'update';
   }
 }
 
@@ -237,7 +230,8 @@ function resolveBackend(entry: MountEntry, tokens: TokenStore): LogicalBackend {
     case 'token':
       return tokens.backend;
     case 'system':
-      return { type: 'system', handle: async () => null };
+      // sys/ is served by the system backend before mounts are consulted.
+      return defineBackend('system', []);
     default:
       throw unknownEngineType(entry.type);
   }

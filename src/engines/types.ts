@@ -13,7 +13,8 @@ export interface LogicalStorage {
   list(prefix: string): Promise<string[]>;
 }
 
-export type Operation = 'read' | 'list' | 'create' | 'update' | 'delete' | 'patch';
+export const OPERATIONS = ['read', 'list', 'create', 'update', 'delete', 'patch'] as const;
+export type Operation = (typeof OPERATIONS)[number];
 
 /** What the core knows about the caller, after the token check. */
 export interface RequestAuth {
@@ -54,6 +55,10 @@ export interface LogicalResponse {
   /** Vault's `wrap_info`, `lease_id`, etc. are filled in by the http layer. */
   leaseDuration?: number;
   renewable?: boolean;
+  /** Sent as the whole body instead of the envelope (Vault's raw sys answers: seal-status, init, help, OpenAPI). */
+  rawBody?: unknown;
+  /** Vault's older sys answers repeat `data`'s keys at the top level of the envelope (sys/mounts, sys/policy...). */
+  dataAlsoAtTop?: boolean;
 }
 
 export interface LogicalBackend {
@@ -61,6 +66,19 @@ export interface LogicalBackend {
   readonly type: string;
   /** Returns null when the path is not handled (the http layer answers 404). */
   handle(req: LogicalRequest): Promise<LogicalResponse | null>;
+  /**
+   * Whether a write's target exists (false: the write is a `create`);
+   * undefined when the path does not tell create from update.
+   */
+  existenceCheck(req: LogicalRequest): Promise<boolean | undefined>;
+  /** Whether the path runs different handlers for create and update. */
+  distinguishesCreate(path: string): boolean;
+  /** The path's policy flags; undefined when no declared path matches. */
+  route(path: string): { declaration: { unauthenticated?: boolean; sudo?: boolean } } | undefined;
+  /** `?help=1` for a path inside the mount; null when no declared path matches. */
+  help(path: string, mountPoint: string): { help: string; openapi: Record<string, unknown> } | null;
+  /** OpenAPI path items for every declared path, under the mount point. */
+  openApiPaths(mountPoint: string): Record<string, Record<string, unknown>>;
   /** Called when the mount is disabled, after its storage has been erased. */
   cleanup?(): Promise<void>;
 }

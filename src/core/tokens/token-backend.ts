@@ -1,3 +1,4 @@
+import { legacyBackend } from '../../framework/index.ts';
 import type { LogicalBackend, LogicalRequest, LogicalResponse, Operation } from '../../engines/types.ts';
 import { badRequest, permissionDenied, TresorError } from '../errors.ts';
 import { decideTokenSpec } from './create-rules.ts';
@@ -134,9 +135,7 @@ export function createTokenBackend(store: TokenStore): LogicalBackend {
     },
   };
 
-  return {
-    type: 'token',
-    async handle(req) {
+  return legacyBackend('token', async (req) => {
       // A list arrives with a trailing "/" (the core names folders so); "accessors/" is "accessors".
       const name = req.operation === 'list' ? req.path.replace(/\/$/, '') : req.path;
       const route = Object.hasOwn(routes, name) ? routes[name] : undefined;
@@ -146,8 +145,7 @@ export function createTokenBackend(store: TokenStore): LogicalBackend {
       const caller = await store.requestEntry(req.auth.tokenId);
       if (!caller) throw permissionDenied();
       return route.handler(req, caller);
-    },
-  };
+    });
 }
 
 function withWarnings(warnings: string[]): Pick<LogicalResponse, 'warnings'> {

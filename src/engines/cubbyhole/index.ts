@@ -5,19 +5,21 @@
  * list or overwrite another's entries.
  */
 import { badRequest } from '../../core/errors.ts';
-import { handlePlainKv } from '../kv/v1.ts';
+import { defineBackend } from '../../framework/index.ts';
+import { plainKvPaths } from '../kv/v1.ts';
 import type { LogicalBackend, LogicalStorage } from '../types.ts';
 import { cubbyholePrefix, deleteTree, scopedStorage } from './scoped-storage.ts';
 
 export function createCubbyholeBackend(): LogicalBackend {
-  return {
-    type: 'cubbyhole',
-    async handle(req) {
+  return defineBackend('cubbyhole', plainKvPaths({
+    ttlAsLeaseHint: false,
+    storageFor: (req) => {
       const tokenId = req.auth?.tokenId;
       if (!tokenId) throw badRequest('client token empty');
-      return handlePlainKv(req, scopedStorage(req.storage, cubbyholePrefix(tokenId)), { ttlAsLeaseHint: false });
+      return scopedStorage(req.storage, cubbyholePrefix(tokenId));
     },
-  };
+    synopsis: 'Secret storage private to the calling token, erased when the token is revoked.',
+  }));
 }
 
 /** Erases one token's cubbyhole; the core calls this when the token is revoked. */

@@ -1,3 +1,4 @@
+import { legacyBackend } from '../../framework/index.ts';
 import { randomUUID } from 'node:crypto';
 import type { LogicalBackend, LogicalRequest, LogicalResponse } from '../types.ts';
 import { getJson, putJson } from '../storage-json.ts';
@@ -19,9 +20,7 @@ interface Entity {
  * the OIDC provider of Vault's identity engine are not implemented.
  */
 export function createIdentityBackend(): LogicalBackend {
-  return {
-    type: 'identity',
-    async handle(req: LogicalRequest): Promise<LogicalResponse | null> {
+  return legacyBackend('identity', async (req: LogicalRequest): Promise<LogicalResponse | null> => {
       const { path, operation: op } = req;
       if (path === 'entity' && (op === 'create' || op === 'update')) return writeEntity(req, undefined);
       if ((path === 'entity/id' || path === 'entity/id/' || path === 'entity/name' || path === 'entity/name/') && op === 'list') {
@@ -55,8 +54,7 @@ export function createIdentityBackend(): LogicalBackend {
         return { status: 204 };
       }
       return null;
-    },
-  };
+    });
 }
 
 async function idForName(req: LogicalRequest, name: string): Promise<string | undefined> {

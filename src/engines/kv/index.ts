@@ -1,6 +1,7 @@
 import { badRequest } from '../../core/errors.ts';
 import type { LogicalBackend } from '../types.ts';
-import { handlePlainKv } from './v1.ts';
+import { defineBackend } from '../../framework/index.ts';
+import { plainKvPaths } from './v1.ts';
 import { createKvV2Backend } from './v2/backend.ts';
 
 /**
@@ -11,8 +12,9 @@ export function createKvBackend(options: Record<string, string>): LogicalBackend
   const version = options.version || '1';
   if (version === '2') return createKvV2Backend();
   if (version !== '1') throw badRequest('kv "version" option must be "1" or "2"');
-  return {
-    type: 'kv',
-    handle: async (req) => handlePlainKv(req, req.storage, { ttlAsLeaseHint: true }),
-  };
+  return defineBackend('kv', plainKvPaths({
+    ttlAsLeaseHint: true,
+    storageFor: (req) => req.storage,
+    synopsis: 'Pass-through secret storage: each secret is stored as given.',
+  }));
 }

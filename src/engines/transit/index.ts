@@ -1,3 +1,4 @@
+import { legacyBackend } from '../../framework/index.ts';
 /**
  * The `transit` secrets engine (encryption as a service). Paths in the mount:
  *   keys/                          list
@@ -109,9 +110,7 @@ export function createTransitBackend(_options: Record<string, string> = {}): Log
     }
     return store;
   };
-  return {
-    type: 'transit',
-    async handle(req) {
+  return legacyBackend('transit', async (req) => {
       for (const route of ROUTES) {
         const match = route.pattern.exec(req.path);
         if (match === null) continue;
@@ -121,6 +120,5 @@ export function createTransitBackend(_options: Record<string, string> = {}): Log
         return handler({ req, store: storeFor(req.storage) }, match.slice(1));
       }
       return null;
-    },
-  };
+    });
 }

@@ -1,3 +1,4 @@
+import { legacyBackend } from '../../../framework/index.ts';
 /**
  * KV version 2 router. Paths inside the mount:
  *   config                      read | create/update
@@ -25,9 +26,7 @@ const CONFIG_LOCK_KEY = '\0config';
 /** A KV v2 engine instance for one mount (its lock serialises writes to each secret). */
 export function createKvV2Backend(): LogicalBackend {
   const lock = new KeyedLock();
-  return {
-    type: 'kv',
-    async handle(req: LogicalRequest): Promise<LogicalResponse | null> {
+  return legacyBackend('kv', async (req: LogicalRequest): Promise<LogicalResponse | null> => {
       const { storage, operation, data: body } = req;
       const write = operation === 'create' || operation === 'update';
       if (req.path === 'config') {
@@ -45,8 +44,7 @@ export function createKvV2Backend(): LogicalBackend {
       if (operation === 'read') return handler(storage, path, body, Date.now());
       // The clock is read inside the lock so versions' times follow their numbers.
       return lock.run(path, () => handler(storage, path, body, Date.now()));
-    },
-  };
+    });
 }
 
 type Handler = (storage: LogicalStorage, path: string, body: JsonObject, nowMs: number) => Promise<LogicalResponse>;
