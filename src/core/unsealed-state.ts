@@ -12,6 +12,7 @@ import { badRequest, notFound, permissionDenied, TresorError } from './errors.ts
 import { osRandom } from './entropy.ts';
 import { defineBackend } from '../framework/index.ts';
 import type { Core } from './core.ts';
+import type { ApiRequest } from './api.ts';
 
 const CLUSTER_INFO_PATH = 'core/cluster';
 
@@ -25,15 +26,6 @@ export interface Caller {
   lastUse: boolean;
 }
 
-export interface ApiRequest {
-  operation: Operation;
-  /** Path below /v1/, no leading slash. */
-  path: string;
-  data: Record<string, unknown>;
-  token: string | undefined;
-  /** Seconds asked for with X-Vault-Wrap-TTL (undefined when absent); policies' min/max_wrapping_ttl check it. */
-  wrapTtlSeconds?: number;
-}
 
 /**
  * Everything that exists only while unsealed: the mount table, token store,
@@ -175,6 +167,7 @@ export class UnsealedState {
     this.authorize(caller, path, logical.operation, aclRequest, isSudoPath(path) || match.backend.route(match.relPath)?.declaration.sudo === true);
     const res = await match.backend.handle(logical);
     if (res === null) throw notFound(`unsupported path "${req.path}"`);
+    res.mountType = match.entry.type;
     return res;
   }
 

@@ -244,6 +244,11 @@ export class FieldData {
     return this.values.get(name) as T | undefined;
   }
 
+  /** The decoded values of the fields the client gave (for core operations that take a request object). */
+  given(): Record<string, unknown> {
+    return Object.fromEntries(this.values);
+  }
+
   /** The names of the fields the client gave that the schema does not know, sorted. */
   static unknownFields(schema: FieldSchemas, data: Record<string, unknown>): string[] {
     return Object.keys(data).filter((k) => !Object.hasOwn(schema, k)).sort();

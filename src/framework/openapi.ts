@@ -66,6 +66,8 @@ export function openApiPathItems(mountPoint: string, declarations: AnyDeclaratio
       const path = `/${mountPoint}${template}`.replace(/\/+/g, '/');
       const used = [...template.matchAll(/\{(\w+)\}/g)].map((m) => m[1]);
       const item: OpenApiPathItem = { description: d.synopsis };
+      if (d.unauthenticated) item['x-vault-unauthenticated'] = true;
+      if (d.sudo) item['x-vault-sudo'] = true;
       if (used.length > 0) {
         item.parameters = used.map((name) => ({
           name, in: 'path', required: true, description: d.fields?.[name]?.description ?? '', schema: { type: 'string' },

@@ -44,6 +44,8 @@ export interface PathDeclaration<R extends FrameworkRequest> {
   unauthenticated?: boolean;
   /** Needs `sudo` on the path besides the operation's capability (Vault's PathsSpecial.Root). */
   sudo?: boolean;
+  /** Needs a valid token, but the handler filters by the caller's ACL instead of one check on the path. */
+  authorizesItself?: boolean;
   /** One line: what the path is for. */
   synopsis: string;
   description?: string;

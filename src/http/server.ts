@@ -1,14 +1,12 @@
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { randomUUID } from 'node:crypto';
 import type { Core } from '../core/core.ts';
 import { badRequest, sealedError, TresorError } from '../core/errors.ts';
 import { DEFAULT_MAX_REQUEST_SIZE } from '../config/stanzas.ts';
 import { parseDuration } from '../config/duration.ts';
 import { BarrierDecryptError, BarrierSealedError } from '../barrier/aes-gcm-barrier.ts';
-import type { LogicalResponse } from '../engines/types.ts';
 import type { Logger } from '../logger.ts';
 import { operationFor, parseApiUrl } from './request-path.ts';
-import { findSysRoute, type SysReply } from './sys-routes.ts';
+import { handleApiRequest, isUnauthenticated } from '../core/api.ts';
 import { disabledUnauthedEndpoint, type UnauthedEndpointOptions } from './unauthed-endpoints.ts';
 import { bodyTooLarge, limitBody, parseJsonBody, UNAUTHENTICATED_BODY_LIMIT } from './json-body.ts';
 
@@ -19,24 +17,9 @@ export interface HttpOptions extends UnauthedEndpointOptions {
 }
 
 
-/** Vault's response envelope for logical requests. */
-export function envelope(res: LogicalResponse): Record<string, unknown> {
-  return {
-    request_id: randomUUID(),
-    lease_id: '',
-    renewable: res.renewable ?? false,
-    lease_duration: res.leaseDuration ?? 0,
-    data: res.data ?? null,
-    wrap_info: null,
-    warnings: res.warnings?.length ? res.warnings : null,
-    auth: res.auth ?? null,
-    mount_type: '',
-  };
-}
-
 /**
- * Builds the HTTP API: one catch-all route under /v1/ that hands sys/
- * endpoints to the sys route table and everything else to the core's router.
+ * Builds the HTTP API: one catch-all route under /v1/ that hands every
+ * request to the core's entry point (core/api.ts).
  */
 export function createHttpServer(core: Core, opts: HttpOptions): FastifyInstance {
   const maxRequestSize = opts.maxRequestSize ?? DEFAULT_MAX_REQUEST_SIZE;
@@ -96,47 +79,28 @@ async function handleApi(core: Core, req: FastifyRequest, reply: FastifyReply, o
   }
   const data: Record<string, unknown> = {};
   // A "__proto__" key would set data's prototype on assignment: drop it.
-  for (const [k, v] of parsed.query) if (k !== 'list' && k !== '__proto__') data[k] = v;
+  for (const [k, v] of parsed.query) if (k !== 'list' && k !== 'help' && k !== '__proto__') data[k] = v;
   // JSON null is "not given", as Vault's decoding takes it (hvac sends null for every field left out).
   for (const [k, v] of Object.entries(body ?? {})) if (k !== '__proto__' && v !== null) data[k] = v;
-  const token = requestToken(req);
-  const wrapTtlSeconds = requestWrapTtl(req);
 
-  // sys/ paths are matched and ACL-checked without a trailing slash, so
-  // "sys/seal/" cannot slip past a rule written for "sys/seal" (a list is
-  // checked with one slash added, see UnsealedState.authorize).
-  const sysPath = parsed.path.replace(/\/+$/, '');
   const remoteAddress = req.socket.remoteAddress;
-  const disabled = disabledUnauthedEndpoint(sysPath, opts);
+  const disabled = disabledUnauthedEndpoint(parsed.path.replace(/\/+$/, ''), opts);
   if (disabled) {
-    opts.logger.warn(`http: refused ${method} ${sysPath} from ${remoteAddress ?? 'an unknown address'}: disabled on this listener`);
+    opts.logger.warn(`http: refused ${method} ${parsed.path} from ${remoteAddress ?? 'an unknown address'}: disabled on this listener`);
     throw disabled;
   }
-  const sys = findSysRoute(sysPath, method);
-  if (sys) {
-    const out: SysReply = await sys.run({ core, token, data, query: parsed.query, method, operation, path: sysPath, rest: sys.rest, wrapTtlSeconds, remoteAddress });
-    reply.code(out.status ?? (out.body === undefined ? 204 : 200));
-    if (out.body === undefined) reply.send();
-    else sendJson(reply, out.body);
-    return;
-  }
-  if (parsed.path === 'sys' || parsed.path.startsWith('sys/')) {
-    sendErrors(reply, 404, [`unsupported path "${parsed.path}"`]);
-    return;
-  }
-
-  const state = core.unsealed();
-  const caller = await state.authenticate(token);
-  let res: LogicalResponse;
-  try {
-    res = await state.handleLogical({ operation, path: parsed.path, data, token, wrapTtlSeconds }, caller);
-  } finally {
-    await state.finishRequest(caller);
-  }
-  const status = res.status ?? (res.data || res.auth || res.warnings?.length ? 200 : 204);
-  reply.code(status);
-  if (status === 204) reply.send();
-  else sendJson(reply, envelope(res));
+  const out = await handleApiRequest(core, {
+    operation,
+    path: parsed.path,
+    data,
+    token: requestToken(req),
+    wrapTtlSeconds: requestWrapTtl(req),
+    remoteAddress,
+    help: parsed.query.has('help') && parsed.query.get('help') !== '',
+  });
+  reply.code(out.status);
+  if (out.body === undefined) reply.send();
+  else sendJson(reply, out.body);
 }
 
 /**
@@ -171,8 +135,7 @@ function isAnonymous(req: FastifyRequest): boolean {
     return true; // refused with a 400 anyway
   }
   if (!parsed) return true;
-  const sysPath = parsed.path.replace(/\/+$/, '');
-  return findSysRoute(sysPath, req.method)?.public === true;
+  return isUnauthenticated(parsed.path);
 }
 
 /** The client token from `X-Vault-Token`, or `Authorization: Bearer`. */

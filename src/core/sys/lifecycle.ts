@@ -1,54 +1,79 @@
-import type { SysRoute } from '../sys-routes.ts';
-import { sysData } from '../sys-routes.ts';
-import { badRequest } from '../../core/errors.ts';
-import { VERSION } from '../../core/core.ts';
-import { durationSeconds, optionalBool } from '../../core/request-fields.ts';
+import { badRequest } from '../errors.ts';
+import { VERSION } from '../core.ts';
+import type { FieldSchemas } from '../../framework/index.ts';
+import { noContent, raw, sysData, type SysPath } from './request.ts';
 
-/** init, seal, unseal, status, health, rotation: the endpoints of issue "core". */
-export const lifecycleRoutes: SysRoute[] = [
+const STATUS_CODE = (what: string) => ({ type: 'int', description: `HTTP status code to answer when the node is ${what}.` }) as const;
+const HEALTH_FIELDS: FieldSchemas = {
+  standbyok: { type: 'bool', description: 'Answer the active code from a standby node.' },
+  perfstandbyok: { type: 'bool', description: 'Answer the active code from a performance standby node.' },
+  activecode: { ...STATUS_CODE('active, initialized and unsealed'), default: 200 },
+  standbycode: { ...STATUS_CODE('a standby'), default: 429 },
+  drsecondarycode: { ...STATUS_CODE('a DR secondary'), default: 472 },
+  performancestandbycode: { ...STATUS_CODE('a performance standby'), default: 473 },
+  sealedcode: { ...STATUS_CODE('sealed'), default: 503 },
+  uninitcode: { ...STATUS_CODE('not initialized'), default: 501 },
+};
+
+function statusCode(value: number, name: string): number {
+  if (value < 100 || value > 599) throw badRequest(`${name} must be an HTTP status code`);
+  return value;
+}
+
+/** init, seal, unseal, status, health, rotation: the server's lifecycle. */
+export const lifecyclePaths: SysPath[] = [
   {
-    pattern: 'sys/init',
-    public: true,
-    methods: {
-      GET: async ({ core }) => ({ body: { initialized: await core.isInitialized() } }),
-      PUT: async ({ core, data }) => ({ body: await core.initialize(data) }),
+    pattern: 'init',
+    unauthenticated: true,
+    synopsis: 'Initialise a new server: create the root key, its shares (or recovery shares) and the root token.',
+    fields: {
+      secret_shares: { type: 'int', description: 'Number of key shares to split the root key into (Shamir seal).' },
+      secret_threshold: { type: 'int', description: 'Number of key shares needed to unseal (Shamir seal).' },
+      stored_shares: { type: 'int', description: 'Number of shares to store (must equal secret_shares with an HSM seal).' },
+      pgp_keys: { type: 'string-slice', description: 'Base64 PGP public keys, one per share, to encrypt the shares with.' },
+      root_token_pgp_key: { type: 'string', description: 'Base64 PGP public key to encrypt the initial root token with.' },
+      recovery_shares: { type: 'int', description: 'Number of recovery key shares (HSM seal).' },
+      recovery_threshold: { type: 'int', description: 'Number of recovery key shares needed to authorise quorum operations (HSM seal).' },
+      recovery_pgp_keys: { type: 'string-slice', description: 'Base64 PGP public keys, one per recovery share.' },
+    },
+    operations: {
+      read: { summary: 'Whether the server is initialised.', handler: async (req) => raw({ initialized: await req.core.isInitialized() }) },
+      update: { summary: 'Initialise the server.', handler: async (req, f) => raw(await req.core.initialize(f.given())) },
     },
   },
   {
-    pattern: 'sys/seal-status',
-    public: true,
-    methods: { GET: async ({ core }) => ({ body: await core.sealStatus() }) },
+    pattern: 'seal-status',
+    unauthenticated: true,
+    synopsis: 'Seal state, unseal progress and cluster identity.',
+    operations: { read: async (req) => raw(await req.core.sealStatus()) },
   },
   {
-    pattern: 'sys/unseal',
-    public: true,
-    methods: {
-      PUT: async ({ core, data }) => {
-        const reset = optionalBool(data.reset, 'reset') ?? false;
-        const migrate = optionalBool(data.migrate, 'migrate') ?? false;
-        if (data.key !== undefined && typeof data.key !== 'string') throw badRequest("'key' must be a string");
-        return { body: await core.submitUnsealKey(data.key as string | undefined, reset, migrate) };
-      },
+    pattern: 'unseal',
+    unauthenticated: true,
+    synopsis: 'Submit one unseal key share (or a recovery share during seal migration).',
+    fields: {
+      key: { type: 'string', description: 'One unseal key share, hex or base64.', sensitive: true },
+      reset: { type: 'bool', description: 'Discard the shares submitted so far.' },
+      migrate: { type: 'bool', description: 'The share is for a seal migration.' },
+    },
+    operations: {
+      update: async (req, f) => raw(await req.core.submitUnsealKey(f.getOk<string>('key'), f.get('reset'), f.get('migrate'))),
     },
   },
   {
-    pattern: 'sys/health',
-    public: true,
-    methods: {
-      GET: async ({ core, query }) => {
+    pattern: 'health',
+    unauthenticated: true,
+    synopsis: "The node's health as an HTTP status code, for load balancers.",
+    fields: HEALTH_FIELDS,
+    operations: {
+      read: async (req, f) => {
+        const { core } = req;
         const initialized = await core.isInitialized();
         const sealed = core.sealed;
-        const codeFrom = (name: string, dflt: number) => {
-          const v = query.get(name);
-          if (v === null) return dflt;
-          const n = Number(v);
-          if (!Number.isInteger(n) || n < 100 || n > 599) throw badRequest(`${name} must be an HTTP status code`);
-          return n;
-        };
-        let status = codeFrom('activecode', 200);
-        if (!initialized) status = codeFrom('uninitcode', 501);
-        else if (sealed) status = codeFrom('sealedcode', 503);
-        const body = {
+        let status = statusCode(f.get('activecode'), 'activecode');
+        if (!initialized) status = statusCode(f.get('uninitcode'), 'uninitcode');
+        else if (sealed) status = statusCode(f.get('sealedcode'), 'sealedcode');
+        return raw({
           initialized,
           sealed,
           // Vault reports a sealed node as standby (it cannot be active).
@@ -60,103 +85,104 @@ export const lifecycleRoutes: SysRoute[] = [
           version: VERSION,
           cluster_name: sealed ? undefined : core.clusterName,
           cluster_id: sealed ? undefined : core.clusterId,
-        };
-        return { status, body };
+        }, status);
       },
     },
   },
   {
-    pattern: 'sys/leader',
-    public: true,
-    methods: {
-      GET: async ({ core }) => ({
-        body: {
-          ha_enabled: false,
-          // Vault answers false without HA.
-          is_self: false,
-          active_time: '0001-01-01T00:00:00Z',
-          leader_address: '',
-          leader_cluster_address: '',
-          performance_standby: false,
-          performance_standby_last_remote_wal: 0,
-        },
+    pattern: 'leader',
+    unauthenticated: true,
+    synopsis: 'Whether HA is enabled and which node is the leader.',
+    operations: {
+      read: async () => raw({
+        ha_enabled: false,
+        // Vault answers false without HA.
+        is_self: false,
+        active_time: '0001-01-01T00:00:00Z',
+        leader_address: '',
+        leader_cluster_address: '',
+        performance_standby: false,
+        performance_standby_last_remote_wal: 0,
       }),
     },
   },
   {
-    pattern: 'sys/seal-backend-status',
-    public: true,
-    methods: {
-      GET: async ({ core }) => {
+    pattern: 'seal-backend-status',
+    unauthenticated: true,
+    synopsis: "The seal's health: whether the HSM answers, and since when it does not.",
+    operations: {
+      read: async ({ core }) => {
         const health = core.hsm?.health() ?? { healthy: true };
-        const backend = {
-          name: core.sealType,
-          healthy: health.healthy,
-          ...(health.unhealthySince ? { unhealthy_since: health.unhealthySince } : {}),
-        };
-        return { body: { healthy: health.healthy, ...(health.unhealthySince ? { unhealthy_since: health.unhealthySince } : {}), backends: [backend] } };
+        const since = health.unhealthySince ? { unhealthy_since: health.unhealthySince } : {};
+        return raw({ healthy: health.healthy, ...since, backends: [{ name: core.sealType, healthy: health.healthy, ...since }] });
       },
     },
   },
   {
-    pattern: 'sys/seal',
+    pattern: 'seal',
     sudo: true,
-    methods: {
-      PUT: async ({ core }) => {
-        await core.seal();
-        return {};
+    synopsis: 'Seal the server: drop the root key from memory until the next unseal.',
+    operations: {
+      update: async (req) => {
+        await req.core.seal();
+        return noContent();
       },
     },
   },
   {
-    pattern: 'sys/step-down',
+    pattern: 'step-down',
     sudo: true,
-    // A single node is always the active one: nothing to step down to.
-    methods: { PUT: async () => ({}) },
+    synopsis: 'Give up the active role (a single node is always active: nothing happens).',
+    operations: { update: async () => noContent() },
   },
   {
-    pattern: 'sys/rotate',
+    pattern: 'rotate',
     sudo: true,
-    methods: {
-      PUT: async ({ core }) => {
+    synopsis: 'Add a new barrier encryption key; older keys stay for decryption.',
+    operations: {
+      update: async ({ core }) => {
         await core.barrier.rotate();
         core.logger.info(`core: rotated the barrier key to term ${core.barrier.keyStatus().term}`);
-        return {};
+        return noContent();
       },
     },
   },
   {
-    pattern: 'sys/key-status',
-    methods: {
-      GET: async ({ core }) => {
+    pattern: 'key-status',
+    synopsis: "The barrier key's term, install time and encryption count.",
+    operations: {
+      read: async ({ core }) => {
         const s = core.barrier.keyStatus();
         return sysData({ term: s.term, install_time: s.installTime.toISOString(), encryptions: s.encryptions });
       },
     },
   },
   {
-    pattern: 'sys/rotate/config',
+    pattern: 'rotate/config',
     sudo: true,
-    methods: {
-      GET: async ({ core }) => {
+    synopsis: 'When the barrier key is rotated automatically: after a number of encryptions or an interval.',
+    fields: {
+      max_operations: { type: 'int', description: 'Encryptions after which the key is rotated (1000000 to 3865470566).' },
+      interval: { type: 'duration', description: 'Time after which the key is rotated; 0 disables, else at least 24h.' },
+      enabled: { type: 'bool', description: 'Automatic rotation is always enabled.' },
+    },
+    operations: {
+      read: async ({ core }) => {
         const c = core.barrier.rotationConfig();
         return sysData({ max_operations: c.maxOperations, interval: c.interval, enabled: true });
       },
-      PUT: async ({ core, data }) => {
+      update: async (req, f) => {
+        const { core } = req;
         const current = core.barrier.rotationConfig();
-        let maxOperations = current.maxOperations;
-        if (data.max_operations !== undefined) {
-          const n = Number(data.max_operations);
-          // Vault bounds this to the NIST limit and a sane floor.
-          if (!Number.isInteger(n) || n < 1_000_000 || n > 3_865_470_566) {
-            throw badRequest('max_operations must be an integer between 1000000 and 3865470566');
-          }
-          maxOperations = n;
+        const maxOperations = f.getOk<number>('max_operations') ?? current.maxOperations;
+        // Vault bounds this to the NIST limit and a sane floor.
+        if (maxOperations < 1_000_000 || maxOperations > 3_865_470_566) {
+          throw badRequest('max_operations must be an integer between 1000000 and 3865470566');
         }
-        const interval = data.interval !== undefined ? durationSeconds(data.interval, 'interval') : current.interval;
+        const interval = f.getOk<number>('interval') ?? current.interval;
         if (interval !== 0 && interval < 24 * 3600) throw badRequest('interval must be 0 (disabled) or at least 24h');
         await core.barrier.setRotationConfig({ maxOperations, interval });
-        return {};
+        return noContent();
       },
     },
   },

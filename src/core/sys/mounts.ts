@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import type { SysRoute } from '../sys-routes.ts';
-import { sysData } from '../sys-routes.ts';
-import { badRequest, notFound, permissionDenied } from '../../core/errors.ts';
-import { SYSTEM_DEFAULT_LEASE_TTL, type MountEntry } from '../../core/mounts.ts';
-import { durationSeconds, isPlainObject, optionalBool, optionalStringMap } from '../../core/request-fields.ts';
+import { badRequest, notFound, permissionDenied } from '../errors.ts';
+import { SYSTEM_DEFAULT_LEASE_TTL, type MountEntry } from '../mounts.ts';
+import { durationSeconds, optionalBool } from '../request-fields.ts';
+import { matchAll, type FieldSchemas } from '../../framework/index.ts';
+import { authed, noContent, sysData, type SysPath } from './request.ts';
 
 /** A mount as `GET sys/mounts` lists it. */
 function describeMount(e: MountEntry): Record<string, unknown> {
@@ -23,9 +23,8 @@ function describeMount(e: MountEntry): Record<string, unknown> {
   };
 }
 
-function mountConfig(value: unknown): Partial<MountEntry['config']> {
-  if (value === undefined || value === null) return {};
-  if (!isPlainObject(value)) throw badRequest('config must be an object');
+/** The `config` object of a new mount (its keys are Vault's mount config fields). */
+function mountConfig(value: Record<string, unknown>): Partial<MountEntry['config']> {
   const out: Partial<MountEntry['config']> = {};
   if (value.default_lease_ttl !== undefined) out.default_lease_ttl = durationSeconds(value.default_lease_ttl, 'default_lease_ttl');
   if (value.max_lease_ttl !== undefined) out.max_lease_ttl = durationSeconds(value.max_lease_ttl, 'max_lease_ttl');
@@ -33,36 +32,54 @@ function mountConfig(value: unknown): Partial<MountEntry['config']> {
   return out;
 }
 
+/** Mount options are strings; numbers and booleans sent by clients are taken as their text. */
+function optionsOf(value: Record<string, unknown> | undefined): Record<string, string> | undefined {
+  if (value === undefined) return undefined;
+  const out: Record<string, string> = {};
+  for (const [key, item] of Object.entries(value)) {
+    if (typeof item !== 'string' && typeof item !== 'number' && typeof item !== 'boolean') throw badRequest(`options.${key} must be a string`);
+    out[key] = String(item);
+  }
+  return out;
+}
+
+const MOUNT_PATH = { path: { type: 'string', description: 'The mount point, e.g. "secret/".' } } as const satisfies FieldSchemas;
+
+const listMounts = (table: 'secret' | 'auth', strip: string): SysPath['operations']['read'] => async (req) => {
+  const out: Record<string, unknown> = {};
+  for (const e of authed(req).state.mounts.list(table)) out[e.path.slice(strip.length)] = describeMount(e);
+  return sysData(out);
+};
+
 /** Mount management: sys/mounts, sys/mounts/<path>[/tune], sys/remount, sys/auth, sys/internal/ui/mounts. */
-export const mountRoutes: SysRoute[] = [
+export const mountPaths: SysPath[] = [
   {
-    pattern: 'sys/mounts',
-    methods: {
-      GET: async ({ state }) => {
-        const out: Record<string, unknown> = {};
-        for (const e of state.mounts.list('secret')) out[e.path] = describeMount(e);
-        return sysData(out);
-      },
-    },
+    pattern: 'mounts',
+    synopsis: 'List the mounted secrets engines.',
+    operations: { read: listMounts('secret', '') },
   },
   {
-    pattern: 'sys/auth',
-    methods: {
-      GET: async ({ state }) => {
-        const out: Record<string, unknown> = {};
-        for (const e of state.mounts.list('auth')) out[e.path.slice('auth/'.length)] = describeMount(e);
-        return sysData(out);
-      },
-    },
+    pattern: 'auth',
+    synopsis: 'List the enabled auth methods.',
+    operations: { read: listMounts('auth', 'auth/') },
   },
   {
-    pattern: 'sys/mounts/*',
-    methods: {
-      GET: async ({ state, rest }) => {
-        const tune = rest.endsWith('/tune');
-        const m = state.mounts.get(tune ? rest.slice(0, -'/tune'.length) : rest);
-        if (!m || m.entry.table !== 'secret') throw badRequest(`no mount at "${rest}"`);
-        if (!tune) return sysData(describeMount(m.entry));
+    pattern: `mounts/(?<path>.+?)/tune`,
+    synopsis: "Read or change a mount's lease TTLs, description and options.",
+    fields: {
+      ...MOUNT_PATH,
+      default_lease_ttl: { type: 'string', description: 'Default lease TTL for the mount ("" or "system" for the system default).' },
+      max_lease_ttl: { type: 'string', description: 'Maximum lease TTL for the mount.' },
+      description: { type: 'string', description: 'Human-friendly description of the mount.' },
+      options: { type: 'map', description: 'Engine options (e.g. "version" for kv).' },
+      seal_wrap: { type: 'bool', description: 'Cannot be changed after the mount is created.' },
+      external_entropy_access: { type: 'bool', description: 'Cannot be changed after the mount is created.' },
+    },
+    operations: {
+      read: async (req, f) => {
+        const path = f.get<string>('path');
+        const m = authed(req).state.mounts.get(path);
+        if (!m || m.entry.table !== 'secret') throw badRequest(`no mount at "${path}"`);
         return sysData({
           description: m.entry.description,
           default_lease_ttl: m.entry.config.default_lease_ttl || SYSTEM_DEFAULT_LEASE_TTL,
@@ -73,88 +90,119 @@ export const mountRoutes: SysRoute[] = [
           external_entropy_access: m.entry.external_entropy_access,
         });
       },
-      POST: async ({ state, rest, data, core }) => {
-        if (rest.endsWith('/tune')) {
-          if (data.seal_wrap !== undefined) throw badRequest('seal_wrap cannot be changed after a mount is created');
-          if (data.external_entropy_access !== undefined) {
-            throw badRequest('external_entropy_access cannot be changed after a mount is created');
-          }
-          const config = mountConfig({ default_lease_ttl: data.default_lease_ttl, max_lease_ttl: data.max_lease_ttl });
-          if (data.description !== undefined && typeof data.description !== 'string') throw badRequest('description must be a string');
-          await state.mounts.tune(rest.slice(0, -'/tune'.length), {
-            description: data.description as string | undefined,
-            config,
-            options: optionalStringMap(data.options, 'options', { coerceScalars: true }),
-          });
-          return {};
-        }
-        if (typeof data.type !== 'string' || data.type === '') throw badRequest('type must be specified');
-        if (data.description !== undefined && typeof data.description !== 'string') throw badRequest('description must be a string');
-        let type = data.type;
-        let options = optionalStringMap(data.options, 'options', { coerceScalars: true }) ?? null;
+      update: async (req, f) => {
+        if (f.has('seal_wrap')) throw badRequest('seal_wrap cannot be changed after a mount is created');
+        if (f.has('external_entropy_access')) throw badRequest('external_entropy_access cannot be changed after a mount is created');
+        await authed(req).state.mounts.tune(f.get('path'), {
+          description: f.getOk<string>('description'),
+          config: mountConfig({ default_lease_ttl: f.getOk('default_lease_ttl'), max_lease_ttl: f.getOk('max_lease_ttl') }),
+          options: optionsOf(f.getOk('options')),
+        });
+        return noContent();
+      },
+    },
+  },
+  {
+    pattern: `mounts/(?<path>.+)`,
+    synopsis: 'Mount, read or unmount a secrets engine.',
+    fields: {
+      ...MOUNT_PATH,
+      type: { type: 'string', description: 'The engine type: kv (kv-v1, kv-v2, generic) or transit.' },
+      description: { type: 'string', description: 'Human-friendly description of the mount.' },
+      config: { type: 'map', description: 'default_lease_ttl, max_lease_ttl, force_no_cache.' },
+      options: { type: 'map', description: 'Engine options (e.g. "version" for kv).' },
+      local: { type: 'bool', description: 'The mount is not replicated.' },
+      seal_wrap: { type: 'bool', description: "Wrap the engine's stored values with the HSM as well as the barrier." },
+      external_entropy_access: { type: 'bool', description: "The engine draws its random numbers from the HSM's generator." },
+    },
+    operations: {
+      read: async (req, f) => {
+        const path = f.get<string>('path');
+        const m = authed(req).state.mounts.get(path);
+        if (!m || m.entry.table !== 'secret') throw badRequest(`no mount at "${path}"`);
+        return sysData(describeMount(m.entry));
+      },
+      update: async (req, f) => {
+        const { core } = req;
+        const path = f.get<string>('path');
+        let type = f.get<string>('type');
+        if (type === '') throw badRequest('type must be specified');
+        let options = optionsOf(f.getOk('options')) ?? null;
         if (type === 'kv-v2' || type === 'kv-v1') {
           options = { ...(options ?? {}), version: type === 'kv-v2' ? '2' : '1' };
           type = 'kv';
         }
         if (type === 'kv') options = { version: '1', ...(options ?? {}) };
-        const sealWrap = optionalBool(data.seal_wrap, 'seal_wrap') ?? false;
+        const sealWrap = f.get<boolean>('seal_wrap');
         const warnings: string[] = [];
         if (sealWrap && !core.hsm) warnings.push('seal_wrap adds no second layer without an HSM seal');
-        await state.mounts.mount({
-          path: rest,
+        await authed(req).state.mounts.mount({
+          path,
           type,
-          description: (data.description as string | undefined) ?? '',
-          config: { default_lease_ttl: 0, max_lease_ttl: 0, force_no_cache: false, ...mountConfig(data.config) },
+          description: f.get('description'),
+          config: { default_lease_ttl: 0, max_lease_ttl: 0, force_no_cache: false, ...mountConfig(f.get('config')) },
           options,
-          local: optionalBool(data.local, 'local') ?? false,
+          local: f.get('local'),
           seal_wrap: sealWrap,
-          external_entropy_access: optionalBool(data.external_entropy_access, 'external_entropy_access') ?? false,
+          external_entropy_access: f.get('external_entropy_access'),
           table: 'secret',
         });
-        core.logger.info(`mounts: enabled ${type} at ${rest}${sealWrap ? ' (seal wrap)' : ''}`);
-        return warnings.length ? { body: { warnings } } : {};
+        core.logger.info(`mounts: enabled ${type} at ${path}${sealWrap ? ' (seal wrap)' : ''}`);
+        return warnings.length ? { warnings } : noContent();
       },
-      DELETE: async ({ state, rest, core }) => {
-        await state.mounts.unmount(rest);
-        core.logger.info(`mounts: disabled ${rest}`);
-        return {};
+      delete: async (req, f) => {
+        const path = f.get<string>('path');
+        await authed(req).state.mounts.unmount(path);
+        req.core.logger.info(`mounts: disabled ${path}`);
+        return noContent();
       },
     },
   },
   {
-    pattern: 'sys/remount',
+    pattern: 'remount',
     sudo: true,
-    methods: {
-      POST: async ({ state, data }) => {
-        if (typeof data.from !== 'string' || typeof data.to !== 'string' || !data.from || !data.to) {
-          throw badRequest('"from" and "to" must be given as mount paths');
-        }
-        await state.mounts.remount(data.from, data.to);
+    synopsis: 'Move a mount to a new path, with its data.',
+    fields: {
+      from: { type: 'string', description: 'The current mount path.', required: '"from" and "to" must be given as mount paths' },
+      to: { type: 'string', description: 'The new mount path.', required: '"from" and "to" must be given as mount paths' },
+    },
+    operations: {
+      update: async (req, f) => {
+        const from = f.get<string>('from');
+        const to = f.get<string>('to');
+        if (!from || !to) throw badRequest('"from" and "to" must be given as mount paths');
+        await authed(req).state.mounts.remount(from, to);
         const id = randomUUID();
         if (remountResults.size >= 100) remountResults.delete(remountResults.keys().next().value!);
         const asMountPath = (p: string) => p.replace(/\/*$/, '/');
-        remountResults.set(id, { source_mount: asMountPath(data.from), target_mount: asMountPath(data.to), status: 'success' });
+        remountResults.set(id, { source_mount: asMountPath(from), target_mount: asMountPath(to), status: 'success' });
         return sysData({ migration_id: id });
       },
     },
   },
   {
-    pattern: 'sys/remount/status/*',
-    methods: {
-      GET: async ({ rest }) => {
-        const info = remountResults.get(rest);
+    pattern: 'remount/status/(?<migration_id>.+)',
+    synopsis: 'The outcome of a remount.',
+    fields: { migration_id: { type: 'string', description: 'The id a remount answered with.' } },
+    operations: {
+      read: async (_req, f) => {
+        const id = f.get<string>('migration_id');
+        const info = remountResults.get(id);
         if (!info) throw notFound();
-        return sysData({ migration_id: rest, migration_info: info });
+        return sysData({ migration_id: id, migration_info: info });
       },
     },
   },
   {
     // What `vault kv` asks to learn a mount's path and KV version.
-    pattern: 'sys/internal/ui/mounts/*',
-    ownAcl: true,
-    methods: {
-      GET: async ({ state, rest, caller }) => {
-        const m = state.mounts.route(rest);
+    pattern: `internal/ui/mounts/${matchAll('path')}`,
+    authorizesItself: true,
+    synopsis: 'The mount a path falls under, for callers with some access below it.',
+    fields: MOUNT_PATH,
+    operations: {
+      read: async (req, f) => {
+        const { state, caller } = authed(req);
+        const m = state.mounts.route(f.get('path'));
         // Only callers with some access below a mount may learn it exists (Vault filters the same way).
         if (!m || !caller.acl.hasAccessUnder(m.entry.path)) throw permissionDenied();
         return sysData({ ...describeMount(m.entry), path: m.entry.path });
@@ -165,3 +213,4 @@ export const mountRoutes: SysRoute[] = [
 
 /** Remounts finish synchronously; their result is kept for `sys/remount/status`. */
 const remountResults = new Map<string, Record<string, string>>();
+

@@ -1,90 +1,101 @@
-import type { SysRoute } from '../sys-routes.ts';
-import type { ACL } from '../../core/acl/index.ts';
-import { sysData } from '../sys-routes.ts';
-import { badRequest, notFound } from '../../core/errors.ts';
+import type { ACL } from '../acl/index.ts';
+import { badRequest, notFound } from '../errors.ts';
+import type { FieldData, FieldSchemas } from '../../framework/index.ts';
+import { authed, noContent, sysData, type SysPath } from './request.ts';
 
-function policyText(data: Record<string, unknown>, field: 'policy' | 'rules'): string {
-  const text = data[field] ?? data.policy ?? data.rules;
-  if (typeof text !== 'string' || text.trim() === '') throw badRequest(`"${field}" must contain the policy document`);
-  return text;
-}
-
-function pathsOf(data: Record<string, unknown>): string[] {
-  const raw = data.paths ?? data.path;
-  const list = typeof raw === 'string' ? raw.split(',') : raw;
-  if (!Array.isArray(list) || list.length === 0 || list.some((p) => typeof p !== 'string')) {
-    throw badRequest('"paths" must be a list of paths');
-  }
-  return list.map((p: string) => p.replace(/^\/+/, ''));
-}
+const NAME = { name: { type: 'string', description: 'The policy name.' } } as const satisfies FieldSchemas;
 
 /**
  * Read, write and delete of one named policy. sys/policies/acl/<name> and
  * the older sys/policy/<name> differ only in the field carrying the text:
- * `policy` or `rules`.
+ * `policy` or `rules` (the older path takes either).
  */
-function policyDocumentRoute(pattern: string, field: 'policy' | 'rules'): SysRoute {
+function policyDocumentPath(prefix: string, field: 'policy' | 'rules'): SysPath {
+  const fields: FieldSchemas = {
+    ...NAME,
+    policy: { type: 'string', description: 'The policy document, in HCL or JSON.' },
+    ...(field === 'rules' ? { rules: { type: 'string', description: 'The policy document (older name of "policy").' } } : {}),
+  };
+  const text = (f: FieldData): string => {
+    const given = (field === 'rules' ? f.getOk<string>('rules') : undefined) ?? f.getOk<string>('policy');
+    if (given === undefined || given.trim() === '') throw badRequest(`"${field}" must contain the policy document`);
+    return given;
+  };
   return {
-    pattern,
-    methods: {
-      GET: async ({ state, rest }) => {
-        const policy = await state.policies.get(rest);
+    pattern: `${prefix}/(?<name>.+)`,
+    synopsis: 'Read, write or delete a named ACL policy.',
+    fields,
+    operations: {
+      read: async (req, f) => {
+        const policy = await authed(req).state.policies.get(f.get('name'));
         if (policy === undefined) throw notFound();
         return sysData({ name: policy.name, [field]: policy.text });
       },
-      PUT: async ({ state, rest, data }) => {
-        await state.policies.put(rest, policyText(data, field));
-        return {};
+      update: async (req, f) => {
+        await authed(req).state.policies.put(f.get('name'), text(f));
+        return noContent();
       },
-      DELETE: async ({ state, rest }) => {
-        await state.policies.delete(rest);
-        return {};
+      delete: async (req, f) => {
+        await authed(req).state.policies.delete(f.get('name'));
+        return noContent();
       },
     },
   };
 }
 
+const CAPABILITY_FIELDS: FieldSchemas = {
+  path: { type: 'comma-string-slice', description: 'Paths to report capabilities on (older name of "paths").' },
+  paths: { type: 'comma-string-slice', description: 'Paths to report capabilities on.' },
+};
+
 /** The capabilities answer: each path's capabilities, plus `capabilities` when only one path was asked. */
-function capabilitiesOf(acl: ACL, data: Record<string, unknown>): Record<string, unknown> {
+function capabilitiesOf(acl: ACL, f: FieldData): Record<string, unknown> {
+  const paths = (f.getOk<string[]>('paths') ?? f.getOk<string[]>('path') ?? []).map((p) => p.replace(/^\/+/, ''));
+  if (paths.length === 0) throw badRequest('"paths" must be a list of paths');
   const out: Record<string, unknown> = {};
-  const paths = pathsOf(data);
   for (const p of paths) out[p] = acl.capabilities(p);
   if (paths.length === 1) out.capabilities = out[paths[0]];
   return out;
 }
 
 /** ACL policy management (sys/policies/acl, the older sys/policy) and capability queries. */
-export const policyRoutes: SysRoute[] = [
+export const policyPaths: SysPath[] = [
   {
-    pattern: 'sys/policies/acl',
-    methods: { LIST: async ({ state }) => sysData({ keys: await state.policies.list() }) },
+    pattern: 'policies/acl',
+    synopsis: 'List the ACL policies.',
+    operations: { list: async (req) => sysData({ keys: await authed(req).state.policies.list() }) },
   },
-  policyDocumentRoute('sys/policies/acl/*', 'policy'),
+  policyDocumentPath('policies/acl', 'policy'),
   {
-    pattern: 'sys/policy',
-    methods: {
-      GET: async ({ state }) => {
-        const names = await state.policies.list();
+    pattern: 'policy',
+    synopsis: 'List the ACL policies (older path).',
+    operations: {
+      read: async (req) => {
+        const names = await authed(req).state.policies.list();
         return sysData({ policies: names, keys: names });
       },
     },
   },
-  policyDocumentRoute('sys/policy/*', 'rules'),
+  policyDocumentPath('policy', 'rules'),
   {
-    pattern: 'sys/capabilities-self',
-    ownAcl: true,
-    methods: {
-      PUT: async ({ caller, data }) => sysData(capabilitiesOf(caller.acl, data)),
-    },
+    pattern: 'capabilities-self',
+    authorizesItself: true,
+    synopsis: "The calling token's capabilities on paths.",
+    fields: { ...CAPABILITY_FIELDS, token: { type: 'string', description: 'Ignored: the calling token is used.', sensitive: true } },
+    operations: { update: async (req, f) => sysData(capabilitiesOf(authed(req).caller.acl, f)) },
   },
   {
-    pattern: 'sys/capabilities',
-    methods: {
-      PUT: async ({ state, data }) => {
-        if (typeof data.token !== 'string' || !data.token) throw badRequest('"token" must be given');
-        const entry = await state.tokens.lookup(data.token);
+    pattern: 'capabilities',
+    synopsis: "Another token's capabilities on paths.",
+    fields: { ...CAPABILITY_FIELDS, token: { type: 'string', description: 'The token to report on.', sensitive: true, required: '"token" must be given' } },
+    operations: {
+      update: async (req, f) => {
+        const { state } = authed(req);
+        const token = f.get<string>('token');
+        if (!token) throw badRequest('"token" must be given');
+        const entry = await state.tokens.lookup(token);
         if (!entry) throw badRequest('invalid token');
-        return sysData(capabilitiesOf(await state.policies.acl(entry.policies), data));
+        return sysData(capabilitiesOf(await state.policies.acl(entry.policies), f));
       },
     },
   },

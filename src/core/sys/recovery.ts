@@ -1,7 +1,13 @@
-import type { SysRoute } from '../sys-routes.ts';
-import { sysData } from '../sys-routes.ts';
-import { generateRootFor } from '../../core/generate-root.ts';
-import { rekeyFor, type RekeyTarget } from '../../core/rekey.ts';
+import { generateRootFor } from '../generate-root.ts';
+import { rekeyFor, type RekeyTarget } from '../rekey.ts';
+import type { FieldSchemas } from '../../framework/index.ts';
+import { noContent, raw, sysData, type SysPath } from './request.ts';
+
+const NONCE = { nonce: { type: 'string', description: 'The nonce of the attempt in progress.' } } as const satisfies FieldSchemas;
+const SHARE = {
+  ...NONCE,
+  key: { type: 'string', description: 'One key share (unseal or recovery), hex or base64.', sensitive: true },
+} as const satisfies FieldSchemas;
 
 /**
  * The quorum endpoints: generate-root, rekey and recovery-key rekey. As in
@@ -9,73 +15,96 @@ import { rekeyFor, type RekeyTarget } from '../../core/rekey.ts';
  * need the server unsealed (503 otherwise). Only the backup endpoints,
  * which hand out stored encrypted shares, need a token with sudo.
  */
-function rekeyRoutes(base: string, target: RekeyTarget): SysRoute[] {
+function rekeyPaths(base: string, target: RekeyTarget): SysPath[] {
+  const what = target === 'barrier' ? 'the root key' : 'the recovery key';
   return [
     {
       pattern: `${base}/init`,
-      public: true,
-      methods: {
-        GET: async ({ core }) => ({ body: await rekeyFor(core, target).status() }),
-        PUT: async ({ core, data, remoteAddress }) => ({ body: await rekeyFor(core, target).start(data, remoteAddress) }),
-        DELETE: async ({ core, data, remoteAddress }) => {
-          await rekeyFor(core, target).cancel(data, remoteAddress);
-          return {};
+      unauthenticated: true,
+      synopsis: `Start, read or cancel a rekey of ${what}.`,
+      fields: {
+        ...NONCE,
+        secret_shares: { type: 'int', description: 'Number of shares to split the new key into.' },
+        secret_threshold: { type: 'int', description: 'Number of shares needed to reconstruct the new key.' },
+        pgp_keys: { type: 'comma-string-slice', description: 'Base64 PGP public keys to encrypt the new shares with.' },
+        backup: { type: 'bool', description: 'Store the PGP-encrypted new shares for later retrieval.' },
+        require_verification: { type: 'bool', description: 'The new shares must be proven before they replace the old ones.' },
+      },
+      operations: {
+        read: async ({ core }) => raw(await rekeyFor(core, target).status()),
+        update: async ({ core, remoteAddress }, f) => raw(await rekeyFor(core, target).start(f.given(), remoteAddress)),
+        delete: async ({ core, remoteAddress }, f) => {
+          await rekeyFor(core, target).cancel(f.given(), remoteAddress);
+          return noContent();
         },
       },
     },
     {
       pattern: `${base}/update`,
-      public: true,
-      methods: { PUT: async ({ core, data }) => ({ body: await rekeyFor(core, target).update(data) }) },
+      unauthenticated: true,
+      synopsis: `Submit one share authorising the rekey of ${what}.`,
+      fields: SHARE,
+      operations: { update: async ({ core }, f) => raw(await rekeyFor(core, target).update(f.given())) },
     },
     {
       pattern: `${base}/verify`,
-      public: true,
-      methods: {
-        GET: async ({ core }) => ({ body: await rekeyFor(core, target).verifyStatus() }),
-        PUT: async ({ core, data }) => ({ body: await rekeyFor(core, target).verify(data) }),
-        DELETE: async ({ core }) => ({ body: await rekeyFor(core, target).restartVerification() }),
+      unauthenticated: true,
+      synopsis: `Prove the new shares of a rekey of ${what}.`,
+      fields: SHARE,
+      operations: {
+        read: async ({ core }) => raw(await rekeyFor(core, target).verifyStatus()),
+        update: async ({ core }, f) => raw(await rekeyFor(core, target).verify(f.given())),
+        delete: async ({ core }) => raw(await rekeyFor(core, target).restartVerification()),
       },
     },
   ];
 }
 
-function backupRoute(pattern: string, target: RekeyTarget): SysRoute {
+function backupPath(pattern: string, target: RekeyTarget): SysPath {
   return {
     pattern,
     sudo: true,
-    methods: {
-      GET: async ({ core }) => sysData({ ...(await rekeyFor(core, target).readBackup()) }),
-      DELETE: async ({ core }) => {
+    synopsis: `The PGP-encrypted shares stored by a rekey of the ${target === 'barrier' ? 'root' : 'recovery'} key with backup.`,
+    operations: {
+      read: async ({ core }) => sysData({ ...(await rekeyFor(core, target).readBackup()) }),
+      delete: async ({ core }) => {
         await rekeyFor(core, target).deleteBackup();
-        return {};
+        return noContent();
       },
     },
   };
 }
 
-export const recoveryRoutes: SysRoute[] = [
+export const recoveryPaths: SysPath[] = [
   {
-    pattern: 'sys/generate-root/attempt',
-    public: true,
-    methods: {
-      GET: async ({ core }) => ({ body: await generateRootFor(core).status() }),
-      PUT: async ({ core, data, remoteAddress }) => ({ body: await generateRootFor(core).start(data, remoteAddress) }),
-      DELETE: async ({ core, data, remoteAddress }) => {
-        await generateRootFor(core).cancel(data, remoteAddress);
-        return {};
+    pattern: 'generate-root/attempt',
+    unauthenticated: true,
+    synopsis: 'Start, read or cancel the generation of a new root token.',
+    fields: {
+      ...NONCE,
+      otp: { type: 'string', description: 'Base62 one-time password the new token is XORed with.', sensitive: true },
+      pgp_key: { type: 'string', description: 'Base64 PGP public key to encrypt the new token with.' },
+    },
+    operations: {
+      read: async ({ core }) => raw(await generateRootFor(core).status()),
+      update: async ({ core, remoteAddress }, f) => raw(await generateRootFor(core).start(f.given(), remoteAddress)),
+      delete: async ({ core, remoteAddress }, f) => {
+        await generateRootFor(core).cancel(f.given(), remoteAddress);
+        return noContent();
       },
     },
   },
   {
-    pattern: 'sys/generate-root/update',
-    public: true,
-    methods: { PUT: async ({ core, data }) => ({ body: await generateRootFor(core).update(data) }) },
+    pattern: 'generate-root/update',
+    unauthenticated: true,
+    synopsis: 'Submit one share authorising the root token generation.',
+    fields: SHARE,
+    operations: { update: async ({ core }, f) => raw(await generateRootFor(core).update(f.given())) },
   },
   // Backups before the wider patterns; Vault documents the recovery one under sys/rekey/.
-  backupRoute('sys/rekey/backup', 'barrier'),
-  backupRoute('sys/rekey/recovery-key-backup', 'recovery'),
-  backupRoute('sys/rekey-recovery-key/backup', 'recovery'),
-  ...rekeyRoutes('sys/rekey', 'barrier'),
-  ...rekeyRoutes('sys/rekey-recovery-key', 'recovery'),
+  backupPath('rekey/backup', 'barrier'),
+  backupPath('rekey/recovery-key-backup', 'recovery'),
+  backupPath('rekey-recovery-key/backup', 'recovery'),
+  ...rekeyPaths('rekey', 'barrier'),
+  ...rekeyPaths('rekey-recovery-key', 'recovery'),
 ];

@@ -1,0 +1,122 @@
+/**
+ * The one entry point for API requests: sys/ paths go to the system
+ * backend, everything else to the mount it falls under. Both are declared
+ * with the route framework; this decides authentication (Vault's
+ * unauthenticated paths need no token), runs the ACL, and turns the
+ * handler's answer into Vault's response body.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Core } from './core.ts';
+import type { LogicalResponse, Operation } from '../engines/types.ts';
+import { notFound } from './errors.ts';
+import { sysBackend, type SysRequest } from './sys/index.ts';
+
+export interface ApiRequest {
+  operation: Operation;
+  /** Path below /v1/, decoded, no leading slash. */
+  path: string;
+  /** Body fields over query parameters; JSON null already dropped. */
+  data: Record<string, unknown>;
+  token: string | undefined;
+  /** Seconds asked for with X-Vault-Wrap-TTL (undefined when absent). */
+  wrapTtlSeconds?: number;
+  remoteAddress?: string;
+  /** `?help=1`: describe the path instead of running it. */
+  help?: boolean;
+}
+
+export interface ApiReply {
+  status: number;
+  /** undefined: no body (204). */
+  body?: unknown;
+}
+
+/** Whether a path below /v1/ belongs to the system backend. */
+export function isSysPath(path: string): boolean {
+  return path === 'sys' || path.startsWith('sys/');
+}
+
+/** The path inside sys/, matched (and ACL-checked) without trailing slashes. */
+export function sysRelativePath(path: string): string {
+  return path.slice(4).replace(/\/+$/, '');
+}
+
+/** Whether the request is one of Vault's unauthenticated endpoints. */
+export function isUnauthenticated(path: string): boolean {
+  return isSysPath(path) && sysBackend.route(sysRelativePath(path))?.declaration.unauthenticated === true;
+}
+
+export async function handleApiRequest(core: Core, req: ApiRequest): Promise<ApiReply> {
+  if (req.help) return helpReply(core, req);
+  if (!isSysPath(req.path)) {
+    const state = core.unsealed();
+    const caller = await state.authenticate(req.token);
+    try {
+      return toReply(await state.handleLogical(req, caller));
+    } finally {
+      await state.finishRequest(caller);
+    }
+  }
+  const path = sysRelativePath(req.path);
+  const match = sysBackend.route(path);
+  if (!match) throw notFound(`unsupported path "${req.path}"`);
+  const base: SysRequest = { operation: req.operation, path, data: req.data, core, remoteAddress: req.remoteAddress };
+  if (match.declaration.unauthenticated) return toReply((await sysBackend.handle({ ...base, token: req.token }))!, 'system');
+  const state = core.unsealed();
+  const caller = await state.authenticate(req.token);
+  try {
+    if (!match.declaration.authorizesItself) {
+      state.authorize(caller, `sys/${path}`, req.operation, { data: req.data, wrapTtlSeconds: req.wrapTtlSeconds }, match.declaration.sudo === true);
+    }
+    return toReply((await sysBackend.handle({ ...base, state, caller }))!, 'system');
+  } finally {
+    await state.finishRequest(caller);
+  }
+}
+
+/**
+ * `?help=1`: the path's description, fields and OpenAPI item. As in Vault,
+ * any valid token may ask (help is not an ACL operation).
+ */
+async function helpReply(core: Core, req: ApiRequest): Promise<ApiReply> {
+  const state = core.unsealed();
+  const caller = await state.authenticate(req.token);
+  try {
+    let help: { help: string; openapi: Record<string, unknown> } | null;
+    if (isSysPath(req.path)) {
+      help = sysBackend.help(sysRelativePath(req.path), 'sys/');
+    } else {
+      const match = state.mounts.route(req.path);
+      help = match && match.entry.type !== 'system' ? match.backend.help(match.relPath, match.entry.path) : null;
+    }
+    if (!help) throw notFound(`unsupported path "${req.path}"`);
+    return { status: 200, body: { ...help, see_also: null } };
+  } finally {
+    await state.finishRequest(caller);
+  }
+}
+
+/** Vault's response body for a handler's answer. */
+export function toReply(res: LogicalResponse, mountType = res.mountType ?? ''): ApiReply {
+  if (res.rawBody !== undefined) return { status: res.status ?? 200, body: res.rawBody };
+  const empty = !res.data && !res.auth && !res.warnings?.length;
+  if (res.status === 204 || (empty && res.status === undefined)) return { status: 204 };
+  const body = envelope(res, mountType);
+  return { status: res.status ?? 200, body: res.dataAlsoAtTop && res.data ? { ...res.data, ...body } : body };
+}
+
+/** Vault's response envelope. */
+export function envelope(res: LogicalResponse, mountType: string): Record<string, unknown> {
+  return {
+    request_id: randomUUID(),
+    lease_id: '',
+    renewable: res.renewable ?? false,
+    lease_duration: res.leaseDuration ?? 0,
+    data: res.data ?? null,
+    wrap_info: null,
+    warnings: res.warnings?.length ? res.warnings : null,
+    auth: res.auth ?? null,
+    mount_type: mountType,
+  };
+}
+
