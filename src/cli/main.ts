@@ -10,6 +10,7 @@ import { genericCommands } from './commands/generic.ts';
 import { kvCommands } from './commands/kv.ts';
 import { loginCommand } from './commands/login.ts';
 import { operatorCommands } from './commands/operator.ts';
+import { pathHelpCommand } from './commands/path-help.ts';
 import { policyCommands } from './commands/policy.ts';
 import { rekeyCommand } from './commands/rekey.ts';
 import { secretsCommands } from './commands/secrets.ts';
@@ -25,6 +26,7 @@ export const COMMANDS: Command[] = [
   rekeyCommand,
   ...secretsCommands,
   ...genericCommands,
+  pathHelpCommand,
   ...kvCommands,
   loginCommand,
   ...tokenCommands,
