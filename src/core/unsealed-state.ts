@@ -164,7 +164,7 @@ export class UnsealedState {
     };
     const logical: LogicalRequest = { operation: req.operation, ...base };
     logical.operation = await this.writeOperation(caller, path, match.backend, logical);
-    this.authorize(caller, path, logical.operation, aclRequest, isSudoPath(path) || match.backend.route(match.relPath)?.declaration.sudo === true);
+    this.authorize(caller, path, logical.operation, aclRequest, match.backend.route(match.relPath)?.declaration.sudo === true);
     const res = await match.backend.handle(logical);
     if (res === null) throw notFound(`unsupported path "${req.path}"`);
     res.mountType = match.entry.type;
@@ -195,11 +195,6 @@ export class UnsealedState {
  */
 function aclPath(path: string, op: Operation): string {
   return op === 'list' && path !== '' && !path.endsWith('/') ? `${path}/` : path;
-}
-
-/** Vault's root-protected paths outside sys/ that need sudo. */
-function isSudoPath(path: string): boolean {
-  return path === 'auth/token/revoke-orphan' || path.startsWith('auth/token/accessors');
 }
 
 /**

@@ -1,10 +1,37 @@
 import { badRequest } from '../errors.ts';
-import {
-  durationSeconds, optionalBool, optionalNonNegativeInt, optionalString, optionalStringList, optionalStringMap,
-} from '../request-fields.ts';
 import { isPolicySubset, sanitizePolicies } from './policies.ts';
 import type { TokenEntry } from './token-entry.ts';
 import type { TokenSpec } from './token-store.ts';
+
+/**
+ * The create request's fields, already decoded by the framework from the
+ * path's schema (Vault's names in comments). Optional members are the
+ * fields whose absence matters; the others carry their defaults.
+ */
+export interface TokenCreateRequest {
+  /** `id`: a chosen token value (root or sudo only). */
+  id?: string;
+  /** `policies`. */
+  policies?: string[];
+  /** `meta`: undefined stores null metadata, as Vault does for an absent map. */
+  meta?: Record<string, string>;
+  /** `no_parent`. */
+  noParent: boolean;
+  /** `no_default_policy`. */
+  noDefaultPolicy: boolean;
+  /** `renewable` (Vault's default: true). */
+  renewable: boolean;
+  /** `ttl`, `explicit_max_ttl`, `period`: seconds, 0 when not given. */
+  ttl: number;
+  explicitMaxTtl: number;
+  period: number;
+  /** `display_name`; '' when not given. */
+  displayName: string;
+  /** `num_uses`: 0 is unlimited. */
+  numUses: number;
+  /** `type`. */
+  type?: string;
+}
 
 export interface CreateContext {
   /** The caller's own (live) token entry. */
@@ -22,15 +49,16 @@ export interface CreateContext {
 }
 
 const DISPLAY_NAME_UNSAFE = /[^a-zA-Z0-9-]/g;
-const SUPPORTED_TYPES = new Set(['service', 'default', 'default-service']);
+// '' is Vault's "not chosen": a service token.
+const SUPPORTED_TYPES = new Set(['', 'service', 'default', 'default-service']);
 
 /**
- * Applies Vault's token-creation rules to a request body and returns the
- * spec to store, plus warnings. Body fields: id, policies, meta, no_parent,
- * no_default_policy, renewable (default true), ttl, explicit_max_ttl,
- * period, display_name, num_uses, type. Every violation is a 400.
+ * Applies Vault's token-creation rules to a decoded create request and
+ * returns the spec to store, plus warnings. Checks the field types cannot
+ * express (privileges, policy subsets, ranges, TTL caps) happen here, in
+ * Vault's order. Every violation is a 400.
  */
-export function decideTokenSpec(data: Record<string, unknown>, ctx: CreateContext): { spec: TokenSpec; warnings: string[] } {
+export function decideTokenSpec(req: TokenCreateRequest, ctx: CreateContext): { spec: TokenSpec; warnings: string[] } {
   // A use-limited token could escape its limit through an unlimited child (Vault checks this first).
   // LAST_USE_IN_PROGRESS (-1) counts as limited too: that token is spending its last use right now.
   if (ctx.caller.numUses !== 0) throw badRequest('restricted use token cannot generate child tokens');
@@ -41,25 +69,21 @@ export function decideTokenSpec(data: Record<string, unknown>, ctx: CreateContex
     if (!privileged) throw badRequest(`root or sudo privileges required to ${what}`);
   };
 
-  const type = optionalString(data.type, 'type');
-  if (type !== undefined && !SUPPORTED_TYPES.has(type)) throw badRequest("unsupported token type: only service tokens are available");
+  if (req.type !== undefined && !SUPPORTED_TYPES.has(req.type)) throw badRequest("unsupported token type: only service tokens are available");
 
-  const customToken = optionalString(data.id, 'id');
+  const customToken = req.id;
   if (customToken !== undefined && customToken !== '') requirePrivilege('specify token id');
 
   // Policies are decided before the orphan check, in Vault's order.
-  const noDefaultPolicy = optionalBool(data.no_default_policy, 'no_default_policy') ?? false;
-  const policies = decidePolicies(optionalStringList(data.policies, 'policies'), ctx.caller.policies, privileged, noDefaultPolicy);
+  const policies = decidePolicies(req.policies, ctx.caller.policies, privileged, req.noDefaultPolicy);
   if (policies.length === 0) throw badRequest('token must have at least one policy');
 
-  const noParent = optionalBool(data.no_parent, 'no_parent') ?? false;
-  if (noParent && !ctx.orphanEndpoint) requirePrivilege('create orphan token');
-  const orphan = noParent || ctx.orphanEndpoint;
+  if (req.noParent && !ctx.orphanEndpoint) requirePrivilege('create orphan token');
+  const orphan = req.noParent || ctx.orphanEndpoint;
 
-  const period = durationSeconds(data.period, 'period');
+  const { period, explicitMaxTtl } = req;
   if (period > 0) requirePrivilege('create periodic token');
-  const explicitMaxTtl = durationSeconds(data.explicit_max_ttl, 'explicit_max_ttl');
-  let ttl = period > 0 ? period : durationSeconds(data.ttl, 'ttl');
+  let ttl = period > 0 ? period : req.ttl;
   const isRootToken = policies.length === 1 && policies[0] === 'root';
   if (ttl === 0 && explicitMaxTtl === 0 && isRootToken) {
     if (ctx.caller.expireTime !== 0) throw badRequest('expiring root tokens cannot create non-expiring root tokens');
@@ -76,24 +100,24 @@ export function decideTokenSpec(data: Record<string, unknown>, ctx: CreateContex
     }
   }
 
-  const renewableRequested = optionalBool(data.renewable, 'renewable') ?? true;
-  const displayNameInput = optionalString(data.display_name, 'display_name');
-  const displayName = displayNameInput
-    ? `token-${displayNameInput}`.replace(DISPLAY_NAME_UNSAFE, '-').replace(/-+$/, '')
+  const displayName = req.displayName
+    ? `token-${req.displayName}`.replace(DISPLAY_NAME_UNSAFE, '-').replace(/-+$/, '')
     : 'token';
+  // The type says integer; the range is this rule's.
+  if (req.numUses < 0) throw badRequest('num_uses must be a non-negative integer');
 
   const spec: TokenSpec = {
     policies,
     parent: orphan ? '' : ctx.caller.id,
     path: ctx.path,
     displayName,
-    meta: optionalStringMap(data.meta, 'meta') ?? null,
-    numUses: optionalNonNegativeInt(data.num_uses, 'num_uses') ?? 0,
+    meta: req.meta ?? null,
+    numUses: req.numUses,
     ttl,
     explicitMaxTtl,
     period,
     // A token that never expires has nothing to renew.
-    renewable: ttl > 0 && renewableRequested,
+    renewable: ttl > 0 && req.renewable,
     entityId: orphan ? '' : ctx.caller.entityId,
     token: customToken || undefined,
   };

@@ -204,8 +204,10 @@ describe('auth/token create', () => {
       [{ explicit_max_ttl: '1y' }, /explicit_max_ttl/],
       [{ num_uses: -1 }, /num_uses/],
       [{ num_uses: 'many' }, /num_uses/],
-      [{ policies: 5 }, /policies/],
-      [{ meta: { a: 1 } }, /meta\.a/],
+      // Weak decoding takes 5 as "5" and {a: 1} as {a: "1"}, as Vault does; nested values it cannot take.
+      [{ policies: { a: 'b' } }, /policies/],
+      [{ policies: [['a']] }, /policies/],
+      [{ meta: { a: { b: 'c' } } }, /meta\.a/],
       [{ meta: 'x' }, /meta/],
       [{ renewable: 'perhaps' }, /renewable/],
       [{ type: 'batch' }, /only service tokens/],
