@@ -1,4 +1,6 @@
+import { badRequest } from '../errors.ts';
 import { generateRootFor } from '../generate-root.ts';
+import { decodeToken } from '../otp.ts';
 import { rekeyFor, type RekeyTarget } from '../rekey.ts';
 import type { FieldSchemas } from '../../framework/index.ts';
 import { noContent, raw, sysData, type SysPath } from './request.ts';
@@ -100,6 +102,23 @@ export const recoveryPaths: SysPath[] = [
     synopsis: 'Submit one share authorising the root token generation.',
     fields: SHARE,
     operations: { update: async ({ core }, f) => raw(await generateRootFor(core).update(f.given())) },
+  },
+  {
+    pattern: 'decode-token',
+    unauthenticated: true,
+    synopsis: 'Decode the encoded root token a generate-root attempt produced, with its OTP.',
+    fields: {
+      encoded_token: { type: 'string', description: 'The encoded token the last generate-root update answered with.', sensitive: true },
+      otp: { type: 'string', description: 'The one-time password the attempt was started with.', sensitive: true },
+    },
+    operations: {
+      update: async (_req, f) => {
+        const encoded = f.get<string>('encoded_token');
+        const otp = f.get<string>('otp');
+        if (encoded === '' || otp === '') throw badRequest("provided 'encoded_token' or 'otp' is empty");
+        return { data: { token: decodeToken(encoded, otp) } };
+      },
+    },
   },
   // Backups before the wider patterns; Vault documents the recovery one under sys/rekey/.
   backupPath('rekey/backup', 'barrier'),
