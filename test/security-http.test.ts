@@ -352,6 +352,19 @@ describe('request bodies: anonymous size limit and JSON nesting depth', () => {
     assert.equal((await server.api.get('secret/data/big')).body.data.data.v.length, MiB);
   });
 
+  it('gives a made-up or revoked token no more body than no token: 413 at the anonymous limit, nothing written', async () => {
+    const body = JSON.stringify({ data: { v: 'c'.repeat(MiB) } });
+    const made = await raw('PUT', 'secret/data/fake', body, { 'X-Vault-Token': 'hvs.made-up-token-value' });
+    assert.equal(made.status, 413);
+    assert.deepEqual(made.body, { errors: ['http: request body too large'] });
+    const child = await server.api.createToken({ policies: ['root'] });
+    assert.equal((await server.api.post('auth/token/revoke', { token: child.client_token })).status, 204);
+    assert.equal((await raw('PUT', 'secret/data/fake', body, { 'X-Vault-Token': child.client_token })).status, 413);
+    // A small body with a bad token still reaches the token check (403, not 413).
+    assert.equal((await raw('PUT', 'secret/data/fake', '{"data":{"v":1}}', { 'X-Vault-Token': 'hvs.made-up-token-value' })).status, 403);
+    assert.equal((await server.api.get('secret/data/fake')).status, 404);
+  });
+
   const nested = (levels: number) => '{"a":'.repeat(levels - 1) + '{"a":1}' + '}'.repeat(levels - 1);
 
   it('refuses 20,000-level JSON with a 400 on kv v2 writes, merge patches and public endpoints; nothing is written', async () => {

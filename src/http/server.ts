@@ -37,8 +37,12 @@ export function createHttpServer(core: Core, opts: HttpOptions): FastifyInstance
   // buffer and parse max_request_size bytes each.
   const anonymousLimit = Math.min(UNAUTHENTICATED_BODY_LIMIT, maxRequestSize);
   app.addHook('preParsing', async (req, _reply, payload) => {
-    if (!isAnonymous(req)) return payload;
-    if (Number(req.headers['content-length']) > anonymousLimit) throw bodyTooLarge();
+    const declared = Number(req.headers['content-length']);
+    const small = Number.isFinite(declared) && declared <= anonymousLimit;
+    // A body larger than the anonymous limit is read only for a live token: the token is
+    // looked up first (without spending a use), so a made-up token buys no more than none.
+    if (!isAnonymous(req) && (small || (await holdsLiveToken(core, req)))) return payload;
+    if (declared > anonymousLimit) throw bodyTooLarge();
     return limitBody(payload, anonymousLimit);
   });
 
@@ -136,6 +140,17 @@ function isAnonymous(req: FastifyRequest): boolean {
   }
   if (!parsed) return true;
   return isUnauthenticated(parsed.path);
+}
+
+/** Whether the request's token is live (the server unsealed and the token known and unexpired). */
+async function holdsLiveToken(core: Core, req: FastifyRequest): Promise<boolean> {
+  const token = requestToken(req);
+  if (!token || core.sealed) return false;
+  try {
+    return (await core.unsealed().tokens.lookup(token)) !== undefined;
+  } catch {
+    return false;
+  }
 }
 
 /** The client token from `X-Vault-Token`, or `Authorization: Bearer`. */
