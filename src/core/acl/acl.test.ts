@@ -2,6 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { ACL, DEFAULT_POLICY_TEXT, ROOT_POLICY, formatPolicy, parsePolicy } from './index.ts';
 import { TresorError } from '../errors.ts';
+import { comparePriority, compilePattern, isExactPattern, patternMatches } from './pattern.ts';
 
 function acl(...texts: string[]): ACL {
   return new ACL(texts.map((t, i) => parsePolicy(`p${i}`, t)));
@@ -373,4 +374,50 @@ describe('formatPolicy', () => {
     assert.equal(formatPolicy('{"path":{"a":{"capabilities":["read"]}}}'), '{\n  "path": {\n    "a": {\n      "capabilities": [\n        "read"\n      ]\n    }\n  }\n}\n');
     assert.throws(() => formatPolicy('path "a" { capabilities = ["nope"] }'), (e: unknown) => e instanceof TresorError && e.status === 400);
   });
+});
+
+describe('ACL: the literal-prefix index decides as a scan of every rule would', () => {
+  // A seeded generator, so a failure names a corpus that can be replayed.
+  function generator(seed: number) {
+    let x = seed;
+    return (n: number) => {
+      x = (x * 1103515245 + 12345) % 2 ** 31;
+      return x % n;
+    };
+  }
+  const SEGMENTS = ['a', 'ab', 'b', 'kv', 'data', 'x', ''];
+  const CAPS = ['read', 'list', 'update', 'create', 'delete', 'deny', 'sudo'];
+
+  for (const seed of [1, 7, 42, 1234, 99991]) {
+    it(`agrees with the linear reference on a generated corpus (seed ${seed})`, () => {
+      const rnd = generator(seed);
+      const segment = () => SEGMENTS[rnd(SEGMENTS.length)];
+      const patterns = new Map<string, string[]>();
+      for (let i = 0; i < 300; i++) {
+        const parts = Array.from({ length: 1 + rnd(4) }, () => (rnd(5) === 0 ? '+' : segment() || 'a'));
+        let pattern = parts.join('/');
+        if (rnd(2) === 0) pattern += rnd(2) === 0 ? '*' : `/${segment()}*`;
+        if (/\+\*|\+[^/]|[^/]\+/.test(pattern)) continue; // "+" must be a whole segment and cannot glob
+        if (!patterns.has(pattern)) patterns.set(pattern, [CAPS[rnd(CAPS.length)], CAPS[rnd(CAPS.length)]]);
+      }
+      const subject = new ACL([parsePolicy('corpus', [...patterns].map(([p, caps]) => rule(p, ...caps)).join(''))]);
+
+      // The reference: exact rule first, else every wildcard rule in Vault's priority order, first match wins.
+      const wildcards = [...patterns.keys()].filter((p) => !isExactPattern(p)).map(compilePattern).sort((a, b) => comparePriority(b, a));
+      const reference = (path: string): string[] => {
+        const exact = isExactPattern(path) ? patterns.get(path) : undefined;
+        const decided = exact ?? (() => {
+          const parts = path.split('/');
+          const w = wildcards.find((c) => patternMatches(c, path, () => parts));
+          return w ? patterns.get(w.pattern) : undefined;
+        })();
+        if (!decided || decided.includes('deny')) return ['deny'];
+        return [...new Set(decided)].sort();
+      };
+      for (let i = 0; i < 2000; i++) {
+        const path = Array.from({ length: 1 + rnd(5) }, () => segment() + (rnd(4) === 0 ? segment() : '')).join('/');
+        assert.deepEqual(subject.capabilities(path), reference(path), `path "${path}"`);
+      }
+    });
+  }
 });

@@ -59,6 +59,8 @@ export class ACL {
   private readonly exact = new Map<string, Permissions>();
   /** Highest priority first, so the first match decides. */
   private readonly wildcards: WildcardRule[];
+  /** The wildcard rules by their literal part (before the first wildcard), so a check visits only rules that can match. */
+  private readonly index: LiteralPrefixIndex;
   /** path -> deciding wildcard rule (undefined = none); bounded. */
   private readonly cache = new Map<string, Permissions | undefined>();
 
@@ -78,6 +80,7 @@ export class ACL {
       else wildcards.push({ ...compilePattern(pattern), perms });
     }
     this.wildcards = wildcards.sort((a, b) => comparePriority(b, a));
+    this.index = new LiteralPrefixIndex(this.wildcards.map((w) => w.pattern.slice(0, w.firstWildcard)));
   }
 
   /**
@@ -147,11 +150,58 @@ export class ACL {
     if (this.cache.has(path)) return this.cache.get(path);
     let parts: string[] | undefined;
     const pathParts = () => (parts ??= path.split('/'));
-    const rule = this.wildcards.find((w) => patternMatches(w, path, pathParts));
-    if (this.cache.size >= RESULT_CACHE_LIMIT) this.cache.clear();
+    let rule: WildcardRule | undefined;
+    // Candidates come in priority order: the first that matches decides, as in a scan of every rule.
+    for (const i of this.index.candidates(path)) {
+      if (patternMatches(this.wildcards[i], path, pathParts)) {
+        rule = this.wildcards[i];
+        break;
+      }
+    }
+    // Bounded: the oldest entry makes room (Map keeps insertion order), so hot paths are not all dropped at once.
+    if (this.cache.size >= RESULT_CACHE_LIMIT) this.cache.delete(this.cache.keys().next().value!);
     this.cache.set(path, rule?.perms);
     return rule?.perms;
   }
+}
+
+/**
+ * A character trie over the rules' literal prefixes. Walking a path down it
+ * meets every rule whose literal prefix the path starts with — the only
+ * rules that can match it — in O(path length), however many rules there are.
+ */
+class LiteralPrefixIndex {
+  private readonly root: TrieNode = { children: new Map(), rules: [] };
+
+  /** `literals[i]` is rule i's literal prefix; rule indices are in priority order. */
+  constructor(literals: string[]) {
+    literals.forEach((literal, i) => {
+      let node = this.root;
+      for (const ch of literal) {
+        let next = node.children.get(ch);
+        if (!next) node.children.set(ch, (next = { children: new Map(), rules: [] }));
+        node = next;
+      }
+      node.rules.push(i);
+    });
+  }
+
+  /** The indices of the rules whose literal prefix starts `path`, highest priority first. */
+  candidates(path: string): number[] {
+    const found: number[] = [...this.root.rules];
+    let node: TrieNode | undefined = this.root;
+    for (const ch of path) {
+      node = node.children.get(ch);
+      if (!node) break;
+      for (const i of node.rules) found.push(i);
+    }
+    return found.length > 1 ? found.sort((a, b) => a - b) : found;
+  }
+}
+
+interface TrieNode {
+  children: Map<string, TrieNode>;
+  rules: number[];
 }
 
 function capabilityBits(rule: PathRule): number {
