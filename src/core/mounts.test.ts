@@ -82,3 +82,30 @@ describe('MountTable: which engine types may be mounted', () => {
     assert.equal(table.route('team/token/lookup-accessor'), undefined);
   });
 });
+
+describe('MountTable: routing', () => {
+  it('finds the mount a path falls under at a segment boundary, among many, with multi-segment mount paths', async () => {
+    const table = new MountTable(new MemoryLogicalStorage(), resolve, undefined);
+    for (const path of ['secret/', 'team/a/', 'deep/x/y/', 'teams/', ...Array.from({ length: 300 }, (_, i) => `m${i}/`)]) {
+      await table.mount({ ...base, path, type: 'kv' });
+    }
+    const at = (p: string) => {
+      const m = table.route(p);
+      return m && [m.entry.path, m.relPath];
+    };
+    assert.deepEqual(at('secret/data/x'), ['secret/', 'data/x']);
+    assert.deepEqual(at('secret'), ['secret/', '']);
+    assert.deepEqual(at('secret/'), ['secret/', '']);
+    assert.deepEqual(at('team/a/b/c/d'), ['team/a/', 'b/c/d']);
+    assert.deepEqual(at('deep/x/y/z'), ['deep/x/y/', 'z']);
+    assert.equal(at('deep/x/z'), undefined);
+    assert.deepEqual(at('teams/x'), ['teams/', 'x']);
+    assert.equal(at('team/x'), undefined);
+    assert.equal(at('secretx/y'), undefined);
+    assert.deepEqual(at('m299/k'), ['m299/', 'k']);
+    assert.equal(at(''), undefined);
+    assert.equal(at('/'), undefined);
+    await table.unmount('team/a/');
+    assert.equal(at('team/a/b/c'), undefined);
+  });
+});

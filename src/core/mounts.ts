@@ -95,8 +95,6 @@ const MOUNT_PATH_PATTERN = /^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*\/$/;
 export class MountTable {
   private readonly mounts = new Map<string, MountedBackend>();
   /** Mount points sorted longest first, so the first prefix hit is the most specific. */
-  private order: string[] = [];
-
   constructor(
     private readonly barrier: LogicalStorage,
     private readonly resolve: BackendResolver,
@@ -132,11 +130,12 @@ export class MountTable {
   /** Finds the mount answering `path` (e.g. "secret/data/foo" → mount "secret/", relPath "data/foo"). */
   route(path: string): RouteMatch | undefined {
     const probe = path.endsWith('/') ? path : path + '/';
-    for (const mountPath of this.order) {
-      if (probe.startsWith(mountPath)) {
-        const m = this.mounts.get(mountPath)!;
-        return { ...m, relPath: path.slice(mountPath.length) };
-      }
+    // Mount paths end at a segment boundary: try each "/"-terminated prefix, longest first,
+    // so the cost follows the path's depth, not the number of mounts.
+    for (let end = probe.length; end > 0; end = probe.lastIndexOf('/', end - 2) + 1) {
+      const m = this.mounts.get(probe.slice(0, end));
+      if (m) return { ...m, relPath: path.slice(end) };
+      if (end === 1) break;
     }
     return undefined;
   }
@@ -245,12 +244,10 @@ export class MountTable {
     const base = new PrefixedStorage(this.barrier, storagePrefix(entry));
     const storage = entry.seal_wrap ? new SealWrappedStorage(base, this.hsm, storagePrefix(entry)) : base;
     this.mounts.set(entry.path, { entry, backend: backend ?? this.resolve(entry), storage });
-    this.order = [...this.mounts.keys()].sort((a, b) => b.length - a.length);
   }
 
   private detach(path: string): void {
     this.mounts.delete(path);
-    this.order = this.order.filter((p) => p !== path);
   }
 
   private async persist(): Promise<void> {
