@@ -6,6 +6,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { FileBackend } from '../storage/file.ts';
 import { AesGcmBarrier } from '../barrier/aes-gcm-barrier.ts';
+import { MemoryLogicalStorage } from '../engines/testing-storage.ts';
 import { CachingStorage, PrefixedStorage, SealWrappedStorage } from './storage-view.ts';
 import { InmemBackend } from '../storage/inmem.ts';
 import type { SealWrapper } from '../seal/seal.ts';
@@ -91,6 +92,27 @@ function slowSeal(delaysMs: number[]): SealWrapper {
     close: async () => {},
   };
 }
+
+describe('CachingStorage eviction (CLOCK)', () => {
+  it('keeps entries that are read while others come and go, and stays bounded', async () => {
+    const inner = new MemoryLogicalStorage();
+    let innerReads = 0;
+    const counting = { ...inner, get: async (k: string) => (innerReads++, inner.get(k)), put: inner.put.bind(inner), delete: inner.delete.bind(inner), list: inner.list.bind(inner) };
+    const cache = new CachingStorage(counting, 100);
+    await cache.put('hot', Buffer.from('h'));
+    for (let i = 0; i < 1000; i++) {
+      await cache.put(`cold/${i}`, Buffer.from('c'));
+      assert.equal((await cache.get('hot'))!.toString(), 'h');
+    }
+    assert.equal(innerReads, 0, 'the hot entry was never evicted');
+    // Cold entries written long ago are gone from the cache (reads go to the store again), values intact.
+    assert.equal((await cache.get('cold/0'))!.toString(), 'c');
+    assert.equal(innerReads, 1);
+    // A returned buffer is a copy: changing it does not change the cache.
+    (await cache.get('hot'))!.fill(0);
+    assert.equal((await cache.get('hot'))!.toString(), 'h');
+  });
+});
 
 describe('SealWrappedStorage', () => {
   it('a re-wrap done on read never overwrites a write that finished meanwhile', async () => {

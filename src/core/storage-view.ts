@@ -44,7 +44,8 @@ export class PrefixedStorage implements LogicalStorage {
  * leave the old value cached.
  */
 export class CachingStorage implements LogicalStorage {
-  private readonly cache = new Map<string, Buffer>();
+  /** Insertion-ordered; `used` marks a hit since the entry was last passed over by eviction (CLOCK). */
+  private readonly cache = new Map<string, { value: Buffer; used: boolean }>();
   /** Bumped at the start and the end of every write. */
   private writeSeq = 0;
 
@@ -56,9 +57,9 @@ export class CachingStorage implements LogicalStorage {
   async get(k: string): Promise<Buffer | undefined> {
     const hit = this.cache.get(k);
     if (hit) {
-      this.cache.delete(k);
-      this.cache.set(k, hit);
-      return Buffer.from(hit);
+      // A hit only sets a flag: reordering a large Map on every request costs more than the read saves.
+      hit.used = true;
+      return Buffer.from(hit.value);
     }
     const seq = this.writeSeq;
     const value = await this.inner.get(k);
@@ -91,8 +92,26 @@ export class CachingStorage implements LogicalStorage {
   }
 
   private remember(k: string, v: Buffer): void {
-    this.cache.set(k, Buffer.from(v));
-    if (this.cache.size > this.maxEntries) this.cache.delete(this.cache.keys().next().value!);
+    this.cache.delete(k);
+    this.cache.set(k, { value: Buffer.from(v), used: false });
+    if (this.cache.size > this.maxEntries) this.evictOne();
+  }
+
+  /**
+   * CLOCK eviction: the oldest entry goes unless it was used since it was
+   * last passed over; a used one moves to the back with its flag cleared.
+   * Each entry is moved at most once per pass, so this ends.
+   */
+  private evictOne(): void {
+    for (const [key, entry] of this.cache) {
+      if (!entry.used) {
+        this.cache.delete(key);
+        return;
+      }
+      entry.used = false;
+      this.cache.delete(key);
+      this.cache.set(key, entry);
+    }
   }
 }
 
