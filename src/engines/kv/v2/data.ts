@@ -3,22 +3,64 @@
  * soft-delete the current one.
  */
 import { badRequest, notFound } from '../../../core/errors.ts';
-import type { LogicalResponse, LogicalStorage } from '../../types.ts';
-import { isAbsent, isPlainObject, optionalNonNegativeInt, type JsonObject } from '../../../core/request-fields.ts';
+import { decodeField, type FieldData, type FieldSchema, type PathDeclaration } from '../../../framework/index.ts';
+import type { LogicalRequest, LogicalResponse, LogicalStorage } from '../../types.ts';
+import { isValidSecretPath } from '../params.ts';
+import { type JsonObject } from '../../../core/request-fields.ts';
 import { applyMergePatch } from './merge-patch.ts';
 import {
-  deleteVersionData, effectiveMaxVersions, isUnreadable, loadConfig, loadMetadata, loadVersionData, newMetadata,
-  saveMetadata, saveVersionData, versionView, type StoredConfig, type StoredMetadata,
+  deleteVersionData, deletionDeadline, effectiveMaxVersions, isUnreadable, loadConfig, loadMetadata, loadVersionData,
+  newMetadata, saveMetadata, saveVersionData, versionView, type StoredConfig, type StoredMetadata,
 } from './model.ts';
+import { changeSecret, nonNegativeInt, readSecret, SECRET_PATH_FIELD, secretPattern, type KvV2Mount } from './shared.ts';
 import { checkCas, findReadTarget } from './versions.ts';
+
+export function dataPath(mount: KvV2Mount): PathDeclaration<LogicalRequest> {
+  return {
+    pattern: secretPattern('data'),
+    fields: {
+      path: SECRET_PATH_FIELD,
+      version: { type: 'int', description: 'On a read, the version to return; 0 or absent returns the current one.' },
+      options: {
+        type: 'map',
+        description: 'Write options. "cas" (check-and-set): the write succeeds only if the current version equals it; 0 means only if the secret has no version yet.',
+      },
+      data: { type: 'map', description: 'The secret: stored as given on a write, merged into the current version on a patch (JSON merge patch).' },
+    },
+    synopsis: 'Read and write the versions of a secret.',
+    description: 'A write stores "data" as a new version and returns its metadata; a read returns a version with its metadata (404 with the metadata when it is deleted or destroyed); a patch merges into the current version; a delete soft-deletes the current version.',
+    existenceCheck: async (req, fields) => {
+      const path = fields.get<string>('path');
+      return isValidSecretPath(path) && (await loadMetadata(req.storage, path)) !== undefined;
+    },
+    operations: {
+      read: {
+        summary: 'Read a version of the secret.',
+        handler: (req, fields) => readSecret(fields, (path, nowMs) => readData(req.storage, path, fields, nowMs)),
+      },
+      update: {
+        summary: 'Write a new version of the secret.',
+        handler: (req, fields) => changeSecret(mount, fields, (path, nowMs) => writeData(req.storage, path, fields, nowMs)),
+      },
+      patch: {
+        summary: 'Merge changes into the current version, as a new version.',
+        handler: (req, fields) => changeSecret(mount, fields, (path, nowMs) => patchData(req.storage, path, fields, nowMs)),
+      },
+      delete: {
+        summary: 'Soft-delete the current version.',
+        handler: (req, fields) => changeSecret(mount, fields, (path, nowMs) => deleteLatestData(req.storage, path, nowMs)),
+      },
+    },
+  };
+}
 
 /**
  * Read: `{data: {data: {...}, metadata: {created_time, custom_metadata,
  * deletion_time, destroyed, version}}}`. A deleted or destroyed version
  * answers 404 with `{data: null, metadata}` so clients can tell why.
  */
-export async function readData(storage: LogicalStorage, path: string, body: JsonObject, nowMs: number): Promise<LogicalResponse> {
-  const target = await findReadTarget(storage, path, body.version, nowMs);
+async function readData(storage: LogicalStorage, path: string, fields: FieldData, nowMs: number): Promise<LogicalResponse> {
+  const target = await findReadTarget(storage, path, nonNegativeInt(fields, 'version') ?? 0, nowMs);
   const metadata = versionView(target.metadata, target.version);
   if (!target.readable) return { status: 404, data: { data: null, metadata } };
   const data = await loadVersionData(storage, path, target.version);
@@ -32,17 +74,31 @@ interface WriteBody {
 }
 
 /** Body of writes and patches: `{data: {...}, options: {cas: N}}`. */
-function parseWriteBody(body: JsonObject): WriteBody {
-  if (isAbsent(body.data)) throw badRequest('no data provided');
-  if (!isPlainObject(body.data)) throw badRequest('"data" must be a JSON object');
-  if (!isAbsent(body.options) && !isPlainObject(body.options)) throw badRequest('"options" must be a JSON object');
-  const options = isPlainObject(body.options) ? body.options : {};
-  return { data: body.data, cas: optionalNonNegativeInt(options.cas, 'options.cas') };
+function writeBody(fields: FieldData): WriteBody {
+  const data = fields.getOk<JsonObject>('data');
+  if (data === undefined) throw badRequest('no data provided');
+  return { data, cas: casOption(fields.getOk<JsonObject>('options')) };
+}
+
+const CAS_SCHEMA: FieldSchema = { type: 'int', description: 'check-and-set version' };
+
+/** The options map is free-form; its "cas" entry is decoded as an int field would be. */
+function casOption(options: JsonObject | undefined): number | undefined {
+  const raw = options === undefined || !Object.hasOwn(options, 'cas') ? undefined : options.cas;
+  if (raw === undefined || raw === null || raw === '') return undefined;
+  let cas: number;
+  try {
+    cas = decodeField(CAS_SCHEMA, 'options.cas', raw) as number;
+  } catch {
+    throw badRequest('error parsing check-and-set parameter');
+  }
+  if (cas < 0) throw badRequest('options.cas must be a non-negative integer');
+  return cas;
 }
 
 /** Write: stores `data` as a new version; answers `{data: <version metadata>}`. */
-export async function writeData(storage: LogicalStorage, path: string, body: JsonObject, nowMs: number): Promise<LogicalResponse> {
-  const { data, cas } = parseWriteBody(body);
+async function writeData(storage: LogicalStorage, path: string, fields: FieldData, nowMs: number): Promise<LogicalResponse> {
+  const { data, cas } = writeBody(fields);
   const config = await loadConfig(storage);
   const metadata = await loadMetadata(storage, path);
   checkCas(metadata, config, cas);
@@ -54,8 +110,8 @@ export async function writeData(storage: LogicalStorage, path: string, body: Jso
  * key) and stores the result as a new version. 404 when there is no readable
  * current version.
  */
-export async function patchData(storage: LogicalStorage, path: string, body: JsonObject, nowMs: number): Promise<LogicalResponse> {
-  const { data: patch, cas } = parseWriteBody(body);
+async function patchData(storage: LogicalStorage, path: string, fields: FieldData, nowMs: number): Promise<LogicalResponse> {
+  const { data: patch, cas } = writeBody(fields);
   const config = await loadConfig(storage);
   const metadata = await loadMetadata(storage, path);
   const current = metadata?.versions[String(metadata.currentVersion)];
@@ -80,13 +136,8 @@ async function commitVersion(
   nowMs: number,
 ): Promise<LogicalResponse> {
   const version = metadata.currentVersion + 1;
-  const deleteAfterMs = metadata.deleteVersionAfterMs || config.deleteVersionAfterMs;
   await saveVersionData(storage, path, version, data);
-  metadata.versions[String(version)] = {
-    createdMs: nowMs,
-    deletionMs: deleteAfterMs > 0 ? nowMs + deleteAfterMs : null,
-    destroyed: false,
-  };
+  metadata.versions[String(version)] = { createdMs: nowMs, deletionMs: deletionDeadline(nowMs, metadata, config), destroyed: false };
   metadata.currentVersion = version;
   metadata.updatedMs = nowMs;
   const trimmed = trimVersions(metadata, effectiveMaxVersions(metadata, config));
@@ -105,7 +156,7 @@ function trimVersions(metadata: StoredMetadata, maxVersions: number): number[] {
 }
 
 /** Delete: soft-deletes the current version (204 even when there is nothing to delete). */
-export async function deleteLatestData(storage: LogicalStorage, path: string, nowMs: number): Promise<LogicalResponse> {
+async function deleteLatestData(storage: LogicalStorage, path: string, nowMs: number): Promise<LogicalResponse> {
   const metadata = await loadMetadata(storage, path);
   const current = metadata?.versions[String(metadata.currentVersion)];
   if (metadata !== undefined && current !== undefined && !isUnreadable(current, nowMs)) {

@@ -21,8 +21,12 @@ export const DEFAULT_MAX_VERSIONS = 10;
 export interface StoredConfig {
   maxVersions: number;
   casRequired: boolean;
+  /** 0: not set; DELETE_VERSION_AFTER_DISABLED: no version is ever deleted by age. */
   deleteVersionAfterMs: number;
 }
+
+/** What a negative `config` delete_version_after stores: Vault's -1s, "never delete by age". */
+export const DELETE_VERSION_AFTER_DISABLED = -1000;
 
 export interface StoredVersion {
   createdMs: number;
@@ -92,6 +96,17 @@ export function isUnreadable(version: StoredVersion, nowMs: number): boolean {
   return version.destroyed || isDeleted(version, nowMs);
 }
 
+/**
+ * When a version written at `createdMs` is due for deletion, as Vault
+ * decides: the shorter of the mount's and the secret's non-zero
+ * delete_version_after, none when both are unset or the mount disables it.
+ */
+export function deletionDeadline(createdMs: number, metadata: StoredMetadata, config: StoredConfig): number | null {
+  if (config.deleteVersionAfterMs < 0) return null;
+  const set = [config.deleteVersionAfterMs, metadata.deleteVersionAfterMs].filter((ms) => ms > 0);
+  return set.length === 0 ? null : createdMs + Math.min(...set);
+}
+
 export function effectiveMaxVersions(metadata: StoredMetadata, config: StoredConfig): number {
   return metadata.maxVersions || config.maxVersions || DEFAULT_MAX_VERSIONS;
 }
@@ -135,7 +150,12 @@ export function metadataView(metadata: StoredMetadata): JsonObject {
 export function configView(config: StoredConfig): JsonObject {
   return {
     cas_required: config.casRequired,
-    delete_version_after: formatGoDuration(config.deleteVersionAfterMs),
+    delete_version_after: signedGoDuration(config.deleteVersionAfterMs),
     max_versions: config.maxVersions,
   };
+}
+
+/** Go's time.Duration text, negative values included ("-1s"). */
+function signedGoDuration(ms: number): string {
+  return ms < 0 ? `-${formatGoDuration(-ms)}` : formatGoDuration(ms);
 }

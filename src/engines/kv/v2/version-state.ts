@@ -3,10 +3,11 @@
  * listed versions. Body `{versions: [1, 2]}`; answers 204. Versions the
  * secret does not have are skipped, as Vault does.
  */
-import type { LogicalResponse, LogicalStorage } from '../../types.ts';
-import type { JsonObject } from '../../../core/request-fields.ts';
+import type { FieldSchema, PathDeclaration } from '../../../framework/index.ts';
+import type { LogicalRequest, LogicalResponse, LogicalStorage } from '../../types.ts';
 import { deleteVersionData, isDeleted, loadMetadata, saveMetadata, type StoredVersion } from './model.ts';
-import { parseVersionList } from './versions.ts';
+import { changeSecret, SECRET_PATH_FIELD, secretPattern, type KvV2Mount } from './shared.ts';
+import { checkVersionList } from './versions.ts';
 
 export type VersionAction = 'delete' | 'undelete' | 'destroy';
 
@@ -29,14 +30,54 @@ const ACTIONS: Record<VersionAction, (state: StoredVersion, nowMs: number) => bo
   },
 };
 
-export async function changeVersions(
+const DESCRIPTIONS: Record<VersionAction, { synopsis: string; versions: string; summary: string }> = {
+  delete: {
+    synopsis: 'Soft-delete versions of a secret.',
+    versions: 'The versions to mark deleted; their data is kept and undelete restores them.',
+    summary: 'Soft-delete the listed versions.',
+  },
+  undelete: {
+    synopsis: 'Restore soft-deleted versions of a secret.',
+    versions: 'The versions to restore (destroyed versions stay destroyed).',
+    summary: 'Restore the listed versions.',
+  },
+  destroy: {
+    synopsis: 'Permanently erase versions of a secret.',
+    versions: 'The versions whose data is erased for good; their metadata remains, marked destroyed.',
+    summary: 'Destroy the listed versions.',
+  },
+};
+
+/** The three paths, each taking `versions` (a list, or "1,2" as a query string or CLI sends it). */
+export function versionStatePaths(mount: KvV2Mount): PathDeclaration<LogicalRequest>[] {
+  return (Object.keys(ACTIONS) as VersionAction[]).map((action) => {
+    const text = DESCRIPTIONS[action];
+    const versions: FieldSchema = { type: 'comma-int-slice', description: text.versions, required: 'no version number provided' };
+    return {
+      pattern: secretPattern(action),
+      fields: { path: SECRET_PATH_FIELD, versions },
+      synopsis: text.synopsis,
+      description: 'Versions the secret does not have are skipped; the answer is 204 either way.',
+      operations: {
+        update: {
+          summary: text.summary,
+          handler: (req, fields) => {
+            const numbers = checkVersionList(fields.get<number[]>('versions'));
+            return changeSecret(mount, fields, (path, nowMs) => changeVersions(action, req.storage, path, numbers, nowMs));
+          },
+        },
+      },
+    };
+  });
+}
+
+async function changeVersions(
   action: VersionAction,
   storage: LogicalStorage,
   path: string,
-  body: JsonObject,
+  versions: number[],
   nowMs: number,
 ): Promise<LogicalResponse> {
-  const versions = parseVersionList(body.versions);
   const metadata = await loadMetadata(storage, path);
   if (metadata === undefined) return { status: 204 };
   const changed = versions.filter((version) => {

@@ -4,7 +4,6 @@
  */
 import { badRequest, notFound } from '../../../core/errors.ts';
 import type { LogicalStorage } from '../../types.ts';
-import { optionalNonNegativeInt, parseNonNegativeInt } from '../../../core/request-fields.ts';
 import { isUnreadable, loadMetadata, type StoredConfig, type StoredMetadata, type StoredVersion } from './model.ts';
 
 export interface ReadTarget {
@@ -16,17 +15,16 @@ export interface ReadTarget {
 }
 
 /**
- * Finds the version a read asks for (`version` absent or 0 means current).
+ * Finds the version a read asks for (`requested` 0 means current).
  * Throws a bare 404 when the secret or that version does not exist.
  */
 export async function findReadTarget(
   storage: LogicalStorage,
   path: string,
-  versionParam: unknown,
+  requested: number,
   nowMs: number,
 ): Promise<ReadTarget> {
   const metadata = await loadMetadata(storage, path);
-  const requested = optionalNonNegativeInt(versionParam, 'version') ?? 0;
   if (metadata === undefined) throw notFound();
   const version = requested === 0 ? metadata.currentVersion : requested;
   const state = metadata.versions[String(version)];
@@ -50,18 +48,9 @@ export function checkCas(metadata: StoredMetadata | undefined, config: StoredCon
   }
 }
 
-/**
- * The `versions` field of delete/undelete/destroy: a JSON array of positive
- * integers (numbers or digit strings), or a comma-separated string as a
- * query parameter sends it ("1,2").
- */
-export function parseVersionList(value: unknown): number[] {
-  const items = typeof value === 'string' ? value.split(',').filter((item) => item.trim() !== '') :
-    Array.isArray(value) ? value : value === undefined || value === null ? [] : [value];
-  if (items.length === 0) throw badRequest('no version number provided');
-  return items.map((item) => {
-    const version = parseNonNegativeInt(item, 'versions');
-    if (version === 0) throw badRequest('"versions" must hold version numbers of 1 or more');
-    return version;
-  });
+/** The `versions` field of delete/undelete/destroy: at least one number, each 1 or more. */
+export function checkVersionList(versions: number[]): number[] {
+  if (versions.length === 0) throw badRequest('no version number provided');
+  if (versions.some((version) => version < 1)) throw badRequest('"versions" must hold version numbers of 1 or more');
+  return versions;
 }
