@@ -57,7 +57,7 @@ export class FrameworkBackend<R extends FrameworkRequest> {
     const match = this.route(req.path);
     const check = match?.declaration.existenceCheck;
     if (!match || !check) return undefined;
-    return check(req, new FieldData(match.declaration.fields ?? EMPTY_FIELDS, { ...req.data, ...match.captures }));
+    return check(req, new FieldData(match.declaration.fields ?? EMPTY_FIELDS, req.data, match.captures));
   }
 
   /** Whether create and update run different handlers (so the existence check matters beyond the ACL). */
@@ -74,8 +74,7 @@ export class FrameworkBackend<R extends FrameworkRequest> {
     const handler = pickHandler(declaration, req.operation);
     if (!handler) throw unsupportedOperation();
     const schema = declaration.fields ?? EMPTY_FIELDS;
-    // Captures win over body fields of the same name, as in Vault.
-    const fields = new FieldData(schema, { ...req.data, ...captures });
+    const fields = new FieldData(schema, req.data, captures);
     const res = await handler(req, fields);
     if (!declaration.takesArbitraryInput && !isNoContent(res)) {
       const ignored = FieldData.unknownFields(schema, req.data);
@@ -118,7 +117,7 @@ function isNoContent(res: LogicalResponse): boolean {
 
 function definedCaptures(groups: Record<string, string | undefined> | undefined): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(groups ?? {})) if (v !== undefined) out[k] = v;
+  if (groups) for (const k in groups) if (groups[k] !== undefined) out[k] = groups[k];
   return out;
 }
 

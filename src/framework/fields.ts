@@ -208,13 +208,18 @@ function zeroValue(type: FieldType): unknown {
 export class FieldData {
   private readonly values = new Map<string, unknown>();
 
+  /**
+   * `captures` (the path's named groups) win over `data` (body over query)
+   * for the same name, as in Vault.
+   */
   constructor(
     readonly schema: FieldSchemas,
-    /** The request's data as sent (JSON body over query parameters), with path captures. */
-    readonly raw: Record<string, unknown>,
+    data: Record<string, unknown>,
+    captures?: Record<string, string>,
   ) {
-    for (const [name, fieldSchema] of Object.entries(schema)) {
-      const value = raw[name];
+    for (const name in schema) {
+      const fieldSchema = schema[name];
+      const value = captures?.[name] ?? data[name];
       // Vault takes JSON null as "not given"; an empty query value ("?x=") too, except for strings.
       const absent = value === undefined || value === null || (value === '' && !isStringType(fieldSchema.type));
       if (absent) {
@@ -235,7 +240,9 @@ export class FieldData {
     if (this.values.has(name)) return this.values.get(name) as T;
     const fieldSchema = this.schema[name];
     if (!fieldSchema) throw new Error(`field "${name}" is not in the path's schema`);
-    return (fieldSchema.default !== undefined ? structuredClone(fieldSchema.default) : zeroValue(fieldSchema.type)) as T;
+    const fallback = fieldSchema.default !== undefined ? fieldSchema.default : zeroValue(fieldSchema.type);
+    // Object defaults are copied so a handler cannot change the schema's.
+    return (typeof fallback === 'object' && fallback !== null ? structuredClone(fallback) : fallback) as T;
   }
 
   /** The decoded value when the client gave the field, else undefined (no default). */
@@ -251,9 +258,13 @@ export class FieldData {
 
   /** The names of the fields the client gave that the schema does not know, sorted. */
   static unknownFields(schema: FieldSchemas, data: Record<string, unknown>): string[] {
-    return Object.keys(data).filter((k) => !Object.hasOwn(schema, k)).sort();
+    let unknown: string[] | undefined;
+    for (const k in data) if (!Object.hasOwn(schema, k)) (unknown ??= []).push(k);
+    return unknown ? unknown.sort() : NONE;
   }
 }
+
+const NONE: string[] = [];
 
 function isStringType(type: FieldType): boolean {
   return type === 'string' || type === 'lowercase-string';
