@@ -11,6 +11,7 @@ import { operationFor, parseApiUrl } from './request-path.ts';
 import { findSysRoute, type SysReply } from './sys-routes.ts';
 import { disabledUnauthedEndpoint, type UnauthedEndpointOptions } from './unauthed-endpoints.ts';
 import { bodyTooLarge, limitBody, parseJsonBody, UNAUTHENTICATED_BODY_LIMIT } from './json-body.ts';
+import { wrapReply, type HttpReply } from '../core/wrapping.ts';
 
 export interface HttpOptions extends UnauthedEndpointOptions {
   /** Largest accepted request body; Vault's listener default is 32 MiB. */
@@ -113,30 +114,31 @@ async function handleApi(core: Core, req: FastifyRequest, reply: FastifyReply, o
     throw disabled;
   }
   const sys = findSysRoute(sysPath, method);
-  if (sys) {
-    const out: SysReply = await sys.run({ core, token, data, query: parsed.query, method, operation, path: sysPath, rest: sys.rest, wrapTtlSeconds, remoteAddress });
-    reply.code(out.status ?? (out.body === undefined ? 204 : 200));
-    if (out.body === undefined) reply.send();
-    else sendJson(reply, out.body);
-    return;
-  }
-  if (parsed.path === 'sys' || parsed.path.startsWith('sys/')) {
+  if (!sys && (parsed.path === 'sys' || parsed.path.startsWith('sys/'))) {
     sendErrors(reply, 404, [`unsupported path "${parsed.path}"`]);
     return;
   }
-
-  const state = core.unsealed();
-  const caller = await state.authenticate(token);
-  let res: LogicalResponse;
-  try {
-    res = await state.handleLogical({ operation, path: parsed.path, data, token, wrapTtlSeconds }, caller);
-  } finally {
-    await state.finishRequest(caller);
+  let out: HttpReply;
+  if (sys) {
+    const res: SysReply = await sys.run({ core, token, data, query: parsed.query, method, operation, path: sysPath, rest: sys.rest, wrapTtlSeconds, remoteAddress });
+    out = { status: res.status ?? (res.body === undefined ? 204 : 200), body: res.body };
+  } else {
+    const state = core.unsealed();
+    const caller = await state.authenticate(token);
+    let res: LogicalResponse;
+    try {
+      res = await state.handleLogical({ operation, path: parsed.path, data, token, wrapTtlSeconds }, caller);
+    } finally {
+      await state.finishRequest(caller);
+    }
+    const status = res.status ?? (res.data || res.auth || res.warnings?.length ? 200 : 204);
+    out = { status, body: status === 204 ? undefined : envelope(res) };
   }
-  const status = res.status ?? (res.data || res.auth || res.warnings?.length ? 200 : 204);
-  reply.code(status);
-  if (status === 204) reply.send();
-  else sendJson(reply, envelope(res));
+  // A client that asked for X-Vault-Wrap-TTL gets a wrapping token instead of the answer.
+  out = await wrapReply(core, { path: sys ? sysPath : parsed.path, operation, wrapTtlSeconds }, out);
+  reply.code(out.status);
+  if (out.body === undefined) reply.send();
+  else sendJson(reply, out.body);
 }
 
 /**

@@ -6,6 +6,7 @@ import { lifecycleRoutes } from './sys/lifecycle.ts';
 import { mountRoutes } from './sys/mounts.ts';
 import { policyRoutes } from './sys/policies.ts';
 import { recoveryRoutes } from './sys/recovery.ts';
+import { wrappingRoutes } from './sys/wrapping.ts';
 
 export interface SysContext {
   core: Core;
@@ -56,7 +57,7 @@ export type SysRoute =
       methods: Methods<AuthedContext>;
     };
 
-const ROUTES: SysRoute[] = [...lifecycleRoutes, ...recoveryRoutes, ...mountRoutes, ...policyRoutes];
+const ROUTES: SysRoute[] = [...lifecycleRoutes, ...recoveryRoutes, ...mountRoutes, ...policyRoutes, ...wrappingRoutes];
 
 export interface MatchedRoute {
   rest: string;
