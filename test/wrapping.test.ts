@@ -8,7 +8,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Api, TestServer } from './helpers/server.ts';
+import { Api, runCli, TestServer } from './helpers/server.ts';
 import { RESPONSE_WRAPPING_POLICY_TEXT } from '../src/core/acl/index.ts';
 
 const INVALID = { errors: ['wrapping token is not valid or does not exist'] };
@@ -296,6 +296,68 @@ describe('response wrapping (-dev server)', () => {
       // The default policy lets the same token unwrap it.
       const opened = await call('PUT', 'sys/wrapping/unwrap', { token, body: { token: info.token } });
       assert.deepEqual(opened.body.data.data, { password: 'hunter2-wrapped' });
+    });
+  });
+
+  describe('CLI (-wrap-ttl, tresor unwrap)', () => {
+    const cli = (args: string[], token: string | undefined = 'root', env: NodeJS.ProcessEnv = {}) => runCli(args, { addr: api.addr, token, env });
+
+    it('kv get -wrap-ttl prints only the wrap info; tresor unwrap TOKEN prints the secret once', async () => {
+      const table = await cli(['kv', 'get', '-wrap-ttl=2m', 'secret/app']);
+      assert.equal(table.code, 0, table.stderr);
+      assert.ok(!table.stdout.includes('hunter2'), table.stdout);
+      for (const key of ['wrapping_token:', 'wrapping_accessor:', 'wrapping_token_ttl:', 'wrapping_token_creation_time:', 'wrapping_token_creation_path:']) {
+        assert.match(table.stdout, new RegExp(`^${key}\\s`, 'm'), key);
+      }
+      assert.match(table.stdout, /^wrapping_token_ttl:\s+2m$/m);
+      assert.match(table.stdout, /^wrapping_token_creation_path:\s+secret\/data\/app$/m);
+      assert.match(table.stdout, /^wrapping_token_creation_time:\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d+)? \+0000 UTC$/m);
+
+      const field = await cli(['kv', 'get', '-wrap-ttl=2m', '-field=wrapping_token', 'secret/app']);
+      assert.equal(field.code, 0, field.stderr);
+      const token = field.stdout.trim();
+      assert.match(token, /^hvs\.[A-Za-z0-9]+$/);
+      const opened = await cli(['unwrap', '-format=json', token]);
+      assert.equal(opened.code, 0, opened.stderr);
+      assert.deepEqual(JSON.parse(opened.stdout).data.data, { password: 'hunter2-wrapped' });
+      const again = await cli(['unwrap', token]);
+      assert.equal(again.code, 2);
+      assert.match(again.stderr, /^Error unwrapping: Error making API request\.[\s\S]*Code: 400\. Errors:\n\n\* wrapping token is not valid or does not exist/);
+    });
+
+    it('write sys/wrapping/wrap wraps for 5m by default; unwrap with the wrapping token as the client token; -field', async () => {
+      const wrapped = await cli(['write', '-format=json', 'sys/wrapping/wrap', 'motto=carpe-diem']);
+      assert.equal(wrapped.code, 0, wrapped.stderr);
+      const info = JSON.parse(wrapped.stdout).wrap_info;
+      assert.equal(info.ttl, 300);
+      assert.equal(info.creation_path, 'sys/wrapping/wrap');
+      const opened = await cli(['unwrap', '-field=motto'], info.token);
+      assert.deepEqual([opened.code, opened.stdout, opened.stderr], [0, 'carpe-diem\n', '']);
+
+      const list = await cli(['list', '-wrap-ttl=1m', 'secret/metadata']);
+      assert.equal(list.code, 0, list.stderr);
+      assert.match(list.stdout, /^wrapping_token_creation_path:\s+secret\/metadata\/$/m);
+      const listToken = /^wrapping_token:\s+(\S+)$/m.exec(list.stdout)![1];
+      const keys = await cli(['unwrap', listToken]);
+      assert.equal(keys.code, 0, keys.stderr);
+      assert.deepEqual(keys.stdout.trim().split('\n'), ['Keys', '----', 'app']);
+    });
+
+    it('token create -wrap-ttl (and VAULT_WRAP_TTL) wraps the new token; a bad -wrap-ttl is a usage error', async () => {
+      const created = await cli(['token', 'create', '-wrap-ttl=60s', '-format=json', '-policy=default']);
+      assert.equal(created.code, 0, created.stderr);
+      const body = JSON.parse(created.stdout);
+      assert.equal(body.auth, null);
+      assert.match(body.wrap_info.wrapped_accessor, /^[A-Za-z0-9]{24}$/);
+      const accessor = await cli(['unwrap', '-field=token_accessor', body.wrap_info.token]);
+      assert.deepEqual([accessor.code, accessor.stdout.trim()], [0, body.wrap_info.wrapped_accessor]);
+
+      const viaEnv = await cli(['token', 'create', '-field=wrapping_token_ttl', '-policy=default'], 'root', { VAULT_WRAP_TTL: '90s' });
+      assert.deepEqual([viaEnv.code, viaEnv.stdout.trim()], [0, '90']);
+
+      const bad = await cli(['kv', 'get', '-wrap-ttl=soon', 'secret/app']);
+      assert.equal(bad.code, 1);
+      assert.match(bad.stderr, /^invalid value for flag -wrap-ttl/);
     });
   });
 });

@@ -16,6 +16,7 @@ import { secretsCommands } from './commands/secrets.ts';
 import { serverCommand } from './commands/server.ts';
 import { statusCommand } from './commands/status.ts';
 import { tokenCommands } from './commands/token.ts';
+import { unwrapCommand } from './commands/unwrap.ts';
 import { processIO, PromptInterrupted, type CliIO } from './io.ts';
 
 export const COMMANDS: Command[] = [
@@ -25,6 +26,7 @@ export const COMMANDS: Command[] = [
   rekeyCommand,
   ...secretsCommands,
   ...genericCommands,
+  unwrapCommand,
   ...kvCommands,
   loginCommand,
   ...tokenCommands,
