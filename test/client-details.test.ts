@@ -2,7 +2,7 @@
  * Details of Vault's HTTP behaviour that real clients depend on, each found by
  * driving hvac or node-vault against Tresor: the exact Content-Type, JSON
  * null taken as "not given", sys/unseal's key check, the rekey backup answer,
- * and a wrap request never answered in the clear.
+ * and a wrapped answer carrying only wrap_info, never the answer in the clear.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -85,16 +85,23 @@ describe('client-facing HTTP details (Shamir file server)', () => {
     assert.deepEqual(res.body, { errors: ['no backed-up keys found'] });
   });
 
-  it('a request asking for a wrapped response is refused, never answered in the clear, and creates nothing', async () => {
+  it('a wrapped answer carries only wrap_info: the new token and the mount table are not sent in the clear', async () => {
     const before = await api.list('auth/token/accessors');
     const res = await raw(api.addr, 'POST', 'auth/token/create', { policies: ['default'] }, rootToken, { 'X-Vault-Wrap-TTL': '60s' });
-    assert.equal(res.status, 400);
-    assert.equal(res.body.auth, undefined);
-    assert.match(res.body.errors[0], /wrapping/);
+    assert.equal(res.status, 200);
+    assert.equal(res.contentType, 'application/json');
+    assert.equal(res.body.auth, null);
+    assert.equal(res.body.data, null);
+    assert.equal(res.body.wrap_info.creation_path, 'auth/token/create');
     const afterList = await api.list('auth/token/accessors');
-    assert.equal(afterList.body.data.keys.length, before.body.data.keys.length);
+    assert.equal(afterList.body.data.keys.length, before.body.data.keys.length + 2, 'the new token and its wrapping token');
     const read = await raw(api.addr, 'GET', 'sys/mounts', undefined, rootToken, { 'X-Vault-Wrap-TTL': '5m' });
-    assert.equal(read.status, 400);
-    assert.equal(read.body.data, undefined);
+    assert.equal(read.status, 200);
+    assert.equal(read.body.data, null);
+    assert.equal(read.body['sys/'], undefined, 'no mount at the top level either');
+    const unwrapped = await raw(api.addr, 'PUT', 'sys/wrapping/unwrap', { token: read.body.wrap_info.token }, rootToken);
+    assert.equal(unwrapped.status, 200);
+    assert.equal(unwrapped.body.data['sys/'].type, 'system');
+    assert.equal(unwrapped.body['sys/'].type, 'system', 'the stored answer is the whole body sys/mounts would have sent');
   });
 });

@@ -810,11 +810,73 @@ describe('hvac 0.11 against Tresor', () => {
       });
     });
 
-    it('response wrapping is not built yet: wrap_ttl is refused, never answered in the clear', async () => {
-      const r = await hvac('wrapping', 'wrap_refused');
-      assertVaultError(r.token_create, 400, /response wrapping .* is not supported/);
-      assertVaultError(r.read, 400, /response wrapping .* is not supported/);
-      assert.equal(r.accessors_before, r.accessors_after, 'no token was created');
+    describe('response wrapping', () => {
+      it('sys/wrapping/wrap (wrap_ttl) → lookup → sys.unwrap; a used token is refused', async () => {
+        const r = await hvac('wrapping', 'wrap_lookup_unwrap');
+        if (r.wrap?.error) ok(r.wrap, 'sys/wrapping/wrap');
+        const info = r.wrap.wrap_info;
+        assert.ok(info, `wrap_info expected, got ${JSON.stringify(r.wrap)}`);
+        assert.match(info.token, /^hvs\./);
+        assert.equal(typeof info.accessor, 'string');
+        assert.equal(info.ttl, 60);
+        assert.equal(info.creation_path, 'sys/wrapping/wrap');
+        assert.match(info.creation_time, /^\d{4}-\d\d-\d\dT/);
+        assert.equal(r.wrap.data, null);
+        const look = ok(r.lookup, 'sys/wrapping/lookup').data;
+        assert.equal(look.creation_path, 'sys/wrapping/wrap');
+        assert.equal(look.creation_ttl, 60);
+        assert.equal(ok(r.lookup_anon, 'sys/wrapping/lookup without a token').data.creation_ttl, 60);
+        assert.deepEqual(ok(r.unwrap, 'sys.unwrap(token)').data, { secret: 's3cr3t', n: 1 });
+        assertVaultError(r.unwrap_again, 400, ['wrapping token is not valid or does not exist']);
+      });
+
+      it('sys/wrapping/wrap without a wrap TTL is refused', async () => {
+        assertVaultError(await hvac('wrapping', 'wrap_requires_ttl'), 400, ['endpoint requires response wrapping to be used']);
+      });
+
+      it('sys.unwrap() with the wrapping token as the client token', async () => {
+        const r = await hvac('wrapping', 'unwrap_as_token');
+        if (r.wrap) ok(r.wrap, 'sys/wrapping/wrap');
+        assert.deepEqual(ok(r).data, { secret: 'mine' });
+      });
+
+      it('sys/wrapping/rewrap issues a new token; the old one is spent', async () => {
+        const r = await hvac('wrapping', 'rewrap');
+        if (r.wrap) ok(r.wrap, 'sys/wrapping/wrap');
+        const info = ok(r.rewrap, 'sys/wrapping/rewrap').wrap_info;
+        assert.match(info.token, /^hvs\./);
+        assertVaultError(r.old, 400, ['wrapping token is not valid or does not exist']);
+        assert.deepEqual(ok(r.new).data, { secret: 'rotated' });
+      });
+
+      it('client.read(..., wrap_ttl=) wraps a KV v2 read', async () => {
+        const r = await hvac('wrapping', 'wrap_ttl_read');
+        assert.equal(r.read.data, null);
+        assert.equal(r.read.wrap_info?.creation_path, 'secret/data/wrapme');
+        assert.equal(r.read.wrap_info?.ttl, 120);
+        assert.ok(!JSON.stringify(r.read).includes('hunter2'), 'the secret is not in the wrapped answer');
+        assert.deepEqual(ok(r.unwrap).data.data, { password: 'hunter2' });
+      });
+
+      it('auth.token.create(wrap_ttl=) wraps the new token; unwrap yields its auth block', async () => {
+        const r = await hvac('wrapping', 'wrap_ttl_token_create');
+        assert.equal(r.create.auth, null);
+        assert.equal(r.create.wrap_info?.creation_path, 'auth/token/create');
+        assert.equal(typeof r.create.wrap_info?.wrapped_accessor, 'string');
+        assert.ok(r.create.wrap_info.wrapped_accessor.length > 0);
+        const auth = ok(r.unwrap).auth;
+        assert.match(auth.client_token, /^hvs\./);
+        assert.equal(auth.accessor, r.create.wrap_info.wrapped_accessor);
+        assert.deepEqual(auth.policies, ['default']);
+      });
+
+      it('client.auth_cubbyhole(wrapping token) logs in with the wrapped token', async () => {
+        const r = await hvac('wrapping', 'auth_cubbyhole');
+        assert.equal(r.login.not_wrapped, undefined, `token create with wrap_ttl was not wrapped: ${JSON.stringify(r.login.not_wrapped)}`);
+        ok(r.login, 'auth_cubbyhole()');
+        assert.equal(r.adopted, true);
+        assert.deepEqual(ok(r.lookup_self).data.policies, ['default']);
+      });
     });
 
     it("errors: hvac parses Vault's {\"errors\": [...]} (sent as Content-Type: application/json)", async () => {

@@ -20,8 +20,6 @@ type Client = ReturnType<typeof nodeVault>;
 const client = (endpoint: string, token?: string): Client => nodeVault({ apiVersion: 'v1', endpoint, token });
 
 /** Rejects the way node-vault does for a non-2xx answer: ApiResponseError with Vault's status and errors. */
-const WRAP_REFUSED = 'response wrapping (X-Vault-Wrap-TTL) is not supported by this server; the request was not performed';
-
 async function rejectsWith(p: Promise<unknown>, status: number, errors?: string[], what = 'the call'): Promise<void> {
   await assert.rejects(p, (e: any) => {
     assert.ok(e?.response, `${what}: expected an ApiResponseError, got ${e}`);
@@ -460,11 +458,53 @@ describe('node-vault against Tresor', () => {
       });
     });
 
-    it('response wrapping is not built yet: a wrapped request is refused, never answered in the clear', async () => {
-      const before = (await vault.tokenAccessors()).data.keys.length;
-      await rejectsWith(vault.write('auth/token/create', { policies: ['default'] }, { headers: { 'X-Vault-Wrap-TTL': '60s' } }), 400, [WRAP_REFUSED]);
-      await rejectsWith(vault.read('sys/mounts', { headers: { 'X-Vault-Wrap-TTL': '60s' } }), 400, [WRAP_REFUSED]);
-      assert.equal((await vault.tokenAccessors()).data.keys.length, before);
+    describe('response wrapping', () => {
+      const wrapTtl = (ttl: string) => ({ headers: { 'X-Vault-Wrap-TTL': ttl } });
+
+      it('write sys/wrapping/wrap with X-Vault-Wrap-TTL; lookup; unwrap; the token is single-use', async () => {
+        const wrapped = await vault.write('sys/wrapping/wrap', { secret: 'nv' }, wrapTtl('60s'));
+        const info = wrapped.wrap_info;
+        assert.ok(info, `wrap_info expected, got ${JSON.stringify(wrapped)}`);
+        assert.match(info.token, /^hvs\./);
+        assert.equal(info.ttl, 60);
+        assert.equal(info.creation_path, 'sys/wrapping/wrap');
+        assert.equal(wrapped.data, null);
+        const look = await client(api.addr).write('sys/wrapping/lookup', { token: info.token });
+        assert.equal(look.data.creation_ttl, 60);
+        assert.equal(look.data.creation_time, info.creation_time);
+        assert.deepEqual((await vault.unwrap({ token: info.token })).data, { secret: 'nv' });
+        await rejectsWith(vault.unwrap({ token: info.token }), 400, ['wrapping token is not valid or does not exist']);
+      });
+
+      it('rewrap issues a new token', async () => {
+        const first = (await vault.write('sys/wrapping/wrap', { secret: 'again' }, wrapTtl('5m'))).wrap_info.token;
+        const next = (await vault.write('sys/wrapping/rewrap', { token: first })).wrap_info.token;
+        assert.notEqual(next, first);
+        await rejectsWith(vault.unwrap({ token: first }), 400, ['wrapping token is not valid or does not exist']);
+        assert.deepEqual((await vault.unwrap({ token: next })).data, { secret: 'again' });
+      });
+
+      it('read with X-Vault-Wrap-TTL wraps a KV v2 read; unwrap with the wrapping token as client token', async () => {
+        await vault.write('secret/data/nv/wrapped', { data: { password: 'hunter2' } });
+        const wrapped = await vault.read('secret/data/nv/wrapped', wrapTtl('2m'));
+        assert.equal(wrapped.data, null);
+        assert.ok(!JSON.stringify(wrapped).includes('hunter2'), 'the secret is not in the wrapped answer');
+        assert.equal(wrapped.wrap_info?.creation_path, 'secret/data/nv/wrapped');
+        const unwrapped = await client(api.addr, wrapped.wrap_info.token).unwrap();
+        assert.deepEqual(unwrapped.data.data, { password: 'hunter2' });
+        await rejectsWith(client(api.addr, wrapped.wrap_info.token).unwrap(), 400, ['wrapping token is not valid or does not exist']);
+      });
+
+      it('tokenCreate with requestOptions X-Vault-Wrap-TTL: the client keeps its token; unwrap yields the auth block', async () => {
+        const creator = client(api.addr, 'root');
+        const wrapped = await creator.tokenCreate({ policies: ['default'], requestOptions: wrapTtl('60s') });
+        assert.equal(wrapped.auth, null);
+        assert.equal(creator.token, 'root', 'no auth block, so node-vault kept its token');
+        assert.equal(wrapped.wrap_info?.creation_path, 'auth/token/create');
+        const unwrapped = await vault.unwrap({ token: wrapped.wrap_info.token });
+        assert.match(unwrapped.auth.client_token, /^hvs\./);
+        assert.equal(unwrapped.auth.accessor, wrapped.wrap_info.wrapped_accessor);
+      });
     });
   });
 });

@@ -149,9 +149,11 @@ describe('ACL constraints and list paths (-dev server)', () => {
   });
 
   describe('wrapping TTL bounds (X-Vault-Wrap-TTL)', () => {
-    const assertWrapUnsupported = (res: { status: number; body: any }) => {
-      assert.equal(res.status, 400, JSON.stringify(res.body));
-      assert.match(res.body.errors[0], /response wrapping .* is not supported/);
+    /** Within the bounds the answer is wrapped: only wrap_info, never the secret in the clear. */
+    const assertWrapped = (res: { status: number; body: any }) => {
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      assert.equal(res.body.data, null);
+      assert.match(res.body.wrap_info.token, /^hvs\./);
     };
     it('min_wrapping_ttl refuses an unwrapped request and a shorter wrap', async () => {
       await api.put('secret/data/wrapped', { data: { v: 'secret' } });
@@ -160,12 +162,10 @@ describe('ACL constraints and list paths (-dev server)', () => {
       assertDenied(await call('GET', 'secret/data/wrapped', token), 'no wrap header');
       assertDenied(await call('GET', 'secret/data/wrapped', token, undefined, { 'X-Vault-Wrap-TTL': '30s' }), 'wrap for 30s');
       assertDenied(await call('GET', 'secret/data/wrapped', token, undefined, { 'X-Vault-Wrap-TTL': '0' }), 'wrap TTL 0 (no wrapping)');
-      // Within the bounds the ACL lets the request through; until response wrapping exists it is then refused (400)
-      // rather than answered in the clear.
-      for (const ttl of ['5m', '60']) assertWrapUnsupported(await call('GET', 'secret/data/wrapped', token, undefined, { 'X-Vault-Wrap-TTL': ttl }));
+      for (const ttl of ['5m', '60']) assertWrapped(await call('GET', 'secret/data/wrapped', token, undefined, { 'X-Vault-Wrap-TTL': ttl }));
     });
 
-    it('max_wrapping_ttl refuses an unwrapped write and a longer wrap, and the secret stays as it was', async () => {
+    it('max_wrapping_ttl refuses an unwrapped write and a longer wrap (the secret stays as it was), and lets a shorter one write', async () => {
       await api.put('secret/data/maxwrap', { data: { v: 'original' } });
       await writePolicy('wrap-max', 'path "secret/data/maxwrap" {\n  capabilities = ["create", "update"]\n  max_wrapping_ttl = "5m"\n}\n');
       const token = await tokenWith('wrap-max');
@@ -174,8 +174,8 @@ describe('ACL constraints and list paths (-dev server)', () => {
       assertDenied(await call('PUT', 'secret/data/maxwrap', token, body, { 'X-Vault-Wrap-TTL': '10m' }), 'wrap for 10m');
       assertDenied(await call('PUT', 'secret/data/maxwrap', token, body, { 'X-Vault-Wrap-TTL': '301' }), 'wrap for 301s');
       assert.deepEqual(await kv2Value('maxwrap'), { data: { v: 'original' }, version: 1 });
-      assertWrapUnsupported(await call('PUT', 'secret/data/maxwrap', token, body, { 'X-Vault-Wrap-TTL': '2m' }));
-      assert.deepEqual(await kv2Value('maxwrap'), { data: { v: 'original' }, version: 1 });
+      assertWrapped(await call('PUT', 'secret/data/maxwrap', token, body, { 'X-Vault-Wrap-TTL': '2m' }));
+      assert.deepEqual(await kv2Value('maxwrap'), { data: { v: 'changed' }, version: 2 }, 'within the bounds the write is done');
     });
 
     it('refuses an unparsable or negative X-Vault-Wrap-TTL with a 400', async () => {

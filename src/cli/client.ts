@@ -15,6 +15,8 @@ export interface ClientConfig {
   token?: string;
   caCert?: string;
   skipVerify: boolean;
+  /** Sent as X-Vault-Wrap-TTL on every request (`-wrap-ttl`, TRESOR_WRAP_TTL, VAULT_WRAP_TTL). */
+  wrapTtl?: string;
 }
 
 /** Flag values that override the environment (undefined = not given). */
@@ -22,7 +24,11 @@ export interface ClientFlagOverrides {
   address?: string;
   caCert?: string;
   skipVerify?: boolean;
+  wrapTtl?: string;
 }
+
+/** Vault's CLI wraps a write to sys/wrapping/wrap for 5 minutes when no wrap TTL is set (that endpoint needs one). */
+const DEFAULT_WRAP_TTL = '5m';
 
 const envFirst = (env: NodeJS.ProcessEnv, ...names: string[]) =>
   names.map((n) => env[n]).find((v) => v !== undefined && v !== '');
@@ -49,6 +55,7 @@ export function resolveClientConfig(env: NodeJS.ProcessEnv, flags: ClientFlagOve
     token: envFirst(env, 'TRESOR_TOKEN', 'VAULT_TOKEN') ?? readStoredToken(env),
     caCert: flags.caCert || envFirst(env, 'TRESOR_CACERT', 'VAULT_CACERT'),
     skipVerify: flags.skipVerify ?? isTruthy(envFirst(env, 'TRESOR_SKIP_VERIFY', 'VAULT_SKIP_VERIFY')),
+    wrapTtl: flags.wrapTtl || envFirst(env, 'TRESOR_WRAP_TTL', 'VAULT_WRAP_TTL'),
   };
 }
 
@@ -96,6 +103,8 @@ export interface RequestOptions {
   /** Return null for a 404 that carries no error messages (Vault's "nothing here"). */
   allowNotFound?: boolean;
   contentType?: string;
+  /** Never ask for a wrapped answer (preflight and verification requests, as Vault's CLI does). */
+  noWrap?: boolean;
 }
 
 export interface RawResponse {
@@ -141,11 +150,20 @@ export class ApiClient {
     return url;
   }
 
+  /** The wrap TTL to ask for: the configured one, else Vault's default for writes to sys/wrapping/wrap. */
+  private wrapTtlFor(method: string, url: URL): string | undefined {
+    if (this.config.wrapTtl) return this.config.wrapTtl;
+    const wrapEndpoint = url.pathname.replace(/\/+$/, '') === '/v1/sys/wrapping/wrap';
+    return wrapEndpoint && (method === 'PUT' || method === 'POST') ? DEFAULT_WRAP_TTL : undefined;
+  }
+
   private send(method: string, url: URL, opts: RequestOptions): Promise<RawResponse> {
     const payload = opts.body === undefined ? undefined : Buffer.from(JSON.stringify(opts.body));
     const headers: Record<string, string> = { 'X-Vault-Request': 'true' };
     const token = opts.token ?? this.config.token;
     if (token) headers['X-Vault-Token'] = token;
+    const wrapTtl = opts.noWrap ? undefined : this.wrapTtlFor(method, url);
+    if (wrapTtl) headers['X-Vault-Wrap-TTL'] = wrapTtl;
     if (payload) {
       headers['Content-Type'] = opts.contentType ?? 'application/json';
       headers['Content-Length'] = String(payload.length);

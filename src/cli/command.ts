@@ -50,13 +50,21 @@ export const STANDARD_FLAGS: FlagSpec = {
   'ca-cert': { kind: 'string', placeholder: 'path', description: 'PEM CA certificate used to verify the server. Also TRESOR_CACERT or VAULT_CACERT.' },
   'tls-skip-verify': { kind: 'bool', description: 'Do not verify the server TLS certificate (insecure). Also TRESOR_SKIP_VERIFY or VAULT_SKIP_VERIFY.' },
   format: { kind: 'string', placeholder: 'string', description: 'Output format: "table" or "json". Also TRESOR_FORMAT or VAULT_FORMAT.' },
+  'wrap-ttl': { kind: 'string', placeholder: 'duration', description: 'Wraps the response in a single-use wrapping token with this TTL ("30s", "5m"); "tresor unwrap" opens it. Also TRESOR_WRAP_TTL or VAULT_WRAP_TTL.' },
 };
+
+/** A number of seconds, or Go duration syntax ("90s", "1h30m", "2d"). */
+const WRAP_TTL_SYNTAX = /^(?:\d+|(?:\d+(?:\.\d+)?(?:ns|us|µs|ms|s|m|h|d))+)$/;
 
 /** Builds the context for a parsed command line. */
 export function makeContext(io: CliIO, flags: Flags, args: string[]): CommandContext {
   const rawFormat = flags.string('format') ?? io.env.TRESOR_FORMAT ?? io.env.VAULT_FORMAT;
   const format = parseFormat(rawFormat);
   if (rawFormat !== undefined && rawFormat !== '' && !format) throw new UsageError(`invalid format "${rawFormat}": use "table" or "json"`);
+  const wrapTtl = flags.string('wrap-ttl');
+  if (wrapTtl !== undefined && wrapTtl !== '' && !WRAP_TTL_SYNTAX.test(wrapTtl)) {
+    throw new UsageError('invalid value for flag -wrap-ttl: use a duration such as "30s", "5m" or a number of seconds');
+  }
   let client: ApiClient | undefined;
   return {
     io,
@@ -69,6 +77,7 @@ export function makeContext(io: CliIO, flags: Flags, args: string[]): CommandCon
           address: flags.string('address'),
           caCert: flags.string('ca-cert'),
           skipVerify: flags.has('tls-skip-verify') ? flags.bool('tls-skip-verify') : undefined,
+          wrapTtl,
         }),
       )),
   };

@@ -50,7 +50,7 @@ export function kvMountFromPreflight(path: string, res: PreflightResponse | null
 
 /** Asks the server which KV mount (and version) `path` lives in. */
 export async function detectKvMount(client: ApiClient, path: string): Promise<KvMount> {
-  const lookup = client.request<PreflightResponse>('GET', `sys/internal/ui/mounts/${sanitizePath(path)}`).catch((err: unknown) => {
+  const lookup = client.request<PreflightResponse>('GET', `sys/internal/ui/mounts/${sanitizePath(path)}`, { noWrap: true }).catch((err: unknown) => {
     // Any 404 here means the server predates the endpoint: Vault's CLI then assumes v1.
     if (err instanceof ApiError && err.status === 404) return null;
     throw err;

@@ -17,6 +17,7 @@ import { secretsCommands } from './commands/secrets.ts';
 import { serverCommand } from './commands/server.ts';
 import { statusCommand } from './commands/status.ts';
 import { tokenCommands } from './commands/token.ts';
+import { unwrapCommand } from './commands/unwrap.ts';
 import { processIO, PromptInterrupted, type CliIO } from './io.ts';
 
 export const COMMANDS: Command[] = [
@@ -27,6 +28,7 @@ export const COMMANDS: Command[] = [
   ...secretsCommands,
   ...genericCommands,
   pathHelpCommand,
+  unwrapCommand,
   ...kvCommands,
   loginCommand,
   ...tokenCommands,

@@ -19,6 +19,16 @@ export interface SecretAuth {
   renewable?: boolean;
 }
 
+/** Vault's `wrap_info`: the single-use token that holds a wrapped answer. */
+export interface WrapInfo {
+  token?: string;
+  accessor?: string;
+  ttl?: number;
+  creation_time?: string;
+  creation_path?: string;
+  wrapped_accessor?: string;
+}
+
 export interface Secret {
   request_id?: string;
   lease_id?: string;
@@ -27,7 +37,38 @@ export interface Secret {
   data?: Record<string, unknown> | null;
   auth?: SecretAuth | null;
   warnings?: string[] | null;
-  wrap_info?: Record<string, unknown> | null;
+  wrap_info?: WrapInfo | null;
+}
+
+/** Go's time.String() for an RFC 3339 UTC time, as Vault's table shows creation times. */
+function goTimeString(rfc3339: string): string {
+  return /^\d{4}-\d\d-\d\dT[\d:.]+Z$/.test(rfc3339) ? `${rfc3339.replace('T', ' ').slice(0, -1)} +0000 UTC` : rfc3339;
+}
+
+/** The wrap rows of Vault's table (its keys end in a colon); wrapped_accessor only when set. */
+function wrapRows(info: WrapInfo): [string, unknown][] {
+  const rows: [string, unknown][] = [
+    ['wrapping_token:', info.token ?? ''],
+    ['wrapping_accessor:', info.accessor ?? ''],
+    ['wrapping_token_ttl:', humanDuration(info.ttl ?? 0)],
+    ['wrapping_token_creation_time:', goTimeString(info.creation_time ?? '')],
+    ['wrapping_token_creation_path:', info.creation_path ?? ''],
+  ];
+  if (info.wrapped_accessor) rows.push(['wrapped_accessor:', info.wrapped_accessor]);
+  return rows;
+}
+
+/** `-field` names for a wrapped answer's wrap info, with the raw values Vault prints. */
+function wrapField(info: WrapInfo, field: string): unknown {
+  switch (field) {
+    case 'wrapping_token': return info.token;
+    case 'wrapping_accessor': return info.accessor;
+    case 'wrapping_token_ttl': return info.ttl;
+    case 'wrapping_token_creation_time': return info.creation_time;
+    case 'wrapping_token_creation_path': return info.creation_path;
+    case 'wrapped_accessor': return info.wrapped_accessor;
+    default: return undefined;
+  }
 }
 
 /** Auth rows as Vault names them; a zero duration means the token never expires. */
@@ -57,6 +98,7 @@ export function secretRows(secret: Secret): [string, unknown][] {
     }
   }
   if (secret.auth) rows.push(...authRows(secret.auth));
+  if (secret.wrap_info) rows.push(...wrapRows(secret.wrap_info));
   const data = secret.data ?? {};
   for (const k of Object.keys(data).sort()) rows.push([k, data[k]]);
   return rows;
@@ -84,7 +126,8 @@ export function printSecret(ctx: CommandContext, secret: Secret): number {
 
 /** Prints one field's raw value (strings unquoted, objects as JSON in -format=json). */
 export function printField(ctx: CommandContext, secret: Secret, field: string): number {
-  const row = secretRows(secret).find(([k]) => k === field);
+  const wrapped = secret.wrap_info && !secret.auth ? wrapField(secret.wrap_info, field) : undefined;
+  const row = wrapped !== undefined ? [field, wrapped] : secretRows(secret).find(([k]) => k === field);
   if (!row) throw new CliError(`Field "${field}" not present in secret`, 1);
   const value = row[1];
   if (ctx.format === 'json') printJson(ctx, value);

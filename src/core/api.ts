@@ -10,6 +10,7 @@ import type { Core } from './core.ts';
 import type { LogicalResponse, Operation } from '../engines/types.ts';
 import { notFound } from './errors.ts';
 import { sysBackend, type SysRequest } from './sys/index.ts';
+import { wrapReply } from './wrapping.ts';
 
 export interface ApiRequest {
   operation: Operation;
@@ -46,7 +47,19 @@ export function isUnauthenticated(path: string): boolean {
   return isSysPath(path) && sysBackend.route(sysRelativePath(path))?.declaration.unauthenticated === true;
 }
 
+/**
+ * Answers a request. A client that asked for X-Vault-Wrap-TTL gets a
+ * wrapping token instead of the answer (core/wrapping.ts decides what can be
+ * wrapped: envelopes with something in them).
+ */
 export async function handleApiRequest(core: Core, req: ApiRequest): Promise<ApiReply> {
+  const reply = await answer(core, req);
+  if (!req.wrapTtlSeconds || req.help) return reply;
+  const path = isSysPath(req.path) ? `sys/${sysRelativePath(req.path)}` : req.path;
+  return wrapReply(core, { path, operation: req.operation, wrapTtlSeconds: req.wrapTtlSeconds }, reply);
+}
+
+async function answer(core: Core, req: ApiRequest): Promise<ApiReply> {
   if (req.help) return helpReply(core, req);
   if (!isSysPath(req.path)) {
     const state = core.unsealed();
@@ -60,7 +73,7 @@ export async function handleApiRequest(core: Core, req: ApiRequest): Promise<Api
   const path = sysRelativePath(req.path);
   const match = sysBackend.route(path);
   if (!match) throw notFound(`unsupported path "${req.path}"`);
-  const base: SysRequest = { operation: req.operation, path, data: req.data, core, remoteAddress: req.remoteAddress };
+  const base: SysRequest = { operation: req.operation, path, data: req.data, core, remoteAddress: req.remoteAddress, wrapTtlSeconds: req.wrapTtlSeconds };
   if (match.declaration.unauthenticated) return toReply((await sysBackend.handle({ ...base, token: req.token }))!, 'system');
   const state = core.unsealed();
   const caller = await state.authenticate(req.token);

@@ -8,13 +8,17 @@ import { TokenStore, type TokenEntry } from './tokens/index.ts';
 import { PolicyStore, type ACL, type AclRequest } from './acl/index.ts';
 import { MountTable, notMountable, SINGLETON_MOUNTS, SYSTEM_DEFAULT_LEASE_TTL, unknownEngineType, type MountEntry } from './mounts.ts';
 import { CachingStorage, PrefixedStorage } from './storage-view.ts';
-import { badRequest, notFound, permissionDenied, TresorError } from './errors.ts';
+import { notFound, permissionDenied, TresorError } from './errors.ts';
 import { osRandom } from './entropy.ts';
 import { defineBackend } from '../framework/index.ts';
+import { isWrappingToken } from './wrapping.ts';
 import type { Core } from './core.ts';
 import type { ApiRequest } from './api.ts';
 
 const CLUSTER_INFO_PATH = 'core/cluster';
+/** Vault's warning when a wrapping token reads its answer straight from its cubbyhole. */
+const CUBBYHOLE_RESPONSE_DEPRECATED =
+  "Reading from 'cubbyhole/response' is deprecated. Please use sys/wrapping/unwrap to unwrap responses, as it provides additional security checks and other benefits.";
 
 /** An authenticated caller: the token entry and its compiled ACL. */
 export interface Caller {
@@ -133,11 +137,6 @@ export class UnsealedState {
   authorize(caller: Caller, path: string, op: Operation, request: AclRequest, needsSudo = false): void {
     const verdict = caller.acl.allowed(aclPath(path, op), op, request);
     if (!verdict.allowed || (needsSudo && !verdict.sudo)) throw permissionDenied();
-    // Response wrapping is not built yet: a client that asked for a wrapped answer must never get it in the
-    // clear, so an allowed request that asks for wrapping is refused before anything runs.
-    if ((request.wrapTtlSeconds ?? 0) > 0) {
-      throw badRequest('response wrapping (X-Vault-Wrap-TTL) is not supported by this server; the request was not performed');
-    }
   }
 
   /** Routes a request to the engine mounted under its path. */
@@ -168,6 +167,9 @@ export class UnsealedState {
     const res = await match.backend.handle(logical);
     if (res === null) throw notFound(`unsupported path "${req.path}"`);
     res.mountType = match.entry.type;
+    if (path === 'cubbyhole/response' && isWrappingToken(caller.entry)) {
+      res.warnings = [...(res.warnings ?? []), CUBBYHOLE_RESPONSE_DEPRECATED];
+    }
     return res;
   }
 

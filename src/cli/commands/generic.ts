@@ -18,9 +18,12 @@ export function listKeys(res: Secret | null): string[] {
 
 /**
  * Prints list keys: a "Keys" column in table format, the bare array in JSON.
- * An empty result reports "No value found" and exits 2 like Vault.
+ * An empty result reports "No value found" and exits 2 like Vault; a
+ * wrapped one prints its wrap info.
  */
 export function printKeys(ctx: CommandContext, path: string, res: Secret | null): number {
+  // A wrapped list answers only its wrap info.
+  if (res?.wrap_info) return printSecret(ctx, res);
   const keys = listKeys(res);
   if (keys.length === 0) {
     ctx.io.stderr(`No value found at ${path}/\n`);

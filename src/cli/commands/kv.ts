@@ -6,7 +6,7 @@ import { parseKeyValueList, UsageError, type FlagSpec } from '../args.ts';
 import { callApi, CliError, expectArgs, printJson, println, type Command, type CommandContext } from '../command.ts';
 import { formatKeyValue, keyValueHeaderWidth, sectionHeader } from '../format.ts';
 import { detectKvMount, kvApiPath, kvUserPath, type KvApiPrefix, type KvMount } from '../kv-paths.ts';
-import { parseDataArgs, printField, printWarnings, type Secret } from '../secret.ts';
+import { parseDataArgs, printField, printSecret, printWarnings, type Secret } from '../secret.ts';
 import { notFound, printKeys } from './generic.ts';
 
 const MOUNT_FLAG: FlagSpec = {
@@ -105,6 +105,8 @@ const getCommand: Command = {
     const query = version !== undefined ? { version: String(version) } : undefined;
     const res = await callApi(`reading ${path}`, ctx.client().request<Secret>('GET', path, { query, allowNotFound: true }));
     if (!res) return notFound(ctx, path);
+    // A wrapped answer has only its wrap info to show, as Vault prints it.
+    if (res.wrap_info) return printSecret(ctx, res);
     if (t.mount.version === 1) {
       const field = ctx.flags.string('field');
       if (field) return printField(ctx, res, field);
@@ -141,6 +143,7 @@ async function writeData(ctx: CommandContext, method: 'PUT' | 'PATCH'): Promise<
   else if (cas !== undefined) requireV2(t, '-cas');
   const contentType = method === 'PATCH' ? 'application/merge-patch+json' : undefined;
   const res = await callApi(`writing data to ${path}`, ctx.client().request<Secret>(method, path, { body, contentType }));
+  if (res?.wrap_info) return printSecret(ctx, res);
   if (ctx.format === 'json' && res) printJson(ctx, res);
   else if (t.mount.version === 2 && res?.data) println(ctx, pathAndMetadata(path, res.data));
   else println(ctx, `Success! Data written to: ${path}`);

@@ -53,7 +53,8 @@ export const loginCommand: Command = {
     const token = raw.trim();
     if (token === '') throw new UsageError('A token is required');
 
-    const lookup = await callApi('authenticating', ctx.client().request<Secret>('GET', 'auth/token/lookup-self', { token }));
+    // A check of the token, not an answer to wrap (-wrap-ttl does not apply to login).
+    const lookup = await callApi('authenticating', ctx.client().request<Secret>('GET', 'auth/token/lookup-self', { token, noWrap: true }));
     const auth = authFromLookup(token, (lookup?.data ?? {}) as TokenLookupData);
     const stored = !ctx.flags.bool('no-store');
     if (stored) storeToken(ctx.io.env, token);

@@ -69,3 +69,19 @@ path "sys/tools/hash/*" {
   capabilities = ["update"]
 }
 `;
+
+/** The built-in policy of every response-wrapping token; it cannot be written, deleted or assigned. */
+export const RESPONSE_WRAPPING_POLICY_NAME = 'response-wrapping';
+
+/**
+ * What a wrapping token may do: read (or create) its own `cubbyhole/response`
+ * and unwrap itself (Vault's rules).
+ */
+export const RESPONSE_WRAPPING_POLICY_TEXT = `path "cubbyhole/response" {
+  capabilities = ["create", "read"]
+}
+
+path "sys/wrapping/unwrap" {
+  capabilities = ["update"]
+}
+`;

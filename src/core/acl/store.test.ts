@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { MemoryLogicalStorage } from '../../engines/testing-storage.ts';
 import { TresorError } from '../errors.ts';
-import { DEFAULT_POLICY_TEXT, PolicyStore } from './index.ts';
+import { DEFAULT_POLICY_TEXT, PolicyStore, RESPONSE_WRAPPING_POLICY_TEXT } from './index.ts';
 
 const READ_SECRETS = 'path "secret/*" {\n  capabilities = ["read"]\n}\n';
 
@@ -94,5 +94,25 @@ describe('PolicyStore', () => {
     const storage = new MemoryLogicalStorage();
     await storage.put('policy/broken', Buffer.from('not json s3cret'));
     await assert.rejects(new PolicyStore(storage).get('broken'), (err: unknown) => err instanceof TresorError && err.status === 500 && !/s3cret/.test(err.message));
+  });
+
+  it('has the built-in response-wrapping policy: readable, unlisted, never written or deleted', async () => {
+    const storage = new MemoryLogicalStorage();
+    const store = new PolicyStore(storage);
+    const policy = await store.get('response-wrapping');
+    assert.equal(policy?.text, RESPONSE_WRAPPING_POLICY_TEXT);
+    const acl = await store.acl(['response-wrapping']);
+    assert.deepEqual(acl.capabilities('cubbyhole/response'), ['create', 'read']);
+    assert.deepEqual(acl.capabilities('sys/wrapping/unwrap'), ['update']);
+    assert.deepEqual(acl.capabilities('cubbyhole/other'), ['deny']);
+    assert.deepEqual(acl.capabilities('sys/wrapping/rewrap'), ['deny']);
+    await rejects400(store.put('Response-Wrapping', READ_SECRETS), /^cannot update "response-wrapping" policy$/);
+    await rejects400(store.delete('response-wrapping'), /^cannot delete "response-wrapping" policy$/);
+    assert.deepEqual(storage.keys(), []);
+    assert.deepEqual(await store.list(), ['default', 'root']);
+    // Even an entry planted in storage neither shows up nor replaces the built-in rules.
+    await storage.put('policy/response-wrapping', Buffer.from(JSON.stringify({ name: 'response-wrapping', policy: 'path "*" {\n  capabilities = ["sudo", "read"]\n}\n' })));
+    assert.deepEqual(await new PolicyStore(storage).list(), ['default', 'root']);
+    assert.deepEqual((await new PolicyStore(storage).acl(['response-wrapping'])).capabilities('secret/x'), ['deny']);
   });
 });

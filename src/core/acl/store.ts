@@ -1,13 +1,14 @@
 /**
  * Named ACL policies kept in (barrier-protected) logical storage, one entry
  * per policy at `policy/<name>` holding JSON `{"name": "...", "policy": "<text>"}`.
- * `root` is built in and immutable; `default` exists from the start and may
- * be rewritten but not deleted.
+ * `root` and `response-wrapping` are built in and immutable (neither is
+ * stored, and lists leave response-wrapping out, as Vault does); `default`
+ * exists from the start and may be rewritten but not deleted.
  */
 import type { LogicalStorage } from '../../engines/types.ts';
 import { badRequest, internalError } from '../errors.ts';
 import { ACL } from './acl.ts';
-import { DEFAULT_POLICY_TEXT } from './default-policy.ts';
+import { DEFAULT_POLICY_TEXT, RESPONSE_WRAPPING_POLICY_NAME, RESPONSE_WRAPPING_POLICY_TEXT } from './default-policy.ts';
 import { parsePolicy, type Policy } from './policy.ts';
 
 const KEY_PREFIX = 'policy/';
@@ -16,6 +17,7 @@ const NAME_RULE = /^\w(?:[\w\-.@]*\w)?$/;
 const ACL_CACHE_LIMIT = 1024;
 
 export const ROOT_POLICY: Policy = Object.freeze({ name: 'root', text: '', rules: [] });
+const RESPONSE_WRAPPING_POLICY: Policy = parsePolicy(RESPONSE_WRAPPING_POLICY_NAME, RESPONSE_WRAPPING_POLICY_TEXT);
 
 export class PolicyStore {
   private readonly policies = new Map<string, Policy | null>();
@@ -29,6 +31,7 @@ export class PolicyStore {
   async get(name: string): Promise<Policy | undefined> {
     const key = normaliseName(name);
     if (key === 'root') return ROOT_POLICY;
+    if (key === RESPONSE_WRAPPING_POLICY_NAME) return RESPONSE_WRAPPING_POLICY;
     const cached = this.policies.get(key);
     if (cached !== undefined) return cached ?? undefined;
     const generation = this.generation;
@@ -41,6 +44,7 @@ export class PolicyStore {
   async put(name: string, text: string): Promise<Policy> {
     const key = normaliseName(name);
     if (key === 'root') throw badRequest('cannot update the "root" policy');
+    if (key === RESPONSE_WRAPPING_POLICY_NAME) throw badRequest(`cannot update "${key}" policy`);
     const policy = parsePolicy(key, text);
     await this.storage.put(KEY_PREFIX + key, Buffer.from(JSON.stringify({ name: key, policy: text })));
     this.invalidate();
@@ -51,13 +55,14 @@ export class PolicyStore {
   async delete(name: string): Promise<void> {
     const key = normaliseName(name);
     if (key === 'root' || key === 'default') throw badRequest(`cannot delete the "${key}" policy`);
+    if (key === RESPONSE_WRAPPING_POLICY_NAME) throw badRequest(`cannot delete "${key}" policy`);
     await this.storage.delete(KEY_PREFIX + key);
     this.invalidate();
   }
 
-  /** All policy names, sorted, always including default and root. */
+  /** All policy names, sorted, always including default and root (response-wrapping is not assignable, so not listed). */
   async list(): Promise<string[]> {
-    const stored = (await this.storage.list(KEY_PREFIX)).filter((k) => !k.endsWith('/'));
+    const stored = (await this.storage.list(KEY_PREFIX)).filter((k) => !k.endsWith('/') && k !== RESPONSE_WRAPPING_POLICY_NAME);
     return [...new Set([...stored, 'default', 'root'])].sort();
   }
 

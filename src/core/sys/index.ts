@@ -8,6 +8,7 @@ import { mountPaths } from './mounts.ts';
 import { policyPaths } from './policies.ts';
 import { recoveryPaths } from './recovery.ts';
 import { internalPaths } from './internal.ts';
+import { wrappingPaths } from './wrapping.ts';
 import type { SysRequest } from './request.ts';
 
 export const sysBackend = new FrameworkBackend<SysRequest>([
@@ -16,6 +17,7 @@ export const sysBackend = new FrameworkBackend<SysRequest>([
   ...mountPaths,
   ...policyPaths,
   ...internalPaths,
+  ...wrappingPaths,
 ]);
 
 /** Whether a sys path (below sys/, no trailing slash) is one of Vault's unauthenticated endpoints. */

@@ -9,6 +9,8 @@ export interface SysRequest extends FrameworkRequest {
   core: Core;
   /** The client's IP address as the listener saw it (rate limits of the unauthenticated quorum endpoints). */
   remoteAddress?: string;
+  /** Seconds asked for with X-Vault-Wrap-TTL (sys/wrapping/wrap needs it). */
+  wrapTtlSeconds?: number;
   /** The client token as sent (unauthenticated paths that look at it: the OpenAPI document). */
   token?: string;
   /** Set for every path but the unauthenticated ones. */

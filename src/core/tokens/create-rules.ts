@@ -1,4 +1,5 @@
 import { badRequest } from '../errors.ts';
+import { RESPONSE_WRAPPING_POLICY_NAME } from '../acl/default-policy.ts';
 import { isPolicySubset, sanitizePolicies } from './policies.ts';
 import type { TokenEntry } from './token-entry.ts';
 import type { TokenSpec } from './token-store.ts';
@@ -151,5 +152,7 @@ function decidePolicies(requested: string[] | undefined, parentPolicies: string[
   if (policies.includes('root') && !parent.includes('root')) {
     throw badRequest('root tokens may not be created without parent token being root');
   }
+  // Only the core mints wrapping tokens: a token holding this policy would pass for one.
+  if (policies.includes(RESPONSE_WRAPPING_POLICY_NAME)) throw badRequest(`cannot assign policy "${RESPONSE_WRAPPING_POLICY_NAME}"`);
   return policies;
 }
