@@ -21,7 +21,7 @@ import { batchItems, itemFields, respond, type ItemResult } from './batch.ts';
 import { decryptEnvelope, encryptionVersion, encryptToEnvelope } from './ciphertext.ts';
 import { ASSOCIATED_DATA_SUPPORTED, NONCE_BYTES } from './aead.ts';
 import {
-  ASSOCIATED_DATA_FIELD, batchInputField, CONTEXT_FIELD, decodeAssociatedData, KEY_VERSION_FIELD, keyNameField, NONCE_FIELD,
+  ASSOCIATED_DATA_FIELD, batchInputField, CONTEXT_FIELD, decodeAssociatedData, type Fields, KEY_VERSION_FIELD, keyNameField, NONCE_FIELD,
   optionalAssociatedData, optionalNonNegative, PARTIAL_FAILURE_FIELD, refuseContext, refuseEnabled, requireBase64,
 } from './fields.ts';
 import { isDueForRotation, newKeyPolicy, parseKeyType, rotatedPolicy, SUPPORTED_KEY_TYPES, type KeyPolicy, type KeyType } from './key-policy.ts';
@@ -160,7 +160,7 @@ interface EncryptInput {
   aad: Buffer | undefined;
 }
 
-function encryptInput(item: FieldData): EncryptInput {
+function encryptInput(item: Fields): EncryptInput {
   const plaintext = requireBase64(item, 'plaintext', 'missing plaintext to encrypt');
   const aad = optionalAssociatedData(item);
   refuseContext(item);

@@ -10,6 +10,8 @@ import assert from 'node:assert/strict';
 import { TresorError } from '../../core/errors.ts';
 import { MemoryLogicalStorage, testRequest } from '../testing-storage.ts';
 import type { LogicalResponse, Operation } from '../types.ts';
+import { FieldData, type FieldSchemas } from '../../framework/index.ts';
+import { ItemSchema } from './batch.ts';
 import { createTransitBackend } from './index.ts';
 
 const b64 = (text: string) => Buffer.from(text, 'utf8').toString('base64');
@@ -154,6 +156,43 @@ describe('transit declared fields: wrong types are a 400 naming the field', () =
     assert.deepEqual(m.memory.snapshot(), []);
     assert.equal((await m.write('keys/app', { key_size: 0 })).data?.latest_version, 1);
   });
+});
+
+describe('transit batch items: decoded by FieldData\'s rules', () => {
+  const schema: FieldSchemas = {
+    plaintext: { type: 'string', description: 'p' },
+    key_version: { type: 'int', description: 'k' },
+    bits: { type: 'int', default: 256, description: 'b' },
+    flag: { type: 'bool', description: 'f' },
+  };
+  const item = new ItemSchema(schema);
+  const outcome = (read: () => unknown) => {
+    try {
+      return { value: read() };
+    } catch (err) {
+      return { error: (err as Error).message };
+    }
+  };
+
+  for (const raw of [
+    {}, { plaintext: '' }, { plaintext: null, key_version: null }, { key_version: '' }, { key_version: '3', flag: 'true' },
+    { key_version: 2.5 }, { flag: 'maybe' }, { plaintext: 12 }, { plaintext: { a: 1 } }, { bits: '128', other: 1 },
+    JSON.parse('{"__proto__": {"key_version": 1}, "constructor": 1}'),
+  ] as Record<string, unknown>[]) {
+    it(`an item ${JSON.stringify(raw)} reads as FieldData reads it`, () => {
+      const expected = outcome(() => new FieldData(schema, raw));
+      const actual = outcome(() => item.decode(raw));
+      assert.equal('error' in actual, 'error' in expected);
+      if ('error' in expected) return assert.equal(actual.error, expected.error);
+      const [want, got] = [expected.value as FieldData, actual.value as ReturnType<ItemSchema['decode']>];
+      for (const name of Object.keys(schema)) {
+        assert.equal(got.has(name), want.has(name), `has(${name})`);
+        assert.deepEqual(got.getOk(name), want.getOk(name), `getOk(${name})`);
+        assert.deepEqual(got.get(name), want.get(name), `get(${name})`);
+      }
+      assert.throws(() => got.get('undeclared'), /not in the batch item's schema/);
+    });
+  }
 });
 
 describe('transit declared fields: unknown fields', () => {

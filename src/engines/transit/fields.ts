@@ -8,6 +8,9 @@
 import { badRequest } from '../../core/errors.ts';
 import type { FieldData, FieldSchema } from '../../framework/index.ts';
 
+/** How handlers read decoded fields: the request's FieldData, or one batch item's (batch.ts). */
+export type Fields = Pick<FieldData, 'get' | 'getOk' | 'has'>;
+
 // Go's base64.StdEncoding: standard alphabet, padding required.
 const STRICT_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
@@ -64,7 +67,7 @@ export const formatField = (fallback: 'base64' | 'hex'): FieldSchema => ({
 // ---- checks the field types cannot express ----
 
 /** A base64 field's bytes; `missingMessage` when the field was not given. */
-export function requireBase64(fields: FieldData, field: string, missingMessage: string): Buffer {
+export function requireBase64(fields: Fields, field: string, missingMessage: string): Buffer {
   const value = fields.getOk<string>(field);
   if (value === undefined) throw badRequest(missingMessage);
   if (!isStrictBase64(value)) throw badRequest(`failed to base64-decode ${field}`);
@@ -72,7 +75,7 @@ export function requireBase64(fields: FieldData, field: string, missingMessage: 
 }
 
 /** An int field that must not be negative; undefined when not given. */
-export function optionalNonNegative(fields: FieldData, field: string): number | undefined {
+export function optionalNonNegative(fields: Fields, field: string): number | undefined {
   const value = fields.getOk<number>(field);
   if (value !== undefined && value < 0) throw badRequest(`${field} must be a non-negative integer`);
   return value;
@@ -82,7 +85,7 @@ export function optionalNonNegative(fields: FieldData, field: string): number | 
  * Transit keys here are never derived, so a `context` has nothing to feed
  * into; refusing it tells the caller their ciphertexts would not be bound to it.
  */
-export function refuseContext(fields: FieldData): void {
+export function refuseContext(fields: Fields): void {
   if (fields.get<string>('context') !== '') throw badRequest('context is only allowed with derived keys, and this key is not derived');
 }
 
@@ -91,7 +94,7 @@ export function refuseContext(fields: FieldData): void {
  * when not given or empty (no associated data, as in Vault). 400 when it is
  * not base64 (naming the field, not echoing the value).
  */
-export function optionalAssociatedData(fields: FieldData): Buffer | undefined {
+export function optionalAssociatedData(fields: Fields): Buffer | undefined {
   return decodeAssociatedData(fields.getOk<string>('associated_data'));
 }
 
@@ -103,12 +106,12 @@ export function decodeAssociatedData(value: string | undefined): Buffer | undefi
 }
 
 /** Options Tresor does not implement are refused when set, rather than silently ignored. */
-export function refuseEnabled(fields: FieldData, field: string, reason: string): void {
+export function refuseEnabled(fields: Fields, field: string, reason: string): void {
   if (fields.get<boolean>(field)) throw badRequest(`"${field}" is not supported: ${reason}`);
 }
 
 /** Output encoding for random bytes and hashes: "base64" or "hex", `fallback` when not given (or empty). */
-export function outputFormat(fields: FieldData, fallback: 'base64' | 'hex'): 'base64' | 'hex' {
+export function outputFormat(fields: Fields, fallback: 'base64' | 'hex'): 'base64' | 'hex' {
   const value = fields.getOk<string>('format');
   if (value === undefined || value === '') return fallback;
   if (value === 'base64' || value === 'hex') return value;

@@ -10,7 +10,7 @@ import { genericName, optionalSegment, type FieldData, type FieldSchemas, type P
 import type { LogicalRequest, LogicalResponse } from '../types.ts';
 import { batchItems, itemFields, respond } from './batch.ts';
 import { encryptionVersion, parseEnvelope } from './ciphertext.ts';
-import { batchInputField, KEY_VERSION_FIELD, keyNameField, optionalNonNegative, requireBase64, urlAlgorithmField } from './fields.ts';
+import { batchInputField, KEY_VERSION_FIELD, keyNameField, optionalNonNegative, requireBase64, urlAlgorithmField, type Fields } from './fields.ts';
 import { hashAlgorithmField, nodeHashName } from './hash.ts';
 import type { KeyPolicy } from './key-policy.ts';
 import type { KeyStore, StoreFor } from './key-store.ts';
@@ -65,7 +65,7 @@ function mac(policy: KeyPolicy, version: number, hashName: string, input: Buffer
   return createHmac(hashName, entry.hmacKey).update(input).digest();
 }
 
-function inputOf(item: FieldData): Buffer {
+function inputOf(item: Fields): Buffer {
   return requireBase64(item, 'input', 'missing input to hmac');
 }
 
