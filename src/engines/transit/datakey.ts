@@ -9,34 +9,60 @@
 import { randomBytes } from 'node:crypto';
 import { badRequest } from '../../core/errors.ts';
 import type { RandomSource } from '../../core/entropy.ts';
-import type { LogicalResponse } from '../types.ts';
-import { isAbsent, optionalNonNegativeInt, type JsonObject } from '../../core/request-fields.ts';
+import { genericName, type FieldData, type PathDeclaration } from '../../framework/index.ts';
+import type { LogicalRequest, LogicalResponse } from '../types.ts';
 import { NONCE_BYTES } from './aead.ts';
 import { encryptionVersion, encryptToEnvelope } from './ciphertext.ts';
 import { associatedDataFor, keyForEncryption } from './crypt.ts';
-import { optionalAssociatedData, refuseContext } from './fields.ts';
-import type { KeyStore } from './key-store.ts';
+import {
+  ASSOCIATED_DATA_FIELD, CONTEXT_FIELD, KEY_VERSION_FIELD, keyNameField, NONCE_FIELD, optionalAssociatedData, optionalNonNegative,
+  refuseContext,
+} from './fields.ts';
+import type { KeyStore, StoreFor } from './key-store.ts';
 
 const ALLOWED_BITS = new Set([128, 256, 512]);
+const DEFAULT_BITS = 256;
 
-export type DataKeyFlavour = 'plaintext' | 'wrapped';
+/** The `datakey/<plaintext|wrapped>/<name>` path. */
+export function dataKeyPaths(storeFor: StoreFor): PathDeclaration<LogicalRequest>[] {
+  return [
+    {
+      pattern: `datakey/(?<plaintext>plaintext|wrapped)/${genericName('name')}`,
+      fields: {
+        plaintext: {
+          type: 'string',
+          description: '"plaintext" answers the data key both in plaintext and encrypted; "wrapped" only encrypted.',
+        },
+        name: keyNameField('Name of the key that encrypts the data key.'),
+        context: CONTEXT_FIELD,
+        nonce: { ...NONCE_FIELD, description: 'Base64 nonce for convergent encryption. Refused: convergent encryption is not supported.' },
+        bits: { type: 'int', default: DEFAULT_BITS, description: 'The data key\'s size in bits: 128, 256 (the default) or 512.' },
+        key_version: KEY_VERSION_FIELD,
+        associated_data: ASSOCIATED_DATA_FIELD,
+      },
+      synopsis: 'Generate a data key encrypted under a named key.',
+      description: 'The data key comes from the mount\'s random source; decrypting its ciphertext with decrypt/<name> gives back its base64 plaintext.',
+      operations: {
+        update: { summary: 'Generate a data key.', handler: (req, f) => generateDataKey(storeFor(req), f, req.randomBytes) },
+      },
+    },
+  ];
+}
 
-export async function generateDataKey(
-  store: KeyStore, name: string, flavour: DataKeyFlavour, data: JsonObject, random: RandomSource,
-): Promise<LogicalResponse> {
-  refuseContext(data.context);
-  if (!isAbsent(data.nonce)) throw badRequest('"nonce" is only allowed with convergent encryption, which is not supported');
-  const bits = optionalNonNegativeInt(data.bits, 'bits') ?? 256;
+async function generateDataKey(store: KeyStore, fields: FieldData, random: RandomSource): Promise<LogicalResponse> {
+  refuseContext(fields);
+  if (fields.get<string>('nonce') !== '') throw badRequest('"nonce" is only allowed with convergent encryption, which is not supported');
+  const bits = fields.getOk<number>('bits') ?? DEFAULT_BITS;
   if (!ALLOWED_BITS.has(bits)) throw badRequest('"bits" must be 128, 256 or 512');
-  const requestedVersion = optionalNonNegativeInt(data.key_version, 'key_version');
-  optionalAssociatedData(data.associated_data); // malformed input is refused before the key lookup
-  const policy = await keyForEncryption(store, name, random);
+  const requestedVersion = optionalNonNegative(fields, 'key_version');
+  optionalAssociatedData(fields); // malformed input is refused before the key lookup
+  const policy = await keyForEncryption(store, fields.get('name'), random);
   const version = encryptionVersion(policy, requestedVersion);
-  const aad = associatedDataFor(policy, data.associated_data, 'associated_data');
+  const aad = associatedDataFor(policy, fields.getOk('associated_data'), 'associated_data');
   const dataKey = await random(bits / 8);
   const ciphertext = encryptToEnvelope(policy, version, dataKey, randomBytes(NONCE_BYTES), aad);
   const result: Record<string, unknown> = { ciphertext, key_version: version };
-  if (flavour === 'plaintext') result.plaintext = dataKey.toString('base64');
+  if (fields.get('plaintext') === 'plaintext') result.plaintext = dataKey.toString('base64');
   dataKey.fill(0);
   return { data: result };
 }

@@ -6,14 +6,58 @@
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { badRequest } from '../../core/errors.ts';
-import type { LogicalResponse } from '../types.ts';
-import { isAbsent, optionalNonNegativeInt, type JsonObject } from '../../core/request-fields.ts';
-import { batchInput, respond } from './batch.ts';
+import { genericName, optionalSegment, type FieldData, type FieldSchemas, type PathDeclaration } from '../../framework/index.ts';
+import type { LogicalRequest, LogicalResponse } from '../types.ts';
+import { batchItems, itemFields, respond } from './batch.ts';
 import { encryptionVersion, parseEnvelope } from './ciphertext.ts';
-import { requireBase64 } from './fields.ts';
-import { nodeHashName } from './hash.ts';
+import { batchInputField, KEY_VERSION_FIELD, keyNameField, optionalNonNegative, requireBase64, urlAlgorithmField, type Fields } from './fields.ts';
+import { hashAlgorithmField, nodeHashName } from './hash.ts';
 import type { KeyPolicy } from './key-policy.ts';
-import type { KeyStore } from './key-store.ts';
+import type { KeyStore, StoreFor } from './key-store.ts';
+
+const INPUT_FIELD = { type: 'string', description: 'Base64 input to authenticate.' } as const;
+
+const HMAC_FIELDS: FieldSchemas = {
+  name: keyNameField(),
+  input: INPUT_FIELD,
+  algorithm: hashAlgorithmField('HMAC'),
+  urlalgorithm: urlAlgorithmField('HMAC'),
+  key_version: KEY_VERSION_FIELD,
+  batch_input: batchInputField('"input", and optionally "key_version"'),
+};
+const HMAC_ITEM = itemFields(HMAC_FIELDS, ['input', 'key_version']);
+
+const VERIFY_FIELDS: FieldSchemas = {
+  name: keyNameField(),
+  input: INPUT_FIELD,
+  hmac: { type: 'string', description: 'The HMAC to check, as hmac/<name> returned it ("vault:v<N>:...").' },
+  hash_algorithm: hashAlgorithmField('HMAC'),
+  algorithm: hashAlgorithmField('HMAC', ' Deprecated: use hash_algorithm.'),
+  urlalgorithm: urlAlgorithmField('HMAC'),
+  batch_input: batchInputField('"input" and "hmac"'),
+};
+const VERIFY_ITEM = itemFields(VERIFY_FIELDS, ['input', 'hmac']);
+
+/** The `hmac/<name>[/<algorithm>]` and `verify/<name>[/<algorithm>]` paths. */
+export function hmacPaths(storeFor: StoreFor): PathDeclaration<LogicalRequest>[] {
+  const namedWithAlgorithm = `${genericName('name')}${optionalSegment('urlalgorithm')}`;
+  return [
+    {
+      pattern: `hmac/${namedWithAlgorithm}`,
+      fields: HMAC_FIELDS,
+      synopsis: 'Generate HMACs of data with a named key.',
+      description: 'Each key version has its own HMAC key, separate from its encryption key.',
+      operations: { update: { summary: 'HMAC an input or a batch of them.', handler: (req, f) => generateHmac(storeFor(req), f) } },
+    },
+    {
+      pattern: `verify/${namedWithAlgorithm}`,
+      fields: VERIFY_FIELDS,
+      synopsis: 'Verify HMACs of data with a named key.',
+      description: 'Only HMACs: signature verification is not supported. An HMAC older than the key\'s min_decryption_version is refused.',
+      operations: { update: { summary: 'Verify an HMAC or a batch of them.', handler: (req, f) => verifyHmac(storeFor(req), f) } },
+    },
+  ];
+}
 
 function mac(policy: KeyPolicy, version: number, hashName: string, input: Buffer): Buffer {
   const entry = policy.versions.get(version);
@@ -21,8 +65,8 @@ function mac(policy: KeyPolicy, version: number, hashName: string, input: Buffer
   return createHmac(hashName, entry.hmacKey).update(input).digest();
 }
 
-function inputOf(item: JsonObject): Buffer {
-  return requireBase64(item.input, 'input', 'missing input to hmac');
+function inputOf(item: Fields): Buffer {
+  return requireBase64(item, 'input', 'missing input to hmac');
 }
 
 async function existingKey(store: KeyStore, name: string): Promise<KeyPolicy> {
@@ -31,30 +75,26 @@ async function existingKey(store: KeyStore, name: string): Promise<KeyPolicy> {
   return policy;
 }
 
-/** The algorithm from the path, else the body (checked before any item is processed). */
-function hashNameFor(data: JsonObject, algorithmFromPath: string | undefined): string {
-  // verify names it hash_algorithm (algorithm is its older name); hmac takes algorithm.
-  return nodeHashName(algorithmFromPath ?? data.hash_algorithm ?? data.algorithm);
-}
-
-export async function generateHmac(store: KeyStore, name: string, data: JsonObject, algorithmFromPath?: string): Promise<LogicalResponse> {
-  batchInput(data);
-  const hashName = hashNameFor(data, algorithmFromPath);
-  const policy = await existingKey(store, name);
-  return respond(data, (item) => {
-    const version = encryptionVersion(policy, optionalNonNegativeInt(item.key_version, 'key_version'));
+async function generateHmac(store: KeyStore, fields: FieldData): Promise<LogicalResponse> {
+  const items = batchItems(fields);
+  const hashName = nodeHashName(fields.getOk<string>('urlalgorithm') || fields.getOk<string>('algorithm'));
+  const policy = await existingKey(store, fields.get('name'));
+  return respond(fields, items, HMAC_ITEM, (item) => {
+    const version = encryptionVersion(policy, optionalNonNegative(item, 'key_version'));
     return { hmac: `vault:v${version}:${mac(policy, version, hashName, inputOf(item)).toString('base64')}` };
   });
 }
 
 /** Compares in constant time; a version below min_decryption_version is a 400, not merely invalid. */
-export async function verifyHmac(store: KeyStore, name: string, data: JsonObject, algorithmFromPath?: string): Promise<LogicalResponse> {
-  batchInput(data);
-  const hashName = hashNameFor(data, algorithmFromPath);
-  const policy = await existingKey(store, name);
-  return respond(data, (item) => {
-    if (isAbsent(item.hmac)) throw badRequest('missing hmac to verify (signature verification is not supported)');
-    const { version, sealed: claimed } = parseEnvelope(item.hmac, 'hmac');
+async function verifyHmac(store: KeyStore, fields: FieldData): Promise<LogicalResponse> {
+  const items = batchItems(fields);
+  // The path's algorithm, else hash_algorithm, else its older name algorithm (the first one not empty).
+  const hashName = nodeHashName(fields.getOk<string>('urlalgorithm') || fields.getOk<string>('hash_algorithm') || fields.getOk<string>('algorithm'));
+  const policy = await existingKey(store, fields.get('name'));
+  return respond(fields, items, VERIFY_ITEM, (item) => {
+    const hmac = item.getOk<string>('hmac');
+    if (hmac === undefined) throw badRequest('missing hmac to verify (signature verification is not supported)');
+    const { version, sealed: claimed } = parseEnvelope(hmac, 'hmac');
     if (version < policy.minDecryptionVersion) throw badRequest('hmac version is disallowed by policy (too old)');
     const expected = mac(policy, version, hashName, inputOf(item));
     return { valid: claimed.length === expected.length && timingSafeEqual(claimed, expected) };

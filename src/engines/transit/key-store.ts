@@ -6,11 +6,14 @@
  * rotate or config write has stored a newer one.
  */
 import { getJson, putJson } from '../storage-json.ts';
-import type { LogicalStorage } from '../types.ts';
+import type { LogicalRequest, LogicalStorage } from '../types.ts';
 import { KeyedLock } from '../../core/keyed-lock.ts';
 import { fromStored, toStored, type KeyPolicy, type StoredKeyPolicy } from './key-policy.ts';
 
 const POLICY_PREFIX = 'policy/';
+
+/** The key store of a request's mount (one per mount storage, so its cache is shared). */
+export type StoreFor = (req: LogicalRequest) => KeyStore;
 
 export class KeyStore {
   private readonly cache = new Map<string, KeyPolicy>();

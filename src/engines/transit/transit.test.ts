@@ -260,11 +260,15 @@ describe('transit encrypt and decrypt', () => {
     assert.equal(err.message, 'cipher: message authentication failed');
   });
 
-  it('the encrypt path answers the create-vs-update probe: 404 before the key exists, 405 after', async () => {
+  it('the encrypt path\'s existence check tells create (no key yet) from update; it takes no read', async () => {
     const m = mount();
-    await rejects(m.call('read', 'encrypt/app'), 404);
+    const probe = () => m.backend.existenceCheck(testRequest(m.storage, 'update', 'encrypt/app', { plaintext: b64('x') }));
+    assert.equal(await probe(), false);
     await m.write('keys/app');
+    assert.equal(await probe(), true);
     await rejects(m.call('read', 'encrypt/app'), 405);
+    // Key paths have no existence check (as in Vault): every write there is an update.
+    assert.equal(await m.backend.existenceCheck(testRequest(m.storage, 'update', 'keys/other')), undefined);
   });
 
   it('a new engine instance over the same storage decrypts earlier ciphertexts', async () => {
