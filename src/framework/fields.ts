@@ -214,9 +214,11 @@ export class FieldData {
    */
   constructor(
     readonly schema: FieldSchemas,
-    data: Record<string, unknown>,
+    /** The request's data as sent (body over query), before decoding; captures not included. */
+    readonly raw: Record<string, unknown>,
     captures?: Record<string, string>,
   ) {
+    const data = raw;
     for (const name in schema) {
       const fieldSchema = schema[name];
       const value = captures?.[name] ?? data[name];
