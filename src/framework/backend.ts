@@ -25,9 +25,12 @@ export interface RouteMatch<R extends FrameworkRequest> {
 export const unsupportedOperation = () => new TresorError(405, 'unsupported operation');
 
 const EMPTY_FIELDS: FieldSchemas = {};
+const ROUTE_CACHE_LIMIT = 2048;
 
 export class FrameworkBackend<R extends FrameworkRequest> {
   private readonly paths: CompiledPath<R>[];
+  /** path -> its match (null: none); bounded, oldest dropped first. */
+  private readonly routes = new Map<string, RouteMatch<R> | null>();
 
   constructor(declarations: PathDeclaration<R>[]) {
     this.paths = declarations.map((declaration) => {
@@ -42,11 +45,20 @@ export class FrameworkBackend<R extends FrameworkRequest> {
 
   /** The declared path a request path falls under, with its captures; undefined when none. */
   route(path: string): RouteMatch<R> | undefined {
+    // The core asks several times per request (existence, sudo, handle): remember recent answers.
+    const known = this.routes.get(path);
+    if (known !== undefined) return known ?? undefined;
+    let found: RouteMatch<R> | null = null;
     for (const compiled of this.paths) {
       const m = compiled.regex.exec(path);
-      if (m) return { declaration: compiled.declaration, captures: definedCaptures(m.groups) };
+      if (m) {
+        found = { declaration: compiled.declaration, captures: Object.freeze(definedCaptures(m.groups)) };
+        break;
+      }
     }
-    return undefined;
+    if (this.routes.size >= ROUTE_CACHE_LIMIT) this.routes.delete(this.routes.keys().next().value!);
+    this.routes.set(path, found);
+    return found ?? undefined;
   }
 
   /**
@@ -144,30 +156,5 @@ export function defineBackend(
     help: (path, mountPoint) => framework.help(path, mountPoint),
     openApiPaths: (mountPoint) => framework.openApiPaths(mountPoint),
     ...(hooks.cleanup ? { cleanup: hooks.cleanup } : {}),
-  };
-}
-
-/**
- * TRANSITIONAL: wraps an engine that still routes by hand. Removed once every
- * engine declares its paths; do not use for new code.
- */
-export function legacyBackend(type: string, handle: (req: LogicalRequest) => Promise<LogicalResponse | null>): LogicalBackend {
-  return {
-    type,
-    handle,
-    existenceCheck: async (req) => {
-      try {
-        await handle({ ...req, operation: 'read', data: {} });
-        return true;
-      } catch (err) {
-        if (err instanceof TresorError && err.status === 404) return false;
-        if (err instanceof TresorError && err.status === 405) return true;
-        throw err;
-      }
-    },
-    distinguishesCreate: () => false,
-    route: () => undefined,
-    help: () => null,
-    openApiPaths: () => ({}),
   };
 }
