@@ -909,6 +909,17 @@ describe('bad input on every declared route', { timeout: 170_000 }, () => {
     assert.equal((await client.get(`sys/policies/acl/${SEED_POLICY}`)).body.data.policy, POLICY_TEXT);
   });
 
+  it('takes a JSON null body as an empty one, as Vault does (found by this run)', async () => {
+    const rotation = await client.get('sys/rotate/config');
+    const asNull = await client.send({ method: 'POST', path: 'sys/rotate/config', body: 'null' });
+    assert.equal(asNull.status, 204, describeReply(asNull));
+    assert.deepEqual((await client.get('sys/rotate/config')).body.data, rotation.body.data);
+    const caps = await client.send({ method: 'POST', path: 'sys/capabilities-self', body: 'null' });
+    assert.deepEqual([caps.status, caps.body], [400, { errors: ['"paths" must be a list of paths'] }]);
+    const mount = await client.send({ method: 'POST', path: 'sys/mounts/fz-null-body', body: 'null' });
+    assert.deepEqual([mount.status, mount.body], [400, { errors: ['type must be specified'] }]);
+  });
+
   it('refuses bad wrapping input too (when sys/wrapping is declared)', async (t) => {
     const wrappingPaths = Object.keys(doc.paths).filter((p) => p.startsWith('/sys/wrapping/'));
     if (wrappingPaths.length === 0) {
