@@ -60,7 +60,8 @@ class RawClient {
 
   send(r: RawRequest): Promise<Reply> {
     return new Promise((resolve, reject) => {
-      const headers: Record<string, string | number> = { 'X-Vault-Token': r.token ?? this.token, ...r.headers };
+      const token = r.token ?? this.token;
+      const headers: Record<string, string | number> = { ...(token ? { 'X-Vault-Token': token } : {}), ...r.headers };
       const payload = r.body === undefined ? undefined : Buffer.from(r.body);
       if (payload) {
         headers['Content-Type'] ??= r.method === 'PATCH' ? 'application/merge-patch+json' : 'application/json';
@@ -226,6 +227,8 @@ interface Operation {
   arbitrary: boolean;
   /** Whether a success may carry Vault's unknown-field warning (false for arbitrary-input paths). */
   warnsUnknown: boolean;
+  unauthenticated: boolean;
+  sudo: boolean;
 }
 
 function operationsOf(doc: any): Operation[] {
@@ -256,6 +259,8 @@ function operationsOf(doc: any): Operation[] {
         fields,
         arbitrary,
         warnsUnknown: !arbitraryPath,
+        unauthenticated: item['x-vault-unauthenticated'] === true,
+        sudo: item['x-vault-sudo'] === true,
       });
     }
   }
@@ -354,6 +359,8 @@ interface Case {
   /** For the null-as-absent comparison: [group key, 'null' | 'absent']. */
   nullPair?: [string, 'null' | 'absent'];
   serial: boolean;
+  /** Sent without a token, or with the seeded token (no sudo anywhere): must be a 403 whatever the body holds. */
+  caller?: 'anonymous' | 'limited';
   reply?: Reply;
 }
 
@@ -392,6 +399,14 @@ function casesFor(op: Operation, mountType: string | undefined, seeds: Seeds): C
     const push = (c: Omit<Case, 'group' | 'method' | 'path' | 'serial'> & { path?: string }) =>
       out.push({ group, method: op.method, path: c.path ?? pathOf(), serial, ...c });
 
+    if (fillIndex === 0) {
+      // Who may not call the path learns nothing from its bad input: the ACL answers first.
+      const field = Object.keys(op.fields)[0];
+      const bad = op.method === 'POST' || op.method === 'PATCH' ? { body: objectText(field ? [[field, { fzKey: 'fzObjectValue' }]] : [['fzUnknownField', 'fzUnknownValue']]) } : { path: `${pathOf()}?fzUnknownField=fzUnknownValue` };
+      // sys/wrapping/unwrap takes its token in the body: not a plain authenticated path.
+      if (!op.unauthenticated && !op.template.startsWith('/sys/wrapping/')) push({ label: 'no token', caller: 'anonymous', markers: ['fzObjectValue', 'fzUnknownValue'], ...bad });
+      if (op.sudo) push({ label: 'token without sudo', caller: 'limited', markers: ['fzObjectValue', 'fzUnknownValue'], ...bad });
+    }
     if (op.method === 'POST' || op.method === 'PATCH') {
       const base = baseBody(op.template, seeds).filter(([k]) => k in op.fields || op.arbitrary);
       const withField = (name: string, value: unknown): [string, unknown][] => [...base.filter(([k]) => k !== name), [name, value]];
@@ -544,6 +559,21 @@ async function cancelQuorum(c: RawClient): Promise<void> {
   }
 }
 
+/**
+ * A seeded object as it would be seeded again: creation times dropped (kv v2
+ * created_time / updated_time, transit's per-version times), so re-created seeds
+ * compare equal and are not re-created on every restore.
+ */
+function timeless(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(timeless);
+  if (!value || typeof value !== 'object') return value;
+  return Object.fromEntries(
+    Object.entries(value)
+      .filter(([k]) => k !== 'created_time' && k !== 'updated_time')
+      .map(([k, v]) => [k, k === 'keys' && v && typeof v === 'object' ? Object.keys(v).sort() : timeless(v)]),
+  );
+}
+
 class World {
   seeds!: Seeds;
   initial!: Record<string, any>;
@@ -662,11 +692,11 @@ class World {
       const { max_versions, cas_required, delete_version_after } = initial.kv2Config;
       tasks.push(this.ok(c.post('kv2/config', { max_versions, cas_required, delete_version_after }), 'restore kv2 config'));
     }
-    const kv2Changed = Object.keys(initial.kv2).some((k) => !isDeepStrictEqual(initial.kv2[k], (now.kv2 as any)[k]));
+    const kv2Changed = Object.keys(initial.kv2).some((k) => !isDeepStrictEqual(timeless(initial.kv2[k]), timeless((now.kv2 as any)[k])));
     for (const key of Object.keys(now.transit as object)) {
       if (!(key in initial.transit)) tasks.push(this.deleteTransitKey(key));
     }
-    const transitChanged = !isDeepStrictEqual(initial.transit[TRANSIT_KEY], (now.transit as any)[TRANSIT_KEY]);
+    const transitChanged = !isDeepStrictEqual(timeless(initial.transit[TRANSIT_KEY]), timeless((now.transit as any)[TRANSIT_KEY]));
     const tokenGone = !(now.accessors as string[]).includes(this.seeds.tokenAccessor);
     for (const accessor of now.accessors as string[]) {
       if (!initial.accessors.includes(accessor) && accessor !== this.seeds.tokenAccessor) {
@@ -706,6 +736,7 @@ interface Findings {
   stateChanges: string[];
   nullNotAbsent: string[];
   missingWarnings: string[];
+  notForbidden: string[];
 }
 
 const BATCH = 16;
@@ -715,7 +746,7 @@ describe('bad input on every declared route', { timeout: 170_000 }, () => {
   let client: RawClient;
   let world: World;
   let doc: any;
-  const findings: Findings = { serverErrors: [], badErrorBodies: [], echoes: [], stateChanges: [], nullNotAbsent: [], missingWarnings: [] };
+  const findings: Findings = { serverErrors: [], badErrorBodies: [], echoes: [], stateChanges: [], nullNotAbsent: [], missingWarnings: [], notForbidden: [] };
   const operations: { op: Operation; mountType: string | undefined }[] = [];
   /** Every case sent, with its (last) answer; generated per route just before it runs, so base bodies name the current seeds. */
   const cases: Case[] = [];
@@ -733,6 +764,9 @@ describe('bad input on every declared route', { timeout: 170_000 }, () => {
       const echoed = c.markers.filter((m) => text.includes(m));
       if (echoed.length > 0) findings.echoes.push(`${describeCase(c)} -> ${describeReply(r)} (repeats ${echoed.join(', ')})`);
     }
+    if (c.caller && !(r.status === 403 && isDeepStrictEqual(r.body, { errors: ['permission denied'] }))) {
+      findings.notForbidden.push(`${describeCase(c)} as ${c.caller} caller -> ${describeReply(r)}`);
+    }
     if (c.unknownField && r.status === 200 && r.body && typeof r.body === 'object' && 'request_id' in r.body) {
       const warnings: string[] = r.body.warnings ?? [];
       if (!warnings.some((w) => w.startsWith('Endpoint ignored these unrecognized parameters') && w.includes(c.unknownField!))) {
@@ -742,7 +776,8 @@ describe('bad input on every declared route', { timeout: 170_000 }, () => {
   };
 
   const run = async (c: Case): Promise<Reply> => {
-    const r = await client.send({ method: c.method, path: c.path, body: c.body, localAddress: c.serial ? nextAddress() : undefined });
+    const token = c.caller === 'anonymous' ? '' : c.caller === 'limited' ? world.seeds.token : undefined;
+    const r = await client.send({ method: c.method, path: c.path, body: c.body, token, localAddress: c.serial ? nextAddress() : undefined });
     check(c, r);
     return r;
   };
@@ -852,6 +887,10 @@ describe('bad input on every declared route', { timeout: 170_000 }, () => {
 
   it('changes nothing a client can see when it refuses a request', () => {
     assert.deepEqual(findings.stateChanges, [], findings.stateChanges.join('\n\n'));
+  });
+
+  it('answers a caller without access 403 before looking at its bad input', () => {
+    assert.deepEqual(findings.notForbidden, [], findings.notForbidden.join('\n'));
   });
 
   it('answers a field sent as null as if it were absent', () => {
