@@ -64,9 +64,9 @@ export function notMountable(type: string): TresorError {
   return new TresorError(403, `mount type of "${type}" is not mountable`);
 }
 
-/** Vault's 400 for a type it has no engine (plugin) for. */
+/** Vault's 400 for a type it has no engine (plugin) for; a long type is cut short rather than handed back. */
 export function unknownEngineType(type: string): TresorError {
-  return badRequest(`plugin not found in the catalog: ${type}`);
+  return badRequest(`plugin not found in the catalog: ${type.length > 64 ? `${type.slice(0, 64)}...` : type}`);
 }
 
 /** Throws unless an operator may mount a secrets engine of `type`. */

@@ -57,17 +57,23 @@ export function jsonTooDeep(bytes: Uint8Array, max: number): boolean {
   return false;
 }
 
-/** Parses a request body as JSON: `{}` when empty; 400 in Vault's wording when invalid or nested too deep. */
+/**
+ * Parses a request body as JSON: `{}` when empty or `null` (Vault decodes
+ * JSON null into an empty request); 400 in Vault's wording when invalid or
+ * nested too deep.
+ */
 export function parseJsonBody(body: Buffer, maxDepth = MAX_JSON_DEPTH): unknown {
   if (body.length === 0) return {};
   if (jsonTooDeep(body, maxDepth)) {
     throw new TresorError(400, 'failed to parse JSON input: JSON input exceeds allowed nesting depth');
   }
+  let parsed: unknown;
   try {
-    return JSON.parse(body.toString('utf8'));
+    parsed = JSON.parse(body.toString('utf8'));
   } catch {
     throw new TresorError(400, 'failed to parse JSON input: the request body is not valid JSON');
   }
+  return parsed === null ? {} : parsed;
 }
 
 /**

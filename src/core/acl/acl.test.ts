@@ -69,6 +69,16 @@ describe('parsePolicy', () => {
     assert.match(policyError('paths "a" {}').message, /unknown key "paths"/);
     assert.match(policyError('path "a" {\n  capabilities = 5\n}').message, /line 2: key "capabilities" must be a list of strings/);
   });
+
+  it('quotes at most 64 characters of a key or label, so a huge document is not handed back in the error', () => {
+    // Found by test/bad-input.test.ts: a 1 MiB policy text came back whole in the 400.
+    const key = `k${'0123456789'.repeat(100_000)}`;
+    assert.equal(policyError(key).message, `failed to parse policy "bad": line 1: expected "=" after key "${key.slice(0, 64)}..."`);
+    const label = `a${'0123456789'.repeat(100_000)}`;
+    assert.equal(policyError(`path "${label}" {\n  capabilites = ["read"]\n}`).message, `failed to parse policy "bad": line 2: unknown key "capabilites" in path "${label.slice(0, 64)}..."`);
+    // A key that itself contains quotes still cannot make the message long.
+    assert.ok(policyError(`{"${'a\\"'.repeat(100_000)}": 1}`).message.length < 700);
+  });
 });
 
 describe('ACL matching', () => {

@@ -53,6 +53,19 @@ export interface Policy {
   rules: PathRule[];
 }
 
+/** Longest excerpt of the document (a key, a label) a parse error quotes. */
+const MAX_QUOTED = 64;
+const MAX_PROBLEM = 512;
+
+/**
+ * A parse problem as the client sees it: the quoted key or label points at
+ * the mistake but is cut short, so a huge document is never handed back.
+ */
+function boundedProblem(message: string): string {
+  const quoted = message.replace(/"([^"]*)"/g, (all, inner: string) => (inner.length > MAX_QUOTED ? `"${inner.slice(0, MAX_QUOTED)}..."` : all));
+  return quoted.length > MAX_PROBLEM ? `${quoted.slice(0, MAX_PROBLEM)}...` : quoted;
+}
+
 /**
  * Parses and validates a policy. Throws TresorError 400
  * `failed to parse policy "<name>": line <n>: <problem>`.
@@ -74,7 +87,7 @@ export function parsePolicy(name: string, text: string): Policy {
     });
     return { name: policyName, text, rules };
   } catch (err) {
-    if (err instanceof HclError) throw badRequest(`failed to parse policy "${policyName}": line ${err.line}: ${err.message}`);
+    if (err instanceof HclError) throw badRequest(`failed to parse policy "${policyName}": line ${err.line}: ${boundedProblem(err.message)}`);
     throw err;
   }
 }
