@@ -758,7 +758,12 @@ describe('bad input on every declared route', { timeout: 170_000 }, () => {
     if (r.status >= 500) findings.serverErrors.push(`${describeCase(c)} -> ${describeReply(r)}`);
     if (r.status >= 400) {
       const errors = r.body?.errors;
-      const shaped = r.body && typeof r.body === 'object' && Object.keys(r.body).length === 1 && Array.isArray(errors) && errors.every((e: unknown) => typeof e === 'string');
+      const errorsBody = r.body && typeof r.body === 'object' && Object.keys(r.body).length === 1 && Array.isArray(errors) && errors.every((e: unknown) => typeof e === 'string');
+      // Vault answers a batch in which every item failed with 400 and the envelope's batch_results, each item with its error.
+      const results = r.body?.data?.batch_results;
+      const failedBatch = r.status === 400 && 'request_id' in (r.body ?? {}) && Array.isArray(results) && results.length > 0 &&
+        results.every((item: { error?: unknown }) => typeof item?.error === 'string' && item.error !== '');
+      const shaped = errorsBody || failedBatch;
       if (!shaped) findings.badErrorBodies.push(`${describeCase(c)} -> ${describeReply(r)}`);
       const text = JSON.stringify(r.body ?? '');
       const echoed = c.markers.filter((m) => text.includes(m));
@@ -877,7 +882,7 @@ describe('bad input on every declared route', { timeout: 170_000 }, () => {
     assert.deepEqual(findings.serverErrors, [], findings.serverErrors.join('\n'));
   });
 
-  it("answers every 4xx with Vault's {errors: [...]} body", () => {
+  it("answers every 4xx with Vault's {errors: [...]} body (a batch whose every item failed: batch_results with each item's error)", () => {
     assert.deepEqual(findings.badErrorBodies, [], findings.badErrorBodies.join('\n'));
   });
 

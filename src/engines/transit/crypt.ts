@@ -13,7 +13,8 @@
  * Vault, whose rewrap has no such field), and says so rather than ignore it.
  */
 import { randomBytes } from 'node:crypto';
-import { badRequest } from '../../core/errors.ts';
+import { badRequest, TresorError } from '../../core/errors.ts';
+import type { JsonObject } from '../../core/request-fields.ts';
 import type { RandomSource } from '../../core/entropy.ts';
 import { genericName, type FieldData, type FieldSchemas, type PathDeclaration } from '../../framework/index.ts';
 import type { LogicalRequest, LogicalResponse } from '../types.ts';
@@ -160,6 +161,17 @@ interface EncryptInput {
   aad: Buffer | undefined;
 }
 
+/** Whether a batch item's own fields are good enough to encrypt (the key decides the rest). */
+function isEncryptable(raw: JsonObject): boolean {
+  try {
+    encryptInput(ENCRYPT_ITEM.decode(raw));
+    return true;
+  } catch (err) {
+    if (err instanceof TresorError && err.status < 500) return false;
+    throw err;
+  }
+}
+
 function encryptInput(item: Fields): EncryptInput {
   const plaintext = requireBase64(item, 'plaintext', 'missing plaintext to encrypt');
   const aad = optionalAssociatedData(item);
@@ -179,6 +191,14 @@ async function encrypt(store: KeyStore, fields: FieldData, random: RandomSource)
   const items = batchItems(fields);
   const single = items === undefined ? encryptInput(fields) : undefined;
   refuseEnabled(fields, 'convergent_encryption', 'convergent encryption is not implemented');
+  // A batch none of whose items can be encrypted is a 400: it must not create the key on the way (Vault reads
+  // the items before its upsert too).
+  if (items !== undefined && !items.some(isEncryptable) && (await store.get(fields.get('name'))) === undefined) {
+    return respond(fields, items, ENCRYPT_ITEM, (item) => {
+      encryptInput(item);
+      throw badRequest('the item cannot be encrypted');
+    });
+  }
   const policy = await keyForEncryption(store, fields.get('name'), random, parseKeyType(fields.getOk('type')));
   return respond(fields, items, ENCRYPT_ITEM, (item, i) => seal(policy, single ?? encryptInput(item), i));
 }
