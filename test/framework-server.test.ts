@@ -96,3 +96,18 @@ describe('route framework over HTTP', () => {
     assert.notEqual(missing.code, 0);
   });
 });
+
+describe('DELETE takes its parameters from the query, as Vault', () => {
+  let server: TestServer;
+  before(async () => {
+    server = await TestServer.startDev();
+    assert.equal((await server.api.post('sys/mounts/kv1', { type: 'kv' })).status, 204);
+  });
+  after(() => server.stop());
+
+  it('ignores a DELETE body on a mount path (even one that is not an object)', async () => {
+    assert.equal((await server.api.put('kv1/gone', { v: '1' })).status, 204);
+    assert.equal((await server.api.delete('kv1/gone', [])).status, 204);
+    assert.equal((await server.api.get('kv1/gone')).status, 404);
+  });
+});

@@ -6,7 +6,7 @@ import { parseDuration } from '../config/duration.ts';
 import { BarrierDecryptError, BarrierSealedError } from '../barrier/aes-gcm-barrier.ts';
 import type { Logger } from '../logger.ts';
 import { operationFor, parseApiUrl } from './request-path.ts';
-import { handleApiRequest, isUnauthenticated } from '../core/api.ts';
+import { handleApiRequest, isSysPath, isUnauthenticated } from '../core/api.ts';
 import { disabledUnauthedEndpoint, type UnauthedEndpointOptions } from './unauthed-endpoints.ts';
 import { bodyTooLarge, limitBody, parseJsonBody, UNAUTHENTICATED_BODY_LIMIT } from './json-body.ts';
 
@@ -77,7 +77,8 @@ async function handleApi(core: Core, req: FastifyRequest, reply: FastifyReply, o
     sendErrors(reply, 405, ['unsupported operation']);
     return;
   }
-  const body = req.body;
+  // Vault reads a DELETE's parameters from the query only; sys/ keeps its body (the rekey and generate-root cancel nonce).
+  const body = method === 'DELETE' && !isSysPath(parsed.path) ? undefined : req.body;
   if (body !== undefined && (typeof body !== 'object' || body === null || Array.isArray(body))) {
     throw new TresorError(400, 'the request body must be a JSON object');
   }
