@@ -130,7 +130,8 @@ describe('tresor CLI against a -dev server', () => {
 
       const lookup = await ok(['token', 'lookup', token]);
       assert.match(lookup, /^policies\s+\[cli-app default\]$/m);
-      assert.match(lookup, /^creation_ttl\s+3600$/m);
+      // Duration-like keys are shown as Vault shows them.
+      assert.match(lookup, /^creation_ttl\s+1h$/m);
       const byAccessor = await ok(['token', 'lookup', '-accessor', created.auth.accessor]);
       assert.match(byAccessor, /^policies\s+\[cli-app default\]$/m);
 
@@ -201,8 +202,12 @@ describe('tresor CLI against a -dev server', () => {
       await ok(['kv', 'put', 'secret/cli/life', 'v=1']);
       await ok(['kv', 'put', 'secret/cli/life', 'v=2']);
       await ok(['kv', 'delete', 'secret/cli/life']);
-      const missing = await cli(['kv', 'get', 'secret/cli/life']);
-      assert.equal(missing.code, 2);
+      // As in Vault, a deleted version still shows its metadata (and Tresor says it was deleted).
+      const deleted = await cli(['kv', 'get', 'secret/cli/life']);
+      assert.equal(deleted.code, 0, deleted.stderr);
+      assert.match(deleted.stdout, /^deletion_time\s+\d{4}-/m);
+      assert.doesNotMatch(deleted.stdout, /= Data =/);
+      assert.match(deleted.stderr, /^Version 2 of secret\/cli\/life was deleted at \S+; "tresor kv undelete -versions=2 secret\/cli\/life" restores it\.\n$/);
       await ok(['kv', 'undelete', '-versions=2', 'secret/cli/life']);
       assert.equal((await ok(['kv', 'get', '-field=v', 'secret/cli/life'])).trim(), '2');
       await ok(['kv', 'destroy', '-versions=1', 'secret/cli/life']);

@@ -6,17 +6,38 @@ import fs from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import { UsageError } from './args.ts';
+import { CliError } from './cli-error.ts';
+import { describeFsError } from './fs-errors.ts';
 import { readStoredToken } from './token-helper.ts';
+import { sumDurationTerms } from '../config/duration.ts';
 
 export const DEFAULT_ADDRESS = 'http://127.0.0.1:8200';
+/** Vault's client timeout: a whole request, connection to last byte. */
+export const DEFAULT_CLIENT_TIMEOUT_MS = 60_000;
 
 export interface ClientConfig {
   address: URL;
   token?: string;
+  /** Path of the CA file (for -output-curl-string) and its contents. */
   caCert?: string;
+  caCertPem?: Buffer;
   skipVerify: boolean;
   /** Sent as X-Vault-Wrap-TTL on every request (`-wrap-ttl`, TRESOR_WRAP_TTL, VAULT_WRAP_TTL). */
   wrapTtl?: string;
+  clientCert?: string;
+  clientKey?: string;
+  clientCertPem?: Buffer;
+  clientKeyPem?: Buffer;
+  /** SNI name and name checked against the certificate, instead of the address's host. */
+  tlsServerName?: string;
+  /** Whole-request deadline; default {@link DEFAULT_CLIENT_TIMEOUT_MS}. */
+  timeoutMs?: number;
+  /** Retries on 412 and 5xx (but 501); 0 unless VAULT_MAX_RETRIES is set, as in Vault's CLI. */
+  maxRetries?: number;
+  /** Extra headers from -header. */
+  headers?: Record<string, string>;
+  /** Print the first request as a curl command instead of sending it. */
+  outputCurlString?: boolean;
 }
 
 /** Flag values that override the environment (undefined = not given). */
@@ -25,6 +46,12 @@ export interface ClientFlagOverrides {
   caCert?: string;
   skipVerify?: boolean;
   wrapTtl?: string;
+  clientCert?: string;
+  clientKey?: string;
+  tlsServerName?: string;
+  clientTimeout?: string;
+  headers?: string[];
+  outputCurlString?: boolean;
 }
 
 /** Vault's CLI wraps a write to sys/wrapping/wrap for 5 minutes when no wrap TTL is set (that endpoint needs one). */
@@ -33,11 +60,54 @@ const DEFAULT_WRAP_TTL = '5m';
 const envFirst = (env: NodeJS.ProcessEnv, ...names: string[]) =>
   names.map((n) => env[n]).find((v) => v !== undefined && v !== '');
 
+/** The name of the first set variable among `names`, for error messages. */
+const envName = (env: NodeJS.ProcessEnv, ...names: string[]) => names.find((n) => env[n] !== undefined && env[n] !== '');
+
 const isTruthy = (v: string | undefined) => v !== undefined && /^(1|t|true|yes)$/i.test(v);
+
+const SECONDS = { ns: 1e-9, us: 1e-6, 'µs': 1e-6, ms: 1e-3, s: 1, m: 60, h: 3600, d: 86400 } as const;
+
+/** A Vault duration ("60", "30s", "1m30s") in milliseconds; undefined when it is not one. */
+export function parseClientDuration(text: string): number | undefined {
+  const t = text.trim();
+  if (/^\d+$/.test(t)) return Number(t) * 1000;
+  const seconds = sumDurationTerms(t, SECONDS);
+  return seconds === undefined ? undefined : Math.round(seconds * 1000);
+}
+
+/** Reads a PEM file named by a flag or variable; a clear one-line error when it cannot be read. */
+function readPemFile(file: string, what: string): Buffer {
+  try {
+    return fs.readFileSync(file);
+  } catch (err) {
+    throw new CliError(`Error: cannot read the ${what} ${file}: ${describeFsError(err)}`, 1);
+  }
+}
+
+/** Vault's -header: `Name=Value`, repeatable; X-Vault-* headers may not be overridden. */
+export function parseHeaderFlags(items: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const item of items) {
+    const eq = item.indexOf('=');
+    if (eq <= 0) throw new UsageError('-header values must look like Name=Value');
+    const name = item.slice(0, eq).trim();
+    if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) throw new UsageError(`-header: "${name}" is not a valid header name`);
+    if (/^x-vault-/i.test(name)) throw new UsageError(`-header: headers starting with "X-Vault-" cannot be set this way (${name})`);
+    out[name] = item.slice(eq + 1);
+  }
+  return out;
+}
+
+/** The token commands send: TRESOR_TOKEN, else VAULT_TOKEN, else the token helper file. */
+export function resolveToken(env: NodeJS.ProcessEnv): string | undefined {
+  return envFirst(env, 'TRESOR_TOKEN', 'VAULT_TOKEN') ?? readStoredToken(env);
+}
 
 /**
  * Resolves address, token and TLS settings: flag, else `TRESOR_*`, else
  * `VAULT_*`, else defaults (`http://127.0.0.1:8200`, token helper file).
+ * Files (CA, client certificate and key) are read here, so a missing one is
+ * reported before anything is sent.
  */
 export function resolveClientConfig(env: NodeJS.ProcessEnv, flags: ClientFlagOverrides = {}): ClientConfig {
   const rawAddress = flags.address || envFirst(env, 'TRESOR_ADDR', 'VAULT_ADDR') || DEFAULT_ADDRESS;
@@ -50,12 +120,44 @@ export function resolveClientConfig(env: NodeJS.ProcessEnv, flags: ClientFlagOve
   if (address.protocol !== 'http:' && address.protocol !== 'https:') {
     throw new UsageError(`server address must use http or https: ${rawAddress}`);
   }
+
+  const rawTimeout = flags.clientTimeout ?? envFirst(env, 'TRESOR_CLIENT_TIMEOUT', 'VAULT_CLIENT_TIMEOUT');
+  let timeoutMs = DEFAULT_CLIENT_TIMEOUT_MS;
+  if (rawTimeout !== undefined) {
+    const parsed = parseClientDuration(rawTimeout);
+    const source = flags.clientTimeout !== undefined ? '-client-timeout' : envName(env, 'TRESOR_CLIENT_TIMEOUT', 'VAULT_CLIENT_TIMEOUT');
+    if (parsed === undefined) throw new UsageError(`could not parse ${source}: use a duration such as "30s" or "2m"`);
+    timeoutMs = parsed;
+  }
+
+  // Vault's CLI does not retry unless VAULT_MAX_RETRIES is set (its API client's default of 2 is turned off).
+  let maxRetries = 0;
+  const rawRetries = envFirst(env, 'TRESOR_MAX_RETRIES', 'VAULT_MAX_RETRIES');
+  if (rawRetries !== undefined) {
+    if (!/^-?\d+$/.test(rawRetries.trim())) throw new UsageError(`could not parse ${envName(env, 'TRESOR_MAX_RETRIES', 'VAULT_MAX_RETRIES')}`);
+    maxRetries = Math.max(0, Number.parseInt(rawRetries, 10));
+  }
+
+  const caCert = flags.caCert || envFirst(env, 'TRESOR_CACERT', 'VAULT_CACERT');
+  const clientCert = flags.clientCert || envFirst(env, 'TRESOR_CLIENT_CERT', 'VAULT_CLIENT_CERT');
+  const clientKey = flags.clientKey || envFirst(env, 'TRESOR_CLIENT_KEY', 'VAULT_CLIENT_KEY');
+  if (Boolean(clientCert) !== Boolean(clientKey)) throw new UsageError('-client-cert and -client-key must be given together');
   return {
     address,
-    token: envFirst(env, 'TRESOR_TOKEN', 'VAULT_TOKEN') ?? readStoredToken(env),
-    caCert: flags.caCert || envFirst(env, 'TRESOR_CACERT', 'VAULT_CACERT'),
+    token: resolveToken(env),
+    caCert,
+    caCertPem: caCert ? readPemFile(caCert, 'CA certificate file') : undefined,
     skipVerify: flags.skipVerify ?? isTruthy(envFirst(env, 'TRESOR_SKIP_VERIFY', 'VAULT_SKIP_VERIFY')),
     wrapTtl: flags.wrapTtl || envFirst(env, 'TRESOR_WRAP_TTL', 'VAULT_WRAP_TTL'),
+    clientCert,
+    clientKey,
+    clientCertPem: clientCert ? readPemFile(clientCert, 'client certificate file') : undefined,
+    clientKeyPem: clientKey ? readPemFile(clientKey, 'client key file') : undefined,
+    tlsServerName: flags.tlsServerName || envFirst(env, 'TRESOR_TLS_SERVER_NAME', 'VAULT_TLS_SERVER_NAME'),
+    timeoutMs,
+    maxRetries,
+    headers: parseHeaderFlags(flags.headers ?? []),
+    outputCurlString: flags.outputCurlString ?? false,
   };
 }
 
@@ -89,11 +191,80 @@ export class ApiError extends Error {
 
 /** The server could not be reached at all (refused, TLS failure, timeout). */
 export class TransportError extends Error {
-  constructor(method: string, url: string, cause: Error) {
-    super(`${method} ${url}: ${cause.message}`);
+  constructor(method: string, url: string, explanation: string) {
+    super(`${method} ${url}: ${explanation}`);
     this.name = 'TransportError';
   }
 }
+
+/** Thrown instead of sending when -output-curl-string is set; carries the command to print. */
+export class CurlStringRequest extends Error {
+  constructor(readonly curl: string) {
+    super('-output-curl-string: request not sent');
+    this.name = 'CurlStringRequest';
+  }
+}
+
+/** Go's answer when plain HTTP reaches a TLS port (Tresor and Vault both send it). */
+const HTTP_TO_HTTPS_BODY = 'Client sent an HTTP request to an HTTPS server.';
+
+/** TLS verification failures that a CA file (or -tls-skip-verify) would resolve. */
+const UNTRUSTED_CERT_CODES = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'CERT_UNTRUSTED',
+]);
+
+/** One line saying why a connection failed and, where it is clear, what to do. */
+export function explainTransportError(err: NodeJS.ErrnoException, url: URL, timeoutMs: number): string {
+  const code = err.code ?? '';
+  const message = err.message.split('\n')[0]!.replace(/:\.\.\/deps\/openssl\S*$/, '');
+  if (code === 'ETIMEDOUT_CLIENT') {
+    return `no answer within ${formatMs(timeoutMs)} (the client timeout; set -client-timeout or TRESOR_CLIENT_TIMEOUT to wait longer)`;
+  }
+  if (code === 'ECONNREFUSED') return `connection refused (ECONNREFUSED): is a Tresor server listening at ${url.host}?`;
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return `cannot resolve the host name "${url.hostname}" (${code})`;
+  if (code === 'EHOSTUNREACH' || code === 'ENETUNREACH') return `no route to ${url.host} (${code})`;
+  if (url.protocol === 'https:' && /wrong version number|packet length too long|unknown protocol|http request/i.test(message)) {
+    return `the server speaks plain HTTP, not TLS: use an http:// address (${code || 'TLS handshake failed'})`;
+  }
+  if (UNTRUSTED_CERT_CODES.has(code)) {
+    return `the server's TLS certificate is not trusted (${message}): give its CA with -ca-cert or TRESOR_CACERT`;
+  }
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
+    return `the server's TLS certificate does not name ${url.hostname} (${message}); -tls-server-name sets the name to check`;
+  }
+  if (code === 'CERT_HAS_EXPIRED') return `the server's TLS certificate has expired (${code})`;
+  if (code === 'ECONNRESET' || message === 'socket hang up') {
+    return url.protocol === 'http:'
+      ? `the server closed the connection without answering (${code || message}); if it speaks TLS, use an https:// address`
+      : `the server closed the connection without answering (${code || message})`;
+  }
+  if (url.protocol === 'http:' && code.startsWith('HPE_')) {
+    return `the server's answer is not HTTP (${code}); if it speaks TLS, use an https:// address`;
+  }
+  return code && !message.includes(code) ? `${message} (${code})` : message;
+}
+
+function formatMs(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
+}
+
+/** Vault's LinearJitterBackoff with its CLI's bounds: attempt × a random wait in [1 s, 1.5 s). */
+function retryWaitMs(attempt: number): number {
+  return (1000 + Math.floor(Math.random() * 500)) * (attempt + 1);
+}
+
+/** Whether Vault's client would retry this status: 412 (consistency) and every 5xx but 501. */
+export function isRetryableStatus(status: number): boolean {
+  return status === 412 || (status >= 500 && status !== 501);
+}
+
+/** Wraps `s` in single quotes for a POSIX shell. */
+const shellQuote = (s: string) => `'${s.replaceAll("'", `'"'"'`)}'`;
 
 export interface RequestOptions {
   body?: unknown;
@@ -121,10 +292,13 @@ export class ApiClient {
    */
   async request<T = Record<string, unknown>>(method: string, path: string, opts: RequestOptions = {}): Promise<T | null> {
     const url = this.url(path, opts.query);
-    const res = await this.send(method, url, opts);
+    const res = await this.sendWithRetries(method, url, opts);
+    if (res.status === 400 && res.text.trim() === HTTP_TO_HTTPS_BODY) {
+      throw new TransportError(method, url.toString(), 'the server speaks TLS: use an https:// address');
+    }
     if (res.status >= 400) {
       const error = toApiError(method, url, res);
-      if (opts.allowNotFound && res.status === 404 && error.errors.length === 0) return null;
+      if (opts.allowNotFound && res.status === 404 && error.errors.length === 0) return notFoundBody<T>(res.text);
       throw error;
     }
     if (res.text.trim() === '') return null;
@@ -157,9 +331,17 @@ export class ApiClient {
     return wrapEndpoint && (method === 'PUT' || method === 'POST') ? DEFAULT_WRAP_TTL : undefined;
   }
 
-  private send(method: string, url: URL, opts: RequestOptions): Promise<RawResponse> {
-    const payload = opts.body === undefined ? undefined : Buffer.from(JSON.stringify(opts.body));
-    const headers: Record<string, string> = { 'X-Vault-Request': 'true' };
+  private async sendWithRetries(method: string, url: URL, opts: RequestOptions): Promise<RawResponse> {
+    const maxRetries = this.config.maxRetries ?? 0;
+    for (let attempt = 0; ; attempt++) {
+      const res = await this.send(method, url, opts);
+      if (attempt >= maxRetries || !isRetryableStatus(res.status)) return res;
+      await new Promise((r) => setTimeout(r, retryWaitMs(attempt)));
+    }
+  }
+
+  private headers(method: string, url: URL, opts: RequestOptions, payload: Buffer | undefined): Record<string, string> {
+    const headers: Record<string, string> = { ...this.config.headers, 'X-Vault-Request': 'true' };
     const token = opts.token ?? this.config.token;
     if (token) headers['X-Vault-Token'] = token;
     const wrapTtl = opts.noWrap ? undefined : this.wrapTtlFor(method, url);
@@ -168,25 +350,81 @@ export class ApiClient {
       headers['Content-Type'] = opts.contentType ?? 'application/json';
       headers['Content-Length'] = String(payload.length);
     }
+    return headers;
+  }
+
+  /** The request as a curl command, the way Vault's -output-curl-string prints it (token left to the shell). */
+  curlString(method: string, url: URL, headers: Record<string, string>, payload: Buffer | undefined): string {
+    const parts = ['curl'];
+    const c = this.config;
+    if (c.skipVerify) parts.push('--insecure');
+    if (method !== 'GET') parts.push('-X', method);
+    if (c.caCert) parts.push('--cacert', shellQuote(c.caCert));
+    if (c.clientCert) parts.push('--cert', shellQuote(c.clientCert));
+    if (c.clientKey) parts.push('--key', shellQuote(c.clientKey));
+    for (const [name, value] of Object.entries(headers)) {
+      if (name === 'Content-Length') continue;
+      parts.push('-H', `"${name}: ${name === 'X-Vault-Token' ? '$(tresor print token)' : value}"`);
+    }
+    if (payload) parts.push('-d', shellQuote(payload.toString('utf8')));
+    parts.push(url.toString());
+    return parts.join(' ');
+  }
+
+  private send(method: string, url: URL, opts: RequestOptions): Promise<RawResponse> {
+    const payload = opts.body === undefined ? undefined : Buffer.from(JSON.stringify(opts.body));
+    const headers = this.headers(method, url, opts, payload);
+    if (this.config.outputCurlString) throw new CurlStringRequest(this.curlString(method, url, headers, payload));
+    const c = this.config;
     const isHttps = url.protocol === 'https:';
-    const tls = isHttps
+    const tls: https.RequestOptions = isHttps
       ? {
-          ca: this.config.caCert ? fs.readFileSync(this.config.caCert) : undefined,
-          rejectUnauthorized: !this.config.skipVerify,
+          ca: c.caCertPem ?? (c.caCert ? fs.readFileSync(c.caCert) : undefined),
+          cert: c.clientCertPem,
+          key: c.clientKeyPem,
+          rejectUnauthorized: !c.skipVerify,
+          // Node checks the certificate against servername when it is given.
+          servername: c.tlsServerName,
         }
       : {};
+    const timeoutMs = c.timeoutMs ?? DEFAULT_CLIENT_TIMEOUT_MS;
     return new Promise((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined;
+      const fail = (e: NodeJS.ErrnoException) => {
+        clearTimeout(timer);
+        reject(new TransportError(method, url.toString(), explainTransportError(e, url, timeoutMs)));
+      };
       // No pooled connections: a server that rejects a verb (LIST) drops the socket, and a
       // reused one would fail the fallback request with "socket hang up".
       const req = (isHttps ? https : http).request(url, { method, headers, agent: false, ...tls }, (res) => {
         const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
-        res.on('error', (e) => reject(new TransportError(method, url.toString(), e)));
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => {
+          clearTimeout(timer);
+          resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') });
+        });
+        res.on('error', fail);
       });
-      req.on('error', (e) => reject(new TransportError(method, url.toString(), e)));
+      // Vault's client timeout covers the whole exchange, not just idle gaps.
+      timer = timeoutMs > 0 ? setTimeout(() => req.destroy(Object.assign(new Error('client timeout'), { code: 'ETIMEDOUT_CLIENT' })), timeoutMs) : undefined;
+      req.on('error', fail);
       req.end(payload);
     });
+  }
+}
+
+/**
+ * What a 404 without errors still says, as Vault's client reads it: a body
+ * with data or warnings (KV v2's metadata of a deleted version) is returned,
+ * anything else means nothing is there (null).
+ */
+function notFoundBody<T>(text: string): T | null {
+  try {
+    const parsed = JSON.parse(text) as { data?: unknown; warnings?: unknown[] | null };
+    const hasData = parsed.data !== null && typeof parsed.data === 'object' && Object.keys(parsed.data).length > 0;
+    return hasData || (parsed.warnings?.length ?? 0) > 0 ? (parsed as T) : null;
+  } catch {
+    return null;
   }
 }
 

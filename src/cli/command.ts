@@ -4,8 +4,9 @@
  * codes (0 success, 1 local/usage error, 2 remote/API error).
  */
 import { Flags, UsageError, type FlagSpec } from './args.ts';
+import { CliError } from './cli-error.ts';
 import { ApiClient, ApiError, TransportError, resolveClientConfig } from './client.ts';
-import { formatJson, parseFormat, type OutputFormat } from './format.ts';
+import { formatJson, formatYaml, parseFormat, type OutputFormat } from './format.ts';
 import type { CliIO } from './io.ts';
 
 export interface CommandContext {
@@ -29,16 +30,7 @@ export interface Command {
   run(ctx: CommandContext): Promise<number>;
 }
 
-/** A failure already worded for the user, with the exit code to use. */
-export class CliError extends Error {
-  constructor(
-    message: string,
-    readonly exitCode: number,
-  ) {
-    super(message);
-    this.name = 'CliError';
-  }
-}
+export { CliError } from './cli-error.ts';
 
 /** `-field=NAME`: print one value raw instead of the whole table. */
 export const FIELD_FLAG: FlagSpec = {
@@ -49,7 +41,14 @@ export const STANDARD_FLAGS: FlagSpec = {
   address: { kind: 'string', placeholder: 'string', description: 'Address of the Tresor server, e.g. http://127.0.0.1:8200. Also TRESOR_ADDR or VAULT_ADDR; the default is http://127.0.0.1:8200 (plain HTTP, unlike Vault).' },
   'ca-cert': { kind: 'string', placeholder: 'path', description: 'PEM CA certificate used to verify the server. Also TRESOR_CACERT or VAULT_CACERT.' },
   'tls-skip-verify': { kind: 'bool', description: 'Do not verify the server TLS certificate (insecure). Also TRESOR_SKIP_VERIFY or VAULT_SKIP_VERIFY.' },
-  format: { kind: 'string', placeholder: 'string', description: 'Output format: "table" or "json". Also TRESOR_FORMAT or VAULT_FORMAT.' },
+  format: { kind: 'string', placeholder: 'string', description: 'Output format: "table", "json" or "yaml". Also TRESOR_FORMAT or VAULT_FORMAT.' },
+  'client-cert': { kind: 'string', placeholder: 'path', description: 'PEM client certificate for TLS client authentication (with -client-key). Also TRESOR_CLIENT_CERT or VAULT_CLIENT_CERT.' },
+  'client-key': { kind: 'string', placeholder: 'path', description: 'PEM private key of -client-cert. Also TRESOR_CLIENT_KEY or VAULT_CLIENT_KEY.' },
+  'tls-server-name': { kind: 'string', placeholder: 'string', description: 'Name to send as SNI and to check the server certificate against. Also TRESOR_TLS_SERVER_NAME or VAULT_TLS_SERVER_NAME.' },
+  'client-timeout': { kind: 'string', placeholder: 'duration', description: 'Give up on a request after this long ("30s", "2m"); the default is 60s. Also TRESOR_CLIENT_TIMEOUT or VAULT_CLIENT_TIMEOUT.' },
+  header: { kind: 'list', placeholder: 'key=value', description: 'HTTP header to add to every request; repeat for several. X-Vault-* headers cannot be set.' },
+  'output-curl-string': { kind: 'bool', description: 'Print the request as a curl command instead of sending it.' },
+  'non-interactive': { kind: 'bool', description: 'Never ask for input at the terminal: fail instead of prompting.' },
   'wrap-ttl': { kind: 'string', placeholder: 'duration', description: 'Wraps the response in a single-use wrapping token with this TTL ("30s", "5m"); "tresor unwrap" opens it. Also TRESOR_WRAP_TTL or VAULT_WRAP_TTL.' },
 };
 
@@ -60,12 +59,13 @@ const WRAP_TTL_SYNTAX = /^(?:\d+|(?:\d+(?:\.\d+)?(?:ns|us|µs|ms|s|m|h|d))+)$/;
 export function makeContext(io: CliIO, flags: Flags, args: string[]): CommandContext {
   const rawFormat = flags.string('format') ?? io.env.TRESOR_FORMAT ?? io.env.VAULT_FORMAT;
   const format = parseFormat(rawFormat);
-  if (rawFormat !== undefined && rawFormat !== '' && !format) throw new UsageError(`invalid format "${rawFormat}": use "table" or "json"`);
+  if (rawFormat !== undefined && rawFormat !== '' && !format) throw new UsageError(`invalid format "${rawFormat}": use "table", "json" or "yaml"`);
   const wrapTtl = flags.string('wrap-ttl');
   if (wrapTtl !== undefined && wrapTtl !== '' && !WRAP_TTL_SYNTAX.test(wrapTtl)) {
     throw new UsageError('invalid value for flag -wrap-ttl: use a duration such as "30s", "5m" or a number of seconds');
   }
   let client: ApiClient | undefined;
+  if (flags.bool('non-interactive')) io = nonInteractive(io);
   return {
     io,
     flags,
@@ -78,8 +78,28 @@ export function makeContext(io: CliIO, flags: Flags, args: string[]): CommandCon
           caCert: flags.string('ca-cert'),
           skipVerify: flags.has('tls-skip-verify') ? flags.bool('tls-skip-verify') : undefined,
           wrapTtl,
+          clientCert: flags.string('client-cert'),
+          clientKey: flags.string('client-key'),
+          tlsServerName: flags.string('tls-server-name'),
+          clientTimeout: flags.string('client-timeout'),
+          headers: flags.list('header'),
+          outputCurlString: flags.bool('output-curl-string'),
         }),
       )),
+  };
+}
+
+/** -non-interactive: a prompt at the terminal fails instead of waiting (piped stdin is still read). */
+function nonInteractive(io: CliIO): CliIO {
+  return {
+    ...io,
+    promptSecret: (prompt) => {
+      if (io.isTerminal?.()) {
+        const what = prompt.replace(/\s*\(will be hidden\)/, '').replace(/:\s*$/, '');
+        return Promise.reject(new UsageError(`-non-interactive: "${what}" would be asked at the terminal; give it as an argument or on stdin`));
+      }
+      return io.promptSecret(prompt);
+    },
   };
 }
 
@@ -109,9 +129,9 @@ export function println(ctx: CommandContext, text = ''): void {
   ctx.io.stdout(`${text}\n`);
 }
 
-/** Prints a value as indented JSON (the `-format=json` output). */
+/** Prints a value in the structured format asked for: indented JSON (`-format=json`) or YAML (`-format=yaml`). */
 export function printJson(ctx: CommandContext, value: unknown): void {
-  println(ctx, formatJson(value));
+  println(ctx, ctx.format === 'yaml' ? formatYaml(value) : formatJson(value));
 }
 
 /** Trims a path to Vault's form: no leading slash, exactly what the user meant. */

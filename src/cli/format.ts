@@ -4,7 +4,7 @@
  * empty cells shown as `n/a`, values rendered the way Go's fmt prints them.
  */
 
-export type OutputFormat = 'table' | 'json';
+export type OutputFormat = 'table' | 'json' | 'yaml';
 
 const COLUMN_GAP = '    ';
 const EMPTY_CELL = 'n/a';
@@ -85,10 +85,95 @@ export function humanDuration(totalSeconds: number): string {
   return out;
 }
 
-/** Parses the -format flag / TRESOR_FORMAT value; anything else is a usage mistake. */
+/** Parses the -format flag / TRESOR_FORMAT value (`yml` is Vault's alias of `yaml`); anything else is a usage mistake. */
 export function parseFormat(raw: string | undefined): OutputFormat | undefined {
   if (raw === undefined || raw === '') return undefined;
   const lower = raw.toLowerCase();
-  if (lower === 'table' || lower === 'json') return lower;
+  if (lower === 'table' || lower === 'json' || lower === 'yaml') return lower;
+  if (lower === 'yml') return 'yaml';
   return undefined;
+}
+
+/**
+ * Vault's key names that hold a duration in seconds; its tables show their
+ * numeric values as durations (`ttl    59m57s`).
+ */
+export function looksLikeDuration(key: string): boolean {
+  return (
+    key === 'period' || key.endsWith('_period') || key === 'ttl' || key.endsWith('_ttl') ||
+    key === 'duration' || key.endsWith('_duration') || key === 'lease_max' || key === 'ttl_max'
+  );
+}
+
+/** A table cell for `key`: whole-second numbers under a duration-like key as Vault shows them. */
+export function tableCell(key: string, value: unknown): unknown {
+  return looksLikeDuration(key) && typeof value === 'number' && Number.isInteger(value) ? humanDuration(value) : value;
+}
+
+/** Plain YAML scalars that would read back as something other than the string. */
+const YAML_RESERVED = /^(?:~|null|Null|NULL|true|True|TRUE|false|False|FALSE|y|Y|yes|Yes|YES|n|N|no|No|NO|on|On|ON|off|Off|OFF|[-+]?(?:\.inf|\.Inf|\.INF)|\.nan|\.NaN|\.NAN)$/;
+const YAML_NUMBER = /^[-+]?(?:\d[\d_]*(?:\.\d*)?(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?|0x[0-9a-fA-F_]+|0o?[0-7_]+|0b[01_]+|\d+(?::[0-5]?\d)+(?:\.\d*)?)$/;
+
+/** A string as a YAML scalar: plain when that reads back as the same string, else double-quoted. */
+function yamlString(s: string): string {
+  const plainSafe =
+    s !== '' &&
+    !YAML_RESERVED.test(s) &&
+    !YAML_NUMBER.test(s) &&
+    !/^[\s\-?:,\[\]{}#&*!|>'"%@`]/.test(s) &&
+    !/[\s]$/.test(s) &&
+    !/: |:$| #|[\x00-\x1f\x7f\u0085\u2028\u2029\ufeff]/.test(s);
+  if (plainSafe) return s;
+  // A JSON string is a valid YAML double-quoted scalar.
+  return JSON.stringify(s);
+}
+
+function yamlScalar(value: unknown): string | undefined {
+  if (value === null || value === undefined) return 'null';
+  if (typeof value === 'string') return yamlString(value);
+  if (typeof value === 'number') return Number.isFinite(value) ? String(value) : '.nan';
+  if (typeof value === 'boolean') return String(value);
+  if (Array.isArray(value) && value.length === 0) return '[]';
+  if (typeof value === 'object' && Object.keys(value as object).length === 0) return '{}';
+  return undefined;
+}
+
+function yamlLines(value: unknown, indent: string): string[] {
+  const lines: string[] = [];
+  if (Array.isArray(value)) {
+    for (const item of value) {
+      const scalar = yamlScalar(item);
+      if (scalar !== undefined) {
+        lines.push(`${indent}- ${scalar}`);
+        continue;
+      }
+      // The first line of a nested block goes after the dash, the rest under it.
+      const inner = yamlLines(item, `${indent}  `);
+      lines.push(`${indent}- ${inner[0]!.slice(indent.length + 2)}`, ...inner.slice(1));
+    }
+    return lines;
+  }
+  const obj = value as Record<string, unknown>;
+  for (const key of Object.keys(obj).sort()) {
+    const v = obj[key];
+    if (v === undefined) continue;
+    const k = yamlString(key);
+    const scalar = yamlScalar(v);
+    if (scalar !== undefined) lines.push(`${indent}${k}: ${scalar}`);
+    // Sequences sit at their key's indentation, mappings one step in, as Go's yaml package writes them.
+    else if (Array.isArray(v)) lines.push(`${indent}${k}:`, ...yamlLines(v, indent));
+    else lines.push(`${indent}${k}:`, ...yamlLines(v, `${indent}  `));
+  }
+  return lines;
+}
+
+/**
+ * YAML as Vault's -format=yaml prints it (JSON turned into YAML, keys
+ * sorted, sequences not indented under their key), without a trailing newline.
+ */
+export function formatYaml(value: unknown): string {
+  const normalised: unknown = JSON.parse(JSON.stringify(value ?? null));
+  const scalar = yamlScalar(normalised);
+  if (scalar !== undefined) return scalar;
+  return yamlLines(normalised, '').join('\n');
 }

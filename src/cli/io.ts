@@ -14,6 +14,8 @@ export interface CliIO {
    * echoed; otherwise one line is read from stdin. Trailing newline removed.
    */
   promptSecret(prompt: string): Promise<string>;
+  /** Whether stdin is a terminal (a prompt would wait for typing). */
+  isTerminal?(): boolean;
 }
 
 /** Interrupted by Ctrl-C at a hidden prompt: exit like a shell does (130). */
@@ -37,6 +39,7 @@ export function processIO(): CliIO {
       if (process.stdin.isTTY) return readHidden(prompt);
       return readLine(process.stdin);
     },
+    isTerminal: () => Boolean(process.stdin.isTTY),
   };
 }
 

@@ -4,11 +4,13 @@
  */
 import { pathToFileURL } from 'node:url';
 import { describeFlags, Flags, parseArgs, UsageError } from './args.ts';
+import { CurlStringRequest } from './client.ts';
 import { CliError, makeContext, STANDARD_FLAGS, type Command } from './command.ts';
 import { generateRootCommand } from './commands/generate-root.ts';
 import { genericCommands } from './commands/generic.ts';
 import { kvCommands } from './commands/kv.ts';
 import { loginCommand } from './commands/login.ts';
+import { miscCommands } from './commands/misc.ts';
 import { operatorCommands } from './commands/operator.ts';
 import { pathHelpCommand } from './commands/path-help.ts';
 import { policyCommands } from './commands/policy.ts';
@@ -34,6 +36,7 @@ export const COMMANDS: Command[] = [
   ...tokenCommands,
   ...policyCommands,
   serverCommand,
+  ...miscCommands,
 ];
 
 /** Exit code Vault uses when no (known) command was given. */
@@ -41,12 +44,10 @@ const EXIT_NO_COMMAND = 127;
 
 /** Runs one command line (without the program name); resolves to the exit code. */
 export async function runCli(argv: string[], io: CliIO): Promise<number> {
+  if (VERSION_FLAGS.has(argv[0] ?? '')) argv = ['version'];
+  if (argv[0] === 'help') return help(argv.slice(1), io);
   const command = findCommand(argv);
-  if (!command) {
-    const helpOnly = argv.length > 0 && argv.every((a) => /^--?h(elp)?$/.test(a));
-    io.stderr(`${listCommands(knownGroup(argv))}\n`);
-    return helpOnly ? 0 : EXIT_NO_COMMAND;
-  }
+  if (!command) return noCommand(argv, io);
   const spec = command.local ? command.flags : { ...STANDARD_FLAGS, ...command.flags };
   try {
     const parsed = parseArgs(argv.slice(command.name.length), spec);
@@ -71,8 +72,80 @@ function reportFailure(io: CliIO, command: Command, err: unknown): number {
     return err.exitCode;
   }
   if (err instanceof PromptInterrupted) return 130;
+  if (err instanceof CurlStringRequest) {
+    io.stdout(`${err.curl}\n`);
+    return 0;
+  }
   io.stderr(`Error: ${err instanceof Error ? err.message : String(err)}\n`);
   return 1;
+}
+
+const HELP_FLAG = /^--?h(elp)?$/;
+/** Vault's spellings of "print the version" in place of a command. */
+const VERSION_FLAGS = new Set(['-v', '-version', '--version']);
+
+/**
+ * No command matched: a group's listing for `tresor`, `tresor operator` (exit
+ * 127, as Vault) or with -h (exit 0); otherwise the word is not a command:
+ * say so, suggest the closest one, exit 127.
+ */
+function noCommand(argv: string[], io: CliIO): number {
+  const group = knownGroup(argv);
+  const rest = argv.slice(group.length);
+  if (rest.length === 0 || rest.every((a) => HELP_FLAG.test(a))) {
+    io.stderr(`${listCommands(group)}\n`);
+    return rest.length === 0 ? EXIT_NO_COMMAND : 0;
+  }
+  io.stderr(`${unknownCommand([...group, rest[0]!])}\n`);
+  return EXIT_NO_COMMAND;
+}
+
+/** `tresor help [COMMAND...]`: a command's help or a group's listing, exit 0. */
+function help(words: string[], io: CliIO): number {
+  const command = COMMANDS.find((c) => c.name.length === words.length && c.name.every((w, i) => w === words[i]));
+  if (command) {
+    io.stderr(`${commandHelp(command)}\n`);
+    return 0;
+  }
+  const group = knownGroup(words);
+  if (group.length < words.length) {
+    io.stderr(`${unknownCommand(words.slice(0, group.length + 1))}\n`);
+    return EXIT_NO_COMMAND;
+  }
+  io.stderr(`${listCommands(group)}\n`);
+  return 0;
+}
+
+/** `Unknown command "stauts"`, with the nearest command's name when one is close. */
+export function unknownCommand(words: string[]): string {
+  const typed = words.join(' ');
+  const names = [...new Set(COMMANDS.flatMap((c) => c.name.map((_, i) => c.name.slice(0, i + 1).join(' '))))].filter(
+    (n) => n.split(' ').length === words.length,
+  );
+  names.push('help', 'version');
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const name of names) {
+    const d = editDistance(typed, name);
+    if (d < bestDistance) [best, bestDistance] = [name, d];
+  }
+  const close = best !== undefined && bestDistance <= Math.max(2, Math.floor(words.at(-1)!.length / 3));
+  const hint = close ? ` Did you mean "${best}"?` : '';
+  return `Unknown command "${typed}".${hint}\n\nRun "tresor help" to list the commands.`;
+}
+
+/** Levenshtein distance (adjacent swaps count as one edit, as typos do). */
+export function editDistance(a: string, b: string): number {
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) d[0]![j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i]![j] = Math.min(d[i]![j]!, d[i - 2]![j - 2]! + 1);
+    }
+  }
+  return d[a.length]![b.length]!;
 }
 
 /** The command whose full name is the longest prefix of argv. */
@@ -109,7 +182,9 @@ export function listCommands(prefix: string[]): string {
 /** Full help text for one command: its own text, then its flags, then the standard flags. */
 export function commandHelp(command: Command): string {
   const own = Object.keys(command.flags).length ? `\n\nCommand Options:\n\n${describeFlags(command.flags)}` : '';
-  const standard = command.local ? '' : `\n\nHTTP and Output Options:\n\n${describeFlags(STANDARD_FLAGS)}`;
+  // A command's own definition of a standard flag replaces the standard one.
+  const shared = Object.fromEntries(Object.entries(STANDARD_FLAGS).filter(([name]) => !(name in command.flags)));
+  const standard = command.local ? '' : `\n\nHTTP and Output Options:\n\n${describeFlags(shared)}`;
   return `${command.help}${own}${standard}`;
 }
 

@@ -5,8 +5,9 @@
  */
 import fs from 'node:fs';
 import { UsageError } from './args.ts';
-import { CliError, printJson, println, type CommandContext } from './command.ts';
-import { formatKeyValue, formatValue, humanDuration } from './format.ts';
+import { println, type CommandContext } from './command.ts';
+import { formatKeyValue, humanDuration, tableCell } from './format.ts';
+import { formatStructured, printFieldValue } from './output.ts';
 
 export interface SecretAuth {
   client_token?: string;
@@ -58,19 +59,6 @@ function wrapRows(info: WrapInfo): [string, unknown][] {
   return rows;
 }
 
-/** `-field` names for a wrapped answer's wrap info, with the raw values Vault prints. */
-function wrapField(info: WrapInfo, field: string): unknown {
-  switch (field) {
-    case 'wrapping_token': return info.token;
-    case 'wrapping_accessor': return info.accessor;
-    case 'wrapping_token_ttl': return info.ttl;
-    case 'wrapping_token_creation_time': return info.creation_time;
-    case 'wrapping_token_creation_path': return info.creation_path;
-    case 'wrapped_accessor': return info.wrapped_accessor;
-    default: return undefined;
-  }
-}
-
 /** Auth rows as Vault names them; a zero duration means the token never expires. */
 function authRows(auth: SecretAuth): [string, unknown][] {
   const rows: [string, unknown][] = [
@@ -100,8 +88,22 @@ export function secretRows(secret: Secret): [string, unknown][] {
   if (secret.auth) rows.push(...authRows(secret.auth));
   if (secret.wrap_info) rows.push(...wrapRows(secret.wrap_info));
   const data = secret.data ?? {};
-  for (const k of Object.keys(data).sort()) rows.push([k, data[k]]);
+  for (const k of Object.keys(data).sort()) rows.push([k, tableCell(k, data[k])]);
   return rows;
+}
+
+/** Envelope keys of Vault's logical responses; a body with none of them is a raw sys answer. */
+const ENVELOPE_KEYS = ['request_id', 'lease_id', 'data', 'auth', 'wrap_info', 'warnings'];
+
+/**
+ * A response as a Secret. Raw sys answers (sys/health, sys/seal-status,
+ * sys/seal-backend-status) have no `data`: their fields become the data, so
+ * `read` shows them rather than an empty table.
+ */
+export function asSecret(body: Record<string, unknown> | null): Secret {
+  if (!body) return {};
+  if (ENVELOPE_KEYS.some((k) => k in body)) return body as Secret;
+  return { data: body };
 }
 
 /** Prints server warnings to stderr, as Vault does, so stdout stays parseable. */
@@ -115,24 +117,64 @@ export function printWarnings(ctx: CommandContext, secret: Secret | null): void 
 export function printSecret(ctx: CommandContext, secret: Secret): number {
   const field = ctx.flags.string('field');
   if (field) return printField(ctx, secret, field);
-  if (ctx.format === 'json') {
-    printJson(ctx, secret);
+  if (ctx.format !== 'table') {
+    println(ctx, formatStructured(ctx, secret));
     return 0;
   }
   printWarnings(ctx, secret);
-  println(ctx, formatKeyValue(secretRows(secret)));
+  const rows = secretRows(secret);
+  if (rows.length > 0) println(ctx, formatKeyValue(rows));
   return 0;
+}
+
+/**
+ * Vault's raw value of `field`: a data key, or one of the table's own names
+ * (token, token_accessor, lease_id, refresh_interval, wrapping_token...),
+ * durations as seconds.
+ */
+export function rawField(secret: Secret, field: string): unknown {
+  const data = secret.data ?? {};
+  const auth = secret.auth;
+  const wrap = secret.wrap_info;
+  if (auth) {
+    const fromAuth: Record<string, unknown> = {
+      token: auth.client_token,
+      token_accessor: auth.accessor,
+      token_duration: auth.lease_duration,
+      token_renewable: auth.renewable,
+      token_policies: auth.token_policies ?? auth.policies,
+      identity_policies: auth.identity_policies,
+      policies: auth.policies,
+    };
+    if (field in fromAuth) return fromAuth[field];
+    if (field.startsWith('token_meta_') && auth.metadata) return auth.metadata[field.slice('token_meta_'.length)];
+  }
+  if (wrap) {
+    const fromWrap: Record<string, unknown> = {
+      wrapping_token: wrap.token,
+      wrapping_accessor: wrap.accessor,
+      wrapping_token_ttl: wrap.ttl,
+      wrapping_token_creation_time: wrap.creation_time,
+      wrapping_token_creation_path: wrap.creation_path,
+      wrapped_accessor: wrap.wrapped_accessor,
+    };
+    if (field in fromWrap) return fromWrap[field];
+  }
+  if (field in data) return data[field];
+  const fromEnvelope: Record<string, unknown> = {
+    lease_id: secret.lease_id,
+    lease_duration: secret.lease_duration,
+    lease_renewable: secret.renewable,
+    renewable: secret.renewable,
+    refresh_interval: secret.lease_duration,
+    request_id: secret.request_id,
+  };
+  return fromEnvelope[field];
 }
 
 /** Prints one field's raw value (strings unquoted, objects as JSON in -format=json). */
 export function printField(ctx: CommandContext, secret: Secret, field: string): number {
-  const wrapped = secret.wrap_info && !secret.auth ? wrapField(secret.wrap_info, field) : undefined;
-  const row = wrapped !== undefined ? [field, wrapped] : secretRows(secret).find(([k]) => k === field);
-  if (!row) throw new CliError(`Field "${field}" not present in secret`, 1);
-  const value = row[1];
-  if (ctx.format === 'json') printJson(ctx, value);
-  else println(ctx, typeof value === 'string' ? value : formatValue(value));
-  return 0;
+  return printFieldValue(ctx, field, rawField(secret, field));
 }
 
 /**

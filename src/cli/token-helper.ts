@@ -6,6 +6,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { CliError } from './cli-error.ts';
+import { describeFsError } from './fs-errors.ts';
 
 /** `TRESOR_TOKEN_FILE`, else `~/.tresor-token`. */
 export function tokenFilePath(env: NodeJS.ProcessEnv): string {
@@ -19,7 +21,7 @@ export function readStoredToken(env: NodeJS.ProcessEnv): string | undefined {
     return token === '' ? undefined : token;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
+    throw new CliError(`Error: cannot read the token file ${tokenFilePath(env)}: ${describeFsError(err)}`, 1);
   }
 }
 
@@ -31,8 +33,15 @@ export function readStoredToken(env: NodeJS.ProcessEnv): string | undefined {
 export function storeToken(env: NodeJS.ProcessEnv, token: string): string {
   const target = tokenFilePath(env);
   const temp = `${target}.${process.pid}.tmp`;
-  fs.writeFileSync(temp, token, { mode: 0o600 });
-  fs.chmodSync(temp, 0o600); // a restrictive umask is not guaranteed; force the mode
-  fs.renameSync(temp, target);
+  try {
+    fs.writeFileSync(temp, token, { mode: 0o600 });
+    fs.chmodSync(temp, 0o600); // a restrictive umask is not guaranteed; force the mode
+    fs.renameSync(temp, target);
+  } catch (err) {
+    fs.rmSync(temp, { force: true });
+    const dir = path.dirname(target);
+    const why = (err as NodeJS.ErrnoException).code === 'ENOENT' && !fs.existsSync(dir) ? `the directory ${dir} does not exist` : describeFsError(err);
+    throw new CliError(`Error: cannot store the token in ${target}: ${why} (TRESOR_TOKEN_FILE sets where it goes)`, 1);
+  }
   return target;
 }

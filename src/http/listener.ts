@@ -133,6 +133,68 @@ class ConnectionGuard implements MessageObserver {
   }
 }
 
+/** A TLS record of type handshake: what a TLS client sends first. */
+const TLS_HANDSHAKE_RECORD = 0x16;
+/** Go's answer to a TLS handshake on a plain HTTP port: the request line is malformed. */
+const TLS_TO_HTTP_RESPONSE = 'HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n400 Bad Request';
+/** Go's answer (net/http) to plain HTTP sent to a TLS port, byte for byte. */
+const HTTP_TO_HTTPS_RESPONSE = 'HTTP/1.0 400 Bad Request\r\n\r\nClient sent an HTTP request to an HTTPS server.\n';
+/** How many bytes Go looks at to tell an HTTP request from a TLS record header. */
+const HTTP_SNIFF_LENGTH = 5;
+
+/** Go's test (net/http) of whether a would-be TLS record header is an HTTP request instead. */
+export function looksLikeHttp(head: Buffer): boolean {
+  const start = head.subarray(0, HTTP_SNIFF_LENGTH).toString('latin1');
+  return ['GET /', 'HEAD ', 'POST ', 'PUT /', 'OPTIO'].includes(start);
+}
+
+/**
+ * Reads until `length` bytes have arrived (or a TLS handshake record has
+ * started, or the client stopped sending), then pauses the socket; the
+ * caller puts the bytes back with unshift. Undefined when nothing came
+ * within `timeoutMs` (the socket is then destroyed) or it closed.
+ */
+function readFirstBytes(socket: net.Socket, length: number, timeoutMs: number): Promise<Buffer | undefined> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let got = 0;
+    const finish = (result: Buffer | undefined) => {
+      clearTimeout(timer);
+      socket.off('data', onData);
+      socket.off('end', onEnd);
+      socket.off('close', onEnd);
+      socket.pause();
+      resolve(result);
+    };
+    const onData = (chunk: Buffer) => {
+      chunks.push(chunk);
+      got += chunk.length;
+      if (got >= length || chunks[0]![0] === TLS_HANDSHAKE_RECORD) finish(Buffer.concat(chunks));
+    };
+    const onEnd = () => finish(got > 0 ? Buffer.concat(chunks) : undefined);
+    const timer = setTimeout(() => {
+      socket.destroy();
+      finish(undefined);
+    }, timeoutMs);
+    socket.on('data', onData);
+    socket.once('end', onEnd);
+    socket.once('close', onEnd);
+  });
+}
+
+/**
+ * On a plain HTTP port, a connection that opens with a TLS handshake gets
+ * Go's 400 at once and is closed, so an https:// client fails straight away
+ * instead of waiting for the header timeout.
+ */
+function refuseTlsHandshake(socket: net.Socket): void {
+  socket.prependOnceListener('data', (chunk: Buffer) => {
+    if (chunk[0] !== TLS_HANDSHAKE_RECORD) return;
+    socket.pause();
+    socket.end(TLS_TO_HTTP_RESPONSE, () => socket.destroy());
+  });
+}
+
 /** Logs at most once per {@link LOG_INTERVAL_MS}, with how many events it stands for. */
 function throttledLog(log: (msg: string) => void, what: string): () => void {
   let last = 0;
@@ -188,7 +250,7 @@ export async function listen(app: FastifyInstance, opts: ListenOptions): Promise
 
   const open = new Set<net.Socket>();
   const accept = (socket: net.Socket) => {
-    if (socket.destroyed) return; // refused by the connection cap
+    if (socket.destroyed) return;
     open.add(socket);
     const guard = new ConnectionGuard(socket, headerTimeoutMs, readTimeoutMs);
     socket.once('close', () => {
@@ -203,7 +265,10 @@ export async function listen(app: FastifyInstance, opts: ListenOptions): Promise
     guard.messageStart();
     httpServer.emit('connection', wrapped);
   };
-  const server = opts.tls
+  // TLS connections go through a TLS server that never listens either: the
+  // listening socket is plain TCP, so a connection's first bytes can be looked
+  // at before the handshake (plain HTTP sent to the TLS port gets Go's 400).
+  const tlsServer = opts.tls
     ? tls.createServer(
         {
           cert: readFileSync(opts.tls.certFile),
@@ -213,9 +278,30 @@ export async function listen(app: FastifyInstance, opts: ListenOptions): Promise
         },
         accept,
       )
-    : net.createServer(accept);
+    : undefined;
+  const raw = new Set<net.Socket>();
+  const server = net.createServer((socket) => {
+    if (socket.destroyed) return; // refused by the connection cap
+    raw.add(socket);
+    socket.once('close', () => raw.delete(socket));
+    if (!tlsServer) {
+      refuseTlsHandshake(socket);
+      accept(socket);
+      return;
+    }
+    const deadline = headerTimeoutMs || readTimeoutMs || 120_000;
+    readFirstBytes(socket, HTTP_SNIFF_LENGTH, deadline).then((head) => {
+      if (socket.destroyed) return;
+      if (head && looksLikeHttp(head)) {
+        socket.end(HTTP_TO_HTTPS_RESPONSE, () => socket.destroy());
+        return;
+      }
+      if (head) socket.unshift(head);
+      tlsServer.emit('connection', socket);
+    });
+  });
   // The cap counts every accepted TCP connection (TLS ones from before their
-  // handshake). One beyond it is reset at once: a client sees ECONNRESET
+  // first byte). One beyond it is reset at once: a client sees ECONNRESET
   // right away (a plain close can leave some clients waiting), and the
   // descriptor is free again before anything is read.
   const maxConnections = opts.maxConnections ?? defaultMaxConnections();
@@ -230,7 +316,6 @@ export async function listen(app: FastifyInstance, opts: ListenOptions): Promise
     connections++;
     socket.once('close', () => connections--);
   });
-
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port, opts.host, () => {
@@ -252,6 +337,7 @@ export async function listen(app: FastifyInstance, opts: ListenOptions): Promise
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         for (const s of open) s.destroy();
+        for (const s of raw) s.destroy();
       });
       await app.close();
     },

@@ -65,7 +65,7 @@ function statusTable(s: GenerateRootStatus): string {
 }
 
 function printStatus(ctx: CommandContext, s: GenerateRootStatus | null): number {
-  if (ctx.format === 'json') printJson(ctx, s);
+  if (ctx.format !== 'table') printJson(ctx, s);
   else println(ctx, statusTable(s ?? {}));
   return 0;
 }

@@ -2,7 +2,7 @@
 import { UsageError } from '../args.ts';
 import { callApi, expectArgs, FIELD_FLAG, printJson, println, sanitizePath, type Command, type CommandContext } from '../command.ts';
 import { formatColumns } from '../format.ts';
-import { parseDataArgs, printSecret, printWarnings, type Secret } from '../secret.ts';
+import { asSecret, parseDataArgs, printSecret, printWarnings, type Secret } from '../secret.ts';
 
 function requirePath(ctx: CommandContext): string {
   const path = sanitizePath(ctx.args[0] ?? '');
@@ -29,7 +29,7 @@ export function printKeys(ctx: CommandContext, path: string, res: Secret | null)
     ctx.io.stderr(`No value found at ${path}/\n`);
     return 2;
   }
-  if (ctx.format === 'json') printJson(ctx, keys);
+  if (ctx.format !== 'table') printJson(ctx, keys);
   else println(ctx, formatColumns(keys.map((k) => [k]), ['Keys']));
   return 0;
 }
@@ -54,9 +54,16 @@ const readCommand: Command = {
     expectArgs(ctx, 1, Number.MAX_SAFE_INTEGER);
     const path = requirePath(ctx);
     const query = Object.fromEntries(Object.entries(await parseDataArgs(ctx, ctx.args.slice(1))).map(([k, v]) => [k, String(v)]));
-    const res = await callApi(`reading ${path}`, ctx.client().request<Secret>('GET', path, { query, allowNotFound: true }));
+    const res = await callApi(`reading ${path}`, ctx.client().request<Record<string, unknown>>('GET', path, { query, allowNotFound: true }));
     if (!res) return notFound(ctx, path);
-    return printSecret(ctx, res);
+    // Raw sys answers (sys/health, sys/seal-status) have no envelope: their fields are the
+    // table's rows, and JSON/YAML show the body as the server sent it.
+    const secret = asSecret(res);
+    if (secret.data === res && ctx.format !== 'table' && !ctx.flags.string('field')) {
+      printJson(ctx, res);
+      return 0;
+    }
+    return printSecret(ctx, secret);
   },
 };
 

@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import { UsageError } from '../args.ts';
 import type { CommandContext } from '../command.ts';
+import { parseBase64 } from '../../core/otp.ts';
 
 export const UNSEAL_KEY_PROMPT = 'Unseal Key (will be hidden): ';
 
@@ -16,7 +17,28 @@ export async function keyFromArgsOrPrompt(ctx: CommandContext, prompt = UNSEAL_K
   const given = ctx.args[0];
   const key = (given !== undefined && given !== '-' ? given : await ctx.io.promptSecret(prompt)).trim();
   if (key === '') throw new UsageError('A key share is required (as an argument or at the prompt)');
+  checkKeyShare(key);
   return key;
+}
+
+/** Key shares are 16 to 32 bytes of key plus one x-coordinate byte (Vault's bounds, which the server checks too). */
+const MIN_SHARE_BYTES = 16;
+const MAX_SHARE_BYTES = 33;
+const HEX = /^(?:[0-9a-fA-F]{2})+$/;
+
+/**
+ * Refuses, before anything is sent, text that cannot be a key share: not
+ * hex or base64, or of an impossible length. The text is never echoed.
+ */
+export function checkKeyShare(key: string): void {
+  const bytes = HEX.test(key) ? Buffer.from(key, 'hex') : parseBase64(key, { urlSafe: true });
+  const fits = bytes !== undefined && bytes.length >= MIN_SHARE_BYTES && bytes.length <= MAX_SHARE_BYTES;
+  bytes?.fill(0);
+  if (!fits) {
+    throw new UsageError(
+      `That is not a key share: a share is hex or base64 of ${MIN_SHARE_BYTES} to ${MAX_SHARE_BYTES} bytes, as "operator init" or "operator rekey" printed it (check it was copied whole). Nothing was sent.`,
+    );
+  }
 }
 
 const BASE64_TEXT = /^[A-Za-z0-9+/=\s]+$/;

@@ -3,8 +3,8 @@
  * by a preflight request so users type `secret/app` rather than API paths.
  */
 import { parseKeyValueList, UsageError, type FlagSpec } from '../args.ts';
-import { callApi, CliError, expectArgs, printJson, println, type Command, type CommandContext } from '../command.ts';
-import { formatKeyValue, keyValueHeaderWidth, sectionHeader } from '../format.ts';
+import { callApi, CliError, ensureTrailingSlash, expectArgs, FIELD_FLAG, printJson, println, sanitizePath, type Command, type CommandContext } from '../command.ts';
+import { formatKeyValue, keyValueHeaderWidth, sectionHeader, tableCell } from '../format.ts';
 import { detectKvMount, kvApiPath, kvUserPath, type KvApiPrefix, type KvMount } from '../kv-paths.ts';
 import { parseDataArgs, printField, printSecret, printWarnings, type Secret } from '../secret.ts';
 import { notFound, printKeys } from './generic.ts';
@@ -80,7 +80,20 @@ function pathAndMetadata(path: string, metadata: Record<string, unknown>): strin
 const sortedRows = (obj: Record<string, unknown>): [string, unknown][] =>
   Object.keys(obj)
     .sort()
-    .map((k) => [k, obj[k]]);
+    .map((k) => [k, tableCell(k, obj[k])]);
+
+type V2Body = { data?: Record<string, unknown> | null; metadata?: Record<string, unknown> | null };
+
+/** Says on stderr, for a version whose data is gone, that it was deleted or destroyed and what can be done. */
+function sayVersionGone(ctx: CommandContext, userPath: string, metadata: Record<string, unknown> | null | undefined): void {
+  if (!metadata) return;
+  const version = metadata.version ?? '?';
+  if (metadata.destroyed === true) {
+    ctx.io.stderr(`Version ${version} of ${userPath} was destroyed: its data cannot be recovered.\n`);
+  } else if (typeof metadata.deletion_time === 'string' && metadata.deletion_time !== '') {
+    ctx.io.stderr(`Version ${version} of ${userPath} was deleted at ${metadata.deletion_time}; "tresor kv undelete -versions=${version} ${userPath}" restores it.\n`);
+  }
+}
 
 const getCommand: Command = {
   name: ['kv', 'get'],
@@ -110,14 +123,14 @@ const getCommand: Command = {
     if (t.mount.version === 1) {
       const field = ctx.flags.string('field');
       if (field) return printField(ctx, res, field);
-      if (ctx.format === 'json') printJson(ctx, res);
+      if (ctx.format !== 'table') printJson(ctx, res);
       else println(ctx, formatKeyValue(sortedRows(res.data ?? {})));
       return 0;
     }
-    const inner = (res.data ?? {}) as { data?: Record<string, unknown> | null; metadata?: Record<string, unknown> | null };
+    const inner = (res.data ?? {}) as V2Body;
     const field = ctx.flags.string('field');
     if (field) return printField(ctx, { data: inner.data ?? {} }, field);
-    if (ctx.format === 'json') {
+    if (ctx.format !== 'table') {
       printJson(ctx, res);
       return 0;
     }
@@ -125,6 +138,8 @@ const getCommand: Command = {
     const blocks = [pathSection('Secret Path', path), tableSection('Metadata', inner.metadata ?? {})];
     if (inner.data) blocks.push(tableSection('Data', inner.data));
     println(ctx, blocks.join('\n\n'));
+    // A deleted (or destroyed) version answers with its metadata only, as Vault's CLI shows it.
+    if (!inner.data) sayVersionGone(ctx, t.userPath, inner.metadata);
     return 0;
   },
 };
@@ -144,8 +159,15 @@ async function writeData(ctx: CommandContext, method: 'PUT' | 'PATCH'): Promise<
   const contentType = method === 'PATCH' ? 'application/merge-patch+json' : undefined;
   const res = await callApi(`writing data to ${path}`, ctx.client().request<Secret>(method, path, { body, contentType }));
   if (res?.wrap_info) return printSecret(ctx, res);
-  if (ctx.format === 'json' && res) printJson(ctx, res);
-  else if (t.mount.version === 2 && res?.data) println(ctx, pathAndMetadata(path, res.data));
+  return printWriteResult(ctx, path, t.mount.version, res);
+}
+
+/** What a v2 write answers (the new version's metadata) in the format asked for; v1 writes answer nothing. */
+function printWriteResult(ctx: CommandContext, path: string, version: 1 | 2, res: Secret | null): number {
+  const field = ctx.flags.string('field');
+  if (field && res) return printField(ctx, res, field);
+  if (ctx.format !== 'table' && res) printJson(ctx, res);
+  else if (version === 2 && res?.data) println(ctx, pathAndMetadata(path, res.data));
   else println(ctx, `Success! Data written to: ${path}`);
   return 0;
 }
@@ -157,7 +179,7 @@ const putCommand: Command = {
 
   Writes the secret at PATH, replacing all its data (a new version on KV v2).
   Values: key=value, key=@file, key=- (stdin), or a lone "-" for a JSON object.`,
-  flags: { ...MOUNT_FLAG, ...CAS_FLAG },
+  flags: { ...MOUNT_FLAG, ...CAS_FLAG, ...FIELD_FLAG },
   run: (ctx) => writeData(ctx, 'PUT'),
 };
 
@@ -168,7 +190,7 @@ const patchCommand: Command = {
 
   Merges the given fields into the latest version of the KV v2 secret at
   PATH, making a new version; other fields are kept.`,
-  flags: { ...MOUNT_FLAG, ...CAS_FLAG },
+  flags: { ...MOUNT_FLAG, ...CAS_FLAG, ...FIELD_FLAG },
   run: (ctx) => writeData(ctx, 'PATCH'),
 };
 
@@ -232,12 +254,14 @@ const metadataGetCommand: Command = {
   help: `Usage: tresor kv metadata get [options] PATH
 
   Shows the settings of the KV v2 secret at PATH and every version's state.`,
-  flags: { ...MOUNT_FLAG },
+  flags: { ...MOUNT_FLAG, ...FIELD_FLAG },
   async run(ctx) {
     const path = await v2ApiPath(ctx, 'kv metadata', 'metadata');
     const res = await callApi(`reading ${path}`, ctx.client().request<Secret>('GET', path, { allowNotFound: true }));
     if (!res) return notFound(ctx, path);
-    if (ctx.format === 'json') {
+    const field = ctx.flags.string('field');
+    if (field) return printField(ctx, res, field);
+    if (ctx.format !== 'table') {
       printJson(ctx, res);
       return 0;
     }
@@ -250,30 +274,112 @@ const metadataGetCommand: Command = {
   },
 };
 
+const METADATA_FLAGS: FlagSpec = {
+  ...MOUNT_FLAG,
+  'max-versions': { kind: 'int', description: 'Number of versions to keep (0: the mount default).' },
+  'cas-required': { kind: 'bool', description: 'Require check-and-set on every write.' },
+  'delete-version-after': { kind: 'string', placeholder: 'duration', description: 'Delete versions this long after they are written, e.g. "720h".' },
+  'custom-metadata': { kind: 'list', placeholder: 'key=value', description: 'Custom metadata entry; repeat for several.' },
+};
+
+/** The metadata fields given on the command line (only those: the rest keep their value). */
+function metadataBody(ctx: CommandContext): Record<string, unknown> {
+  const f = ctx.flags;
+  const body: Record<string, unknown> = {};
+  if (f.has('max-versions')) body.max_versions = f.int('max-versions');
+  if (f.has('cas-required')) body.cas_required = f.bool('cas-required');
+  if (f.has('delete-version-after')) body.delete_version_after = f.string('delete-version-after');
+  if (f.has('custom-metadata')) body.custom_metadata = parseKeyValueList(f.list('custom-metadata'), 'custom-metadata');
+  return body;
+}
+
 const metadataPutCommand: Command = {
   name: ['kv', 'metadata', 'put'],
   synopsis: 'Set a KV v2 secret\'s metadata',
   help: `Usage: tresor kv metadata put [options] PATH
 
   Sets version limits, check-and-set, automatic deletion and custom
-  metadata for the KV v2 secret at PATH.`,
-  flags: {
-    ...MOUNT_FLAG,
-    'max-versions': { kind: 'int', description: 'Number of versions to keep (0: the mount default).' },
-    'cas-required': { kind: 'bool', description: 'Require check-and-set on every write.' },
-    'delete-version-after': { kind: 'string', placeholder: 'duration', description: 'Delete versions this long after they are written, e.g. "720h".' },
-    'custom-metadata': { kind: 'list', placeholder: 'key=value', description: 'Custom metadata entry; repeat for several.' },
-  },
+  metadata for the KV v2 secret at PATH. Custom metadata given here
+  replaces all of it; "kv metadata patch" changes single keys.`,
+  flags: METADATA_FLAGS,
   async run(ctx) {
     const path = await v2ApiPath(ctx, 'kv metadata', 'metadata');
-    const f = ctx.flags;
-    const body: Record<string, unknown> = {};
-    if (f.has('max-versions')) body.max_versions = f.int('max-versions');
-    if (f.has('cas-required')) body.cas_required = f.bool('cas-required');
-    if (f.has('delete-version-after')) body.delete_version_after = f.string('delete-version-after');
-    if (f.has('custom-metadata')) body.custom_metadata = parseKeyValueList(f.list('custom-metadata'), 'custom-metadata');
-    await callApi(`writing data to ${path}`, ctx.client().request('POST', path, { body }));
+    await callApi(`writing data to ${path}`, ctx.client().request('POST', path, { body: metadataBody(ctx) }));
     println(ctx, `Success! Data written to: ${path}`);
+    return 0;
+  },
+};
+
+const metadataPatchCommand: Command = {
+  name: ['kv', 'metadata', 'patch'],
+  synopsis: 'Change some of a KV v2 secret\'s metadata',
+  help: `Usage: tresor kv metadata patch [options] PATH
+
+  Changes only the metadata settings given, keeping the others; custom
+  metadata keys are merged (a key given an empty value is kept, with that
+  value). The secret's metadata must exist.
+
+    $ tresor kv metadata patch -max-versions=5 secret/app`,
+  flags: METADATA_FLAGS,
+  async run(ctx) {
+    const path = await v2ApiPath(ctx, 'kv metadata patch', 'metadata');
+    const body = metadataBody(ctx);
+    if (Object.keys(body).length === 0) throw new UsageError('Nothing to change: give at least one of -max-versions, -cas-required, -delete-version-after, -custom-metadata');
+    await callApi(`writing data to ${path}`, ctx.client().request('PATCH', path, { body, contentType: 'application/merge-patch+json' }));
+    println(ctx, `Success! Data written to: ${path}`);
+    return 0;
+  },
+};
+
+const rollbackCommand: Command = {
+  name: ['kv', 'rollback'],
+  synopsis: 'Make an older KV v2 version the current one',
+  help: `Usage: tresor kv rollback [options] -version=N PATH
+
+  Writes the data of version N of the KV v2 secret at PATH as a new, current
+  version (check-and-set against the version read first, so a concurrent
+  write is not overwritten). Deleted or destroyed versions cannot be used.
+
+    $ tresor kv rollback -version=2 secret/app`,
+  flags: { ...MOUNT_FLAG, version: { kind: 'int', description: 'The version to roll back to.' }, ...FIELD_FLAG },
+  async run(ctx) {
+    const target = ctx.flags.int('version');
+    if (target === undefined) throw new UsageError('Must specify a version with -version');
+    if (target <= 0) throw new UsageError(`Invalid value ${target} for the version flag`);
+    const path = await v2ApiPath(ctx, 'kv rollback', 'data');
+    const client = ctx.client();
+    const read = async (query?: Record<string, string>) => {
+      const res = await callApi(`doing pre-read at ${path}`, client.request<{ data?: V2Body }>('GET', path, { query, allowNotFound: true }));
+      if (!res?.data) throw new CliError(`No value found at ${path}`, 2);
+      if (!res.data.metadata) throw new CliError(`No metadata found at ${path}; rollback only works on existing data`, 2);
+      return res.data;
+    };
+    const current = await read();
+    const old = await read({ version: String(target) });
+    if (old.metadata!.destroyed === true) throw new CliError('Cannot roll back to a version that has been destroyed', 2);
+    if (typeof old.metadata!.deletion_time === 'string' && old.metadata!.deletion_time !== '') throw new CliError('Cannot roll back to a version that has been deleted', 2);
+    if (!old.data) throw new CliError(`No data found at ${path}; rollback only works on existing data`, 2);
+    const body = { data: old.data, options: { cas: current.metadata!.version } };
+    const res = await callApi(`writing data to ${path}`, client.request<Secret>('PUT', path, { body }));
+    return printWriteResult(ctx, path, 2, res);
+  },
+};
+
+const enableVersioningCommand: Command = {
+  name: ['kv', 'enable-versioning'],
+  synopsis: 'Turn a KV v1 mount into KV v2',
+  help: `Usage: tresor kv enable-versioning [options] PATH
+
+  Asks the server to upgrade the KV mount at PATH to version 2 (the same
+  request as "tresor secrets tune -options=version=2 PATH"). Tresor servers
+  do not upgrade mounts in place and answer with an error; a mount that is
+  already version 2 is left as it is.`,
+  flags: {},
+  async run(ctx) {
+    expectArgs(ctx, 1);
+    const mount = ensureTrailingSlash(ctx.args[0]!);
+    await callApi('tuning secrets engine', ctx.client().request('POST', `sys/mounts/${sanitizePath(mount)}/tune`, { body: { options: { version: '2' } } }));
+    println(ctx, `Success! Tuned the secrets engine at: ${mount}`);
     return 0;
   },
 };
@@ -306,7 +412,10 @@ export const kvCommands: Command[] = [
   Permanently destroys the data of the given versions of the KV v2 secret
   at PATH. This cannot be undone.`),
   listCommand,
+  rollbackCommand,
+  enableVersioningCommand,
   metadataGetCommand,
   metadataPutCommand,
+  metadataPatchCommand,
   metadataDeleteCommand,
 ];

@@ -3,8 +3,9 @@
  * (generate-root and rekey live in their own files.)
  */
 import { UsageError } from '../args.ts';
-import { callApi, dropUndefined, expectArgs, printJson, println, type Command, type CommandContext } from '../command.ts';
+import { callApi, dropUndefined, expectArgs, FIELD_FLAG, println, type Command, type CommandContext } from '../command.ts';
 import { formatKeyValue } from '../format.ts';
+import { printOutput } from '../output.ts';
 import { keyFromArgsOrPrompt, numberedKeys, readPgpKeyFile, readPgpKeyFiles } from './keys.ts';
 import { printSealStatus, type SealStatus } from './status.ts';
 
@@ -15,6 +16,39 @@ export interface InitResponse {
   recovery_keys?: string[];
   recovery_keys_base64?: string[];
   root_token?: string;
+}
+
+/** `operator init -format=json`: Vault's own names (its machineInit), not the API's. */
+export interface MachineInit {
+  unseal_keys_b64: string[];
+  unseal_keys_hex: string[];
+  unseal_shares: number;
+  unseal_threshold: number;
+  recovery_keys_b64: string[];
+  recovery_keys_hex: string[];
+  recovery_keys_shares: number;
+  recovery_keys_threshold: number;
+  root_token: string;
+}
+
+/**
+ * The init response under Vault CLI's names. As in Vault, the unseal share
+ * counts are 1/1 when no unseal keys came back (an HSM seal keeps the root
+ * key), else what was asked for; the recovery counts are what was asked for.
+ */
+export function machineInit(res: InitResponse, asked: { shares?: number; threshold?: number; recoveryShares?: number; recoveryThreshold?: number }): MachineInit {
+  const noKeys = (res.keys ?? []).length === 0;
+  return {
+    unseal_keys_b64: res.keys_base64 ?? [],
+    unseal_keys_hex: res.keys ?? [],
+    unseal_shares: noKeys ? 1 : (asked.shares ?? 0),
+    unseal_threshold: noKeys ? 1 : (asked.threshold ?? 0),
+    recovery_keys_b64: res.recovery_keys_base64 ?? [],
+    recovery_keys_hex: res.recovery_keys ?? [],
+    recovery_keys_shares: asked.recoveryShares ?? 0,
+    recovery_keys_threshold: asked.recoveryThreshold ?? 0,
+    root_token: res.root_token ?? '',
+  };
 }
 
 const DEFAULT_SHARES = 5;
@@ -36,9 +70,10 @@ export function formatInitOutput(res: InitResponse, shares: number, threshold: n
       'Success! Tresor is initialized',
       '',
       `Recovery key initialized with ${shares} key shares and a key threshold of ${threshold}.`,
-      'Keep each recovery key share with a different person. The recovery key cannot',
-      'unseal the server (the HSM does that); it authorises operations such as',
-      'generating a new root token or rekeying.',
+      'Keep each recovery key share with a different person. The HSM unseals the server',
+      'at start-up; a quorum of recovery key shares authorises rekeying, generating a',
+      'new root token, and unsealing after the server was sealed by hand',
+      '("tresor operator seal").',
     );
   } else {
     out.push(
@@ -77,6 +112,7 @@ const initCommand: Command = {
     'recovery-pgp-keys': { kind: 'list', commaList: true, placeholder: 'file1,file2', description: 'Comma-separated PGP public key files for the recovery key shares.' },
     'stored-shares': { kind: 'int', description: 'Number of key shares to store with the seal (HSM seal only).' },
     status: { kind: 'bool', description: 'Only print whether the server is initialised.' },
+    ...FIELD_FLAG,
   },
   async run(ctx) {
     expectArgs(ctx, 0);
@@ -104,9 +140,8 @@ const initCommand: Command = {
       stored_shares: f.int('stored-shares'),
     });
     const res = (await callApi('initializing', ctx.client().request<InitResponse>('PUT', 'sys/init', { body }))) ?? {};
-    if (ctx.format === 'json') {
-      printJson(ctx, res);
-      return 0;
+    if (ctx.format !== 'table' || ctx.flags.string('field')) {
+      return printOutput(ctx, machineInit(res, { shares, threshold, recoveryShares, recoveryThreshold }), () => '');
     }
     const recoveryOutput = recovery || (res.recovery_keys_base64?.length ?? 0) > 0;
     println(
@@ -125,8 +160,7 @@ const initCommand: Command = {
 async function initStatus(ctx: CommandContext): Promise<number> {
   const res = await callApi('checking init status', ctx.client().request<{ initialized?: boolean }>('GET', 'sys/init'), 1);
   const initialized = Boolean(res?.initialized);
-  if (ctx.format === 'json') printJson(ctx, res);
-  else println(ctx, initialized ? 'Tresor is initialized' : 'Tresor is not initialized');
+  printOutput(ctx, { initialized }, () => (initialized ? 'Tresor is initialized' : 'Tresor is not initialized'));
   return initialized ? 0 : 2;
 }
 
@@ -145,6 +179,7 @@ const unsealCommand: Command = {
   flags: {
     reset: { kind: 'bool', description: 'Discard the key shares provided so far.' },
     migrate: { kind: 'bool', description: 'Mark this share as part of a seal migration.' },
+    ...FIELD_FLAG,
   },
   async run(ctx) {
     expectArgs(ctx, 0, 1);
@@ -157,8 +192,7 @@ const unsealCommand: Command = {
       if (ctx.flags.bool('migrate')) body.migrate = true;
     }
     const status = await callApi('unsealing', ctx.client().request<SealStatus>('PUT', 'sys/unseal', { body }));
-    printSealStatus(ctx, status ?? {});
-    return 0;
+    return printSealStatus(ctx, status ?? {});
   },
 };
 
@@ -178,11 +212,18 @@ const sealCommand: Command = {
   },
 };
 
-/** GET /v1/sys/key-status response. */
+/** GET /v1/sys/key-status response (the fields are in `data`, and also at the top level). */
 interface KeyStatus {
   term?: number;
   install_time?: string;
   encryptions?: number;
+}
+
+/** The key status once, as Vault's CLI prints it: term, install_time, encryptions. */
+async function readKeyStatus(ctx: CommandContext): Promise<Required<KeyStatus>> {
+  const res = await callApi('reading key status', ctx.client().request<{ data?: KeyStatus } & KeyStatus>('GET', 'sys/key-status'));
+  const s = res?.data ?? res ?? {};
+  return { term: s.term ?? 0, install_time: s.install_time ?? '', encryptions: s.encryptions ?? 0 };
 }
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
@@ -200,7 +241,7 @@ function keyStatusTable(s: KeyStatus): string {
     ['Key Term', s.term ?? 0],
     ['Install Time', formatInstallTime(s.install_time)],
   ];
-  if (s.encryptions !== undefined) rows.push(['Encryption Count', s.encryptions]);
+  if (s.encryptions) rows.push(['Encryption Count', s.encryptions]);
   return formatKeyValue(rows, false);
 }
 
@@ -211,14 +252,12 @@ const rotateCommand: Command = {
 
   Adds a new barrier encryption key and makes it the active one. Data written
   from now on uses the new key; older data stays readable.`,
-  flags: {},
+  flags: { ...FIELD_FLAG },
   async run(ctx) {
     expectArgs(ctx, 0);
     await callApi('rotating key', ctx.client().request('PUT', 'sys/rotate'));
-    const status = (await callApi('reading key status', ctx.client().request<KeyStatus>('GET', 'sys/key-status'))) ?? {};
-    if (ctx.format === 'json') printJson(ctx, status);
-    else println(ctx, `Success! Rotated key\n\n${keyStatusTable(status)}`);
-    return 0;
+    const status = await readKeyStatus(ctx);
+    return printOutput(ctx, status, () => `Success! Rotated key\n\n${keyStatusTable(status)}`);
   },
 };
 
@@ -229,13 +268,11 @@ const keyStatusCommand: Command = {
 
   Shows the term of the active barrier encryption key, when it was installed
   and how many encryptions it has done.`,
-  flags: {},
+  flags: { ...FIELD_FLAG },
   async run(ctx) {
     expectArgs(ctx, 0);
-    const status = (await callApi('reading key status', ctx.client().request<KeyStatus>('GET', 'sys/key-status'))) ?? {};
-    if (ctx.format === 'json') printJson(ctx, status);
-    else println(ctx, keyStatusTable(status));
-    return 0;
+    const status = await readKeyStatus(ctx);
+    return printOutput(ctx, status, () => keyStatusTable(status));
   },
 };
 

@@ -58,7 +58,7 @@ const readCommand: Command = {
     const path = policyPath(name);
     const res = await callApi(`reading policy ${name}`, ctx.client().request<{ data?: { policy?: string } }>('GET', path, { allowNotFound: true }));
     if (!res) return notFound(ctx, path);
-    if (ctx.format === 'json') printJson(ctx, res);
+    if (ctx.format !== 'table') printJson(ctx, res);
     else println(ctx, (res.data?.policy ?? '').replace(/\n+$/, ''));
     return 0;
   },
@@ -74,7 +74,7 @@ const listCommand: Command = {
   async run(ctx) {
     expectArgs(ctx, 0);
     const res = await callApi('listing policies', ctx.client().list(POLICIES));
-    if (ctx.format === 'json') return printKeys(ctx, POLICIES, res);
+    if (ctx.format !== 'table') return printKeys(ctx, POLICIES, res);
     // Vault prints policy names one per line, without a header.
     println(ctx, listKeys(res).join('\n'));
     return 0;

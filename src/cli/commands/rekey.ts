@@ -99,7 +99,7 @@ export function formatRekeyComplete(res: RekeyUpdateResponse, recovery: boolean)
 }
 
 function show(ctx: CommandContext, value: unknown, table: () => string): number {
-  if (ctx.format === 'json') printJson(ctx, value);
+  if (ctx.format !== 'table') printJson(ctx, value);
   else println(ctx, table());
   return 0;
 }
@@ -116,7 +116,7 @@ async function provideKey(ctx: CommandContext, base: string, verify: boolean, re
   const key = await keyFromArgsOrPrompt(ctx);
   const path = verify ? `${base}/verify` : `${base}/update`;
   const res = (await callApi('providing unseal key', client.request<RekeyUpdateResponse>('PUT', path, { body: { key, nonce } }))) ?? {};
-  if (ctx.format === 'json') return show(ctx, res, () => '');
+  if (ctx.format !== 'table') return show(ctx, res, () => '');
   if (verify) {
     if (res.complete) println(ctx, `Success! Rekey verified for nonce ${res.nonce ?? nonce}. The new shares are now in force.`);
     else println(ctx, verifyStatusTable(res));

@@ -142,7 +142,7 @@ const listCommand: Command = {
   async run(ctx) {
     expectArgs(ctx, 0);
     const res = await callApi('listing secrets engines', ctx.client().request('GET', 'sys/mounts'));
-    if (ctx.format === 'json') {
+    if (ctx.format !== 'table') {
       printJson(ctx, Object.fromEntries(mountsFromResponse(res)));
       return 0;
     }
@@ -180,21 +180,52 @@ const tuneCommand: Command = {
   },
 };
 
+/** GET sys/remount/status/<id>. */
+interface RemountStatus {
+  migration_id?: string;
+  migration_info?: { source_mount?: string; target_mount?: string; status?: string };
+}
+
+/** How often `secrets move` asks whether the move has finished. */
+const MOVE_POLL_MS = 1000;
+
 const moveCommand: Command = {
   name: ['secrets', 'move'],
   synopsis: 'Move a secrets engine to a new path',
   help: `Usage: tresor secrets move [options] SOURCE DESTINATION
 
-  Moves the mount at SOURCE, with its data, to DESTINATION.`,
+  Moves the mount at SOURCE, with its data, to DESTINATION, and waits until
+  the server reports the move finished (or failed).`,
   flags: {},
   async run(ctx) {
     expectArgs(ctx, 2);
     const from = ensureTrailingSlash(ctx.args[0]!);
     const to = ensureTrailingSlash(ctx.args[1]!);
-    const res = await callApi('moving secrets engine', ctx.client().request<{ migration_id?: string }>('POST', 'sys/remount', { body: { from, to } }));
-    if (res?.migration_id) println(ctx, `Started moving secrets engine ${from} to ${to}, with migration ID ${res.migration_id}`);
-    else println(ctx, `Success! Moved secrets engine ${from} to: ${to}`);
-    return 0;
+    const client = ctx.client();
+    const res = await callApi('moving secrets engine', client.request<{ data?: { migration_id?: string }; migration_id?: string }>('POST', 'sys/remount', { body: { from, to } }));
+    const id = res?.data?.migration_id ?? res?.migration_id;
+    if (!id) {
+      println(ctx, `Success! Moved secrets engine ${from} to: ${to}`);
+      return 0;
+    }
+    println(ctx, `Started moving secrets engine ${from} to ${to}, with migration ID ${id}`);
+    for (;;) {
+      const status = await callApi(
+        `checking migration status of secrets engine ${from} to ${to}`,
+        client.request<{ data?: RemountStatus } & RemountStatus>('GET', `sys/remount/status/${encodeURIComponent(id)}`),
+      );
+      const state = (status?.data ?? status)?.migration_info?.status;
+      if (state === 'success') {
+        println(ctx, `Success! Finished moving secrets engine ${from} to ${to}, with migration ID ${id}`);
+        return 0;
+      }
+      if (state === 'failure') {
+        ctx.io.stderr(`Failure! Error encountered moving secrets engine ${from} to ${to}, with migration ID ${id}\n`);
+        return 2;
+      }
+      println(ctx, `Waiting for terminal status in migration of secrets engine ${from} to ${to}, with migration ID ${id}`);
+      await new Promise((r) => setTimeout(r, MOVE_POLL_MS));
+    }
   },
 };
 

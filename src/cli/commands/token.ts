@@ -54,15 +54,23 @@ const lookupCommand: Command = {
   synopsis: 'Show information about a token',
   help: `Usage: tresor token lookup [options] [TOKEN | ACCESSOR]
 
-  Shows a token's policies, TTL and metadata. Without TOKEN, looks up the
-  token in use. With -accessor the argument is an accessor.`,
-  flags: { accessor: { kind: 'bool', description: 'Treat the argument as a token accessor.' }, ...FIELD_FLAG },
+  Shows a token's policies, TTL and metadata. Without TOKEN (or with
+  -self), looks up the token in use. With -accessor the argument is an
+  accessor.`,
+  flags: {
+    self: { kind: 'bool', description: 'Look up the token in use (the default without TOKEN).' },
+    accessor: { kind: 'bool', description: 'Treat the argument as a token accessor.' },
+    ...FIELD_FLAG,
+  },
   async run(ctx) {
     expectArgs(ctx, 0, 1);
     const arg = ctx.args[0];
     const client = ctx.client();
     let call: Promise<Secret | null>;
-    if (ctx.flags.bool('accessor')) {
+    if (ctx.flags.bool('self')) {
+      if (arg !== undefined || ctx.flags.bool('accessor')) throw new UsageError('-self takes no TOKEN and cannot be combined with -accessor');
+      call = client.request<Secret>('GET', 'auth/token/lookup-self');
+    } else if (ctx.flags.bool('accessor')) {
       if (!arg) throw new UsageError('-accessor needs the ACCESSOR argument');
       call = client.request<Secret>('POST', 'auth/token/lookup-accessor', { body: { accessor: arg } });
     } else if (arg) {
@@ -79,12 +87,17 @@ const renewCommand: Command = {
   synopsis: 'Renew a token\'s lease',
   help: `Usage: tresor token renew [options] [TOKEN]
 
-  Extends a token's TTL (by -increment when given). Without TOKEN, renews
-  the token in use.`,
-  flags: { increment: { kind: 'string', placeholder: 'duration', description: 'Requested extension, e.g. "1h".' }, ...FIELD_FLAG },
+  Extends a token's TTL (by -increment when given). Without TOKEN (or with
+  -self), renews the token in use.`,
+  flags: {
+    self: { kind: 'bool', description: 'Renew the token in use (the default without TOKEN).' },
+    increment: { kind: 'string', placeholder: 'duration', description: 'Requested extension, e.g. "1h".' },
+    ...FIELD_FLAG,
+  },
   async run(ctx) {
     expectArgs(ctx, 0, 1);
     const token = ctx.args[0];
+    if (ctx.flags.bool('self') && token !== undefined) throw new UsageError('-self takes no TOKEN');
     const increment = ctx.flags.string('increment');
     const path = token ? 'auth/token/renew' : 'auth/token/renew-self';
     const body = dropUndefined({ token, increment });
@@ -156,7 +169,7 @@ const capabilitiesCommand: Command = {
       ? ctx.client().request('POST', 'sys/capabilities', { body: { token, paths: [path] } })
       : ctx.client().request('POST', 'sys/capabilities-self', { body: { paths: [path] } });
     const caps = capabilitiesFor(await callApi('listing capabilities', request), path);
-    if (ctx.format === 'json') printJson(ctx, caps);
+    if (ctx.format !== 'table') printJson(ctx, caps);
     else println(ctx, caps.join(', '));
     return 0;
   },
