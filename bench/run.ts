@@ -4,7 +4,7 @@
  * processes; the load generator runs here. Prints a table and writes
  * bench/results.json (full runs only).
  *
- * BENCH_ONLY=unseal,health,transit,hsm,kv,auto-unseal picks sections;
+ * BENCH_ONLY=unseal,health,transit,hsm,kv,auto-unseal,startup picks sections;
  * BENCH_DURATION_MS sets each counted window (default 3000).
  */
 import * as os from 'node:os';
@@ -17,11 +17,12 @@ import { benchHealth } from './sections/health.ts';
 import { benchHsmSeal } from './sections/hsm-seal.ts';
 import { benchKv, mountKvEngines } from './sections/kv.ts';
 import { benchShamirUnseal, initShamir, SHARES, THRESHOLD } from './sections/shamir-unseal.ts';
+import { autoUnsealStartFigure, benchCliStart, type NodeBaseline } from './sections/startup.ts';
 import { benchTransit } from './sections/transit.ts';
 import { discard, hsmServerConfig, hsmServerEnv, initHsmServer } from './servers.ts';
 import { loadSettings } from './settings.ts';
 
-const SECTION_NAMES = ['unseal', 'health', 'transit', 'hsm', 'kv', 'auto-unseal'] as const;
+const SECTION_NAMES = ['unseal', 'health', 'transit', 'hsm', 'kv', 'auto-unseal', 'startup'] as const;
 type SectionName = (typeof SECTION_NAMES)[number];
 /** The HSM-sealed server's max_parallel; its seal-wrapped writes are compared with raw encrypt at this concurrency. */
 const SERVER_MAX_PARALLEL = 4;
@@ -34,14 +35,20 @@ const rows = new Map<SectionName, Row[]>(SECTION_NAMES.map((name) => [name, []])
 const startedAt = new Date();
 const loadAtStart = os.loadavg()[0]!;
 
-if (wants('unseal') || wants('health') || wants('transit')) {
-  progress('Shamir server: unseal latency, sys/health, transit');
+let nodeBaseline: NodeBaseline | undefined;
+if (wants('unseal') || wants('health') || wants('transit') || wants('startup')) {
+  progress('Shamir server: unseal latency, sys/health, transit, tresor status start-up');
   const server = await TestServer.start();
   try {
     const init = await initShamir(server);
     if (wants('unseal')) rows.get('unseal')!.push(await benchShamirUnseal(server, init, settings.unsealRounds));
     if (wants('health')) rows.get('health')!.push(await benchHealth(server, settings.http));
     if (wants('transit')) rows.get('transit')!.push(...(await benchTransit(server, init.rootToken, settings.http)));
+    if (wants('startup')) {
+      const startup = await benchCliStart(server, settings.startupRounds);
+      rows.get('startup')!.push(startup.figure);
+      nodeBaseline = startup.baseline;
+    }
   } finally {
     await discard(server);
   }
@@ -55,7 +62,7 @@ if (wants('hsm') || wants('kv')) {
   rawEncryptAtServerParallelism = hsm.rawEncryptPerSecond.get(SERVER_MAX_PARALLEL);
 }
 
-if (wants('kv') || wants('auto-unseal')) {
+if (wants('kv') || wants('auto-unseal') || wants('startup')) {
   progress('HSM-sealed server: KV v2 plain and seal-wrapped, auto-unseal');
   const token = createSoftHsmToken({ label: 'bench-server' });
   const server = await TestServer.start({ config: hsmServerConfig(token, SERVER_MAX_PARALLEL), env: hsmServerEnv(token) });
@@ -67,7 +74,11 @@ if (wants('kv') || wants('auto-unseal')) {
       rows.get('kv')!.push(...(await benchKv(server, rootToken, settings.http, ceiling)));
     }
     await server.stop();
-    if (wants('auto-unseal')) rows.get('auto-unseal')!.push(...(await benchAutoUnseal(server, token, settings.autoUnsealRounds)));
+    if (wants('auto-unseal') || wants('startup')) {
+      const figures = await benchAutoUnseal(server, token, settings.autoUnsealRounds);
+      if (wants('auto-unseal')) rows.get('auto-unseal')!.push(...figures);
+      if (wants('startup')) rows.get('startup')!.push(autoUnsealStartFigure(figures.find((f) => f.id === 'unseal.auto.process')!, nodeBaseline!));
+    }
   } finally {
     await discard(server);
     token.cleanup();
@@ -81,8 +92,9 @@ const titles: Record<SectionName, string> = {
   hsm: '3. HSM wrap/unwrap through the seal layer',
   kv: `4. KV v2 on file storage (SQLite, synchronous=FULL), HSM seal with max_parallel ${SERVER_MAX_PARALLEL}`,
   transit: '5. Transit encrypt',
+  startup: '6. Start-up of the compiled JavaScript (bin/tresor runs dist/)',
 };
-const order: SectionName[] = ['unseal', 'auto-unseal', 'health', 'hsm', 'kv', 'transit'];
+const order: SectionName[] = ['unseal', 'auto-unseal', 'health', 'hsm', 'kv', 'transit', 'startup'];
 const sections: Section[] = order.filter(wants).map((name) => ({ title: titles[name], rows: rows.get(name)! }));
 
 const elapsedS = ((Date.now() - startedAt.getTime()) / 1000).toFixed(0);

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what Tresor needs on Debian: SoftHSM2 and OpenSC (for the HSM seal and its tests), OpenSSL (TLS tests),
 # python3-hvac (Vault-client compatibility tests), then the npm dependencies (pkcs11js and better-sqlite3 compile
-# with node-gyp).
+# with node-gyp), and compiles the TypeScript to dist/ (scripts/build.sh), which bin/tresor runs.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -42,3 +42,6 @@ if [ ! -f "$stamp" ] || ! cmp -s package-lock.json "$stamp"; then
   npm ci --no-audit --no-fund --loglevel=error
   cp package-lock.json "$stamp"
 fi
+
+# Compile src/ to dist/ once; later runs rebuild only when a source is newer than the last build.
+./scripts/build.sh --if-stale

@@ -6,8 +6,9 @@
  * local user can read in the process list; here they come on stdin (SO PIN,
  * then user PIN, one a line) and never appear in argv or the environment.
  *
- * Usage: node --import tsx scripts/softhsm-init-token.ts LIB LABEL <<<"$so_pin
- * $pin"  (called by scripts/softhsm-token.sh). Prints nothing on success.
+ * Usage: node dist/scripts/softhsm-init-token.js LIB LABEL <<<"$so_pin
+ * $pin"  (called by scripts/softhsm-token.sh, which builds it). Prints nothing
+ * on success.
  */
 import pkcs11js from 'pkcs11js';
 

@@ -42,8 +42,9 @@ log.level = ERROR
 slots.removable = false
 CONF
 
+# The initialiser runs compiled (dist/scripts/softhsm-init-token.js), like bin/tresor.
+"$root/scripts/build.sh" --if-stale
 # printf is a shell builtin: no process is started with the PINs as arguments.
-printf '%s\n%s\n' "$so_pin" "$pin" | SOFTHSM2_CONF="$conf" node --no-warnings=ExperimentalWarning \
-  --import "file://$root/node_modules/tsx/dist/loader.mjs" "$root/scripts/softhsm-init-token.ts" "$lib" "$label" >&2
+printf '%s\n%s\n' "$so_pin" "$pin" | SOFTHSM2_CONF="$conf" node "$root/dist/scripts/softhsm-init-token.js" "$lib" "$label" >&2
 
 echo "$conf"

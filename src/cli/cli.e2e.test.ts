@@ -13,9 +13,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { ensureBuilt } from '../../test/helpers/build.ts';
 
 const RUN_TIMEOUT_MS = 20_000;
 const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/tresor');
+// bin/tresor runs dist/: build it before the first timed spawn.
+ensureBuilt();
 
 interface RecordedRequest {
   method: string;

@@ -5,9 +5,12 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
+import { ensureBuilt } from './build.ts';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+/** The CLI every test spawns: it runs the compiled dist/, which is brought up to date with src/ right here. */
 export const TRESOR_BIN = path.join(ROOT, 'bin', 'tresor');
+ensureBuilt();
 
 /** A free loopback port (bind :0, read it, release it). */
 export async function freePort(): Promise<number> {
