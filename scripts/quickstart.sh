@@ -131,13 +131,13 @@ else
   out="$home/init.json.new"
   rm -f "$out"
   if ! (umask 077 && ./bin/tresor operator init -recovery-shares=1 -recovery-threshold=1 -format=json >"$out") ||
-    ! node -e 'const r = JSON.parse(require("node:fs").readFileSync(process.argv[1], "utf8")); if (!r.root_token || !r.recovery_keys_base64?.[0]) process.exit(1)' "$out" 2>/dev/null; then
+    ! node -e 'const r = JSON.parse(require("node:fs").readFileSync(process.argv[1], "utf8")); if (!r.root_token || !r.recovery_keys_b64?.[0]) process.exit(1)' "$out" 2>/dev/null; then
     rm -f "$out"
     fail "operator init failed (see above); init.json was not written"
   fi
   mv "$out" "$home/init.json"
   echo "    Root token:   $(node -p 'require(process.argv[1]).root_token' "$home/init.json")"
-  echo "    Recovery key: $(node -p 'require(process.argv[1]).recovery_keys_base64[0]' "$home/init.json")"
+  echo "    Recovery key: $(node -p 'require(process.argv[1]).recovery_keys_b64[0]' "$home/init.json")"
 fi
 echo "==> export TRESOR_ADDR=$TRESOR_ADDR; then try: ./bin/tresor status"
 wait "$server"

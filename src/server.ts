@@ -101,6 +101,17 @@ export async function runServer(opts: RunServerOptions): Promise<RunningServer> 
     logger,
   });
 
+  // "Started" is said only once the seal has answered: a wrong PIN or library stops here with its error alone.
+  if (hsm) {
+    try {
+      await hsm.firstOutcome;
+    } catch (err) {
+      await hsm.close().catch(() => {});
+      await physical.close();
+      throw new TresorError(500, `Error initializing seal of type pkcs11: ${(err as Error).message}`);
+    }
+  }
+
   const listener = config.listeners[0];
   const http = createHttpServer(core, {
     logger,

@@ -294,6 +294,8 @@ describe('HSM seal: configuration mistakes', { concurrency: true }, () => {
     const { code, output } = await expectStartFailure(token, { pin: wrongPin });
     assert.notEqual(code, 0);
     assert.match(output, /CKR_PIN_INCORRECT|\bpin\b/i);
+    // Only the error: no banner claiming the server started.
+    assert.doesNotMatch(output, /server started/i);
     assert.ok(!output.includes(wrongPin), output);
     assert.ok(!output.includes(token.pin), output);
   });

@@ -117,7 +117,7 @@ describe('scripts/quickstart.sh', () => {
     const initText = fs.readFileSync(initFile, 'utf8');
     const init = JSON.parse(initText);
     assert.match(init.root_token, /^hvs\./);
-    assert.equal(init.recovery_keys_base64.length, 1);
+    assert.equal(init.recovery_keys_b64.length, 1);
     assert.equal((await api.get('sys/seal-status')).body.sealed, false);
     assert.equal((await api.get('auth/token/lookup-self', init.root_token)).status, 200);
 

@@ -443,7 +443,7 @@ describe('scripts/softhsm-token.sh keeps the PINs out of every command line', ()
       }).trim();
       assert.equal(conf, path.join(work, 'hsm', 'softhsm2.conf'), 'stdout is the SOFTHSM2_CONF path alone');
       const recorded = fs.readFileSync(log, 'utf8');
-      assert.match(recorded, /== node .*softhsm-init-token\.ts \/.*libsofthsm2\.so argv-test/, 'the initialiser ran through the wrapper');
+      assert.match(recorded, /== node .*softhsm-init-token\.(?:ts|js) \/.*libsofthsm2\.so argv-test/, 'the initialiser ran through the wrapper');
       assert.ok(!recorded.includes(pin) && !recorded.includes(soPin), 'no PIN in any argv or environment');
 
       // The token takes the user PIN and the SO PIN it was given (C_Login in a child, PINs on stdin), and refuses another.

@@ -28,8 +28,9 @@ import { migrateHsmToShamir, migrateShamirToHsm, migrationDirection, type Migrat
 import { MOUNT_TABLE_PATH, storagePrefix, type MountEntry } from './mounts.ts';
 import type { Logger } from '../logger.ts';
 
-export const VERSION = '1.17.0+tresor';
-export const BUILD_DATE = '2026-11-25T00:00:00Z';
+import { BUILD_DATE, VERSION } from '../version.ts';
+
+export { BUILD_DATE, VERSION };
 
 export interface CoreOptions {
   physical: StorageBackend;

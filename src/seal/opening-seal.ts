@@ -20,6 +20,13 @@ export class OpeningSeal implements SealWrapper {
   private closed = false;
   private timer: NodeJS.Timeout | undefined;
   readonly ready: Promise<SealWrapper>;
+  /**
+   * Settles with the first attempt: 'opened', or 'retrying' after a transient
+   * failure (the seal keeps trying); rejects on a configuration mistake. The
+   * server waits for it before it says it has started.
+   */
+  readonly firstOutcome: Promise<'opened' | 'retrying'>;
+  private settleFirst: ((outcome: 'opened' | 'retrying') => void) | undefined;
 
   constructor(
     type: string,
@@ -29,8 +36,12 @@ export class OpeningSeal implements SealWrapper {
     private readonly backoff = { firstMs: 500, capMs: 10_000 },
   ) {
     this.type = type;
+    this.firstOutcome = new Promise((resolve) => (this.settleFirst = resolve));
     this.ready = new Promise((resolve, reject) => this.attempt(this.backoff.firstMs, resolve, reject));
     this.ready.catch(() => {});
+    // A fatal first attempt rejects firstOutcome as ready does.
+    this.firstOutcome = Promise.race([this.firstOutcome, this.ready.then(() => 'opened' as const)]);
+    this.firstOutcome.catch(() => {});
   }
 
   private attempt(delayMs: number, resolve: (s: SealWrapper) => void, reject: (e: unknown) => void): void {
@@ -49,6 +60,7 @@ export class OpeningSeal implements SealWrapper {
         if (this.closed) return reject(err);
         if (!this.isTransient(err)) return reject(err);
         this.logger.warn(`seal: ${this.type} seal not reachable (${this.lastError}); retrying in ${delayMs} ms`);
+        this.settleFirst?.('retrying');
         this.timer = setTimeout(() => this.attempt(Math.min(delayMs * 2, this.backoff.capMs), resolve, reject), delayMs);
         this.timer.unref();
       },

@@ -1,17 +1,11 @@
 /** `tresor version` and `tresor print token`: local answers, no server needed. */
-import fs from 'node:fs';
+import { BUILD_DATE, VERSION } from '../../version.ts';
 import { resolveToken } from '../client.ts';
 import { expectArgs, println, type Command } from '../command.ts';
 
-/**
- * The server's version and build date, read from the constants in
- * src/core/core.ts rather than by importing it: loading the core takes most
- * of a second, and `tresor version` should answer at once.
- */
+/** The version and build date, from src/version.ts (not the core, whose loading `tresor version` need not pay). */
 export function versionLine(): string {
-  const source = fs.readFileSync(new URL('../../core/core.ts', import.meta.url), 'utf8');
-  const constant = (name: string) => new RegExp(`export const ${name} = '([^']*)'`).exec(source)?.[1] ?? 'unknown';
-  return `Tresor v${constant('VERSION')}, built ${constant('BUILD_DATE')}`;
+  return `Tresor v${VERSION}, built ${BUILD_DATE}`;
 }
 
 const versionCommand: Command = {
