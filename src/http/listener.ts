@@ -128,7 +128,17 @@ class ConnectionGuard implements MessageObserver {
    */
   private expire(response: string): void {
     if (this.socket.destroyed) return;
-    if (this.inFlight === 0 && this.wrapped.writableLength === 0 && this.socket.writable) this.socket.write(response);
+    if (this.inFlight === 0 && this.wrapped.writableLength === 0 && this.socket.writable) {
+      // Destroying at once could drop the 408 still queued in libuv on a busy loop: close once it is flushed,
+      // and in any case soon (a client that does not read must not hold the socket open).
+      const force = setTimeout(() => this.socket.destroy(), CLOSE_LINGER_MS);
+      force.unref();
+      this.socket.end(response, () => {
+        clearTimeout(force);
+        this.socket.destroy();
+      });
+      return;
+    }
     this.socket.destroy();
   }
 }
