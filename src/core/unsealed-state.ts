@@ -4,6 +4,7 @@ import { createKvBackend } from '../engines/kv/index.ts';
 import { createCubbyholeBackend, destroyCubbyhole } from '../engines/cubbyhole/index.ts';
 import { createIdentityBackend } from '../engines/identity/index.ts';
 import { createTransitBackend } from '../engines/transit/index.ts';
+import { createUserpassBackend } from '../credential/userpass/index.ts';
 import { addressAllowed } from '../credential/cidr.ts';
 import { issueLoginToken } from './auth/login.ts';
 import { LoginRateLimiter } from './auth/rate-limit.ts';
@@ -274,6 +275,8 @@ function resolveBackend(entry: MountEntry, tokens: TokenStore): LogicalBackend {
       return createIdentityBackend();
     case 'transit':
       return createTransitBackend(entry.options ?? {});
+    case 'userpass':
+      return createUserpassBackend();
     case 'token':
       return tokens.backend;
     case 'system':
