@@ -55,7 +55,7 @@ export type BackendResolver = (entry: MountEntry) => LogicalBackend;
 export const MOUNTABLE_SECRET_TYPES: readonly string[] = ['kv', 'generic', 'transit'];
 
 /** The auth method types an operator may enable with `sys/auth/<path>`. */
-export const MOUNTABLE_AUTH_TYPES: readonly string[] = ['userpass'];
+export const MOUNTABLE_AUTH_TYPES: readonly string[] = ['userpass', 'approle'];
 
 /** Throws unless an operator may enable an auth method of `type` (Vault's texts). */
 export function checkMountableAuthType(type: string): void {

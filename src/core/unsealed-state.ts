@@ -5,6 +5,7 @@ import { createCubbyholeBackend, destroyCubbyhole } from '../engines/cubbyhole/i
 import { createIdentityBackend } from '../engines/identity/index.ts';
 import { createTransitBackend } from '../engines/transit/index.ts';
 import { createUserpassBackend } from '../credential/userpass/index.ts';
+import { createAppRoleBackend } from '../credential/approle/index.ts';
 import { addressAllowed } from '../credential/cidr.ts';
 import { issueLoginToken } from './auth/login.ts';
 import { LoginRateLimiter } from './auth/rate-limit.ts';
@@ -277,6 +278,8 @@ function resolveBackend(entry: MountEntry, tokens: TokenStore): LogicalBackend {
       return createTransitBackend(entry.options ?? {});
     case 'userpass':
       return createUserpassBackend();
+    case 'approle':
+      return createAppRoleBackend();
     case 'token':
       return tokens.backend;
     case 'system':
