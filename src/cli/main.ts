@@ -5,6 +5,7 @@
 import { pathToFileURL } from 'node:url';
 import { describeFlags, Flags, parseArgs, UsageError } from './args.ts';
 import { CliError, makeContext, STANDARD_FLAGS, type Command } from './command.ts';
+import { authCommands } from './commands/auth.ts';
 import { generateRootCommand } from './commands/generate-root.ts';
 import { genericCommands } from './commands/generic.ts';
 import { kvCommands } from './commands/kv.ts';
@@ -25,6 +26,7 @@ export const COMMANDS: Command[] = [
   generateRootCommand,
   rekeyCommand,
   ...secretsCommands,
+  ...authCommands,
   ...genericCommands,
   pathHelpCommand,
   ...kvCommands,

@@ -182,7 +182,8 @@ export class MountTable {
     for (const existing of this.mounts.keys()) {
       if (existing.startsWith(path) || path.startsWith(existing)) {
         // Vault answers a clash between auth methods with 409.
-        if (input.table === 'auth' && existing.startsWith('auth/')) throw new TresorError(409, `path is already in use at ${existing}`);
+        // (Vault names auth mounts without their auth/ prefix.)
+        if (input.table === 'auth' && existing.startsWith('auth/')) throw new TresorError(409, `path is already in use at ${existing.slice('auth/'.length)}`);
         throw badRequest(
           existing === path ? `path is already in use at ${path}` : `cannot mount at "${path}": it overlaps the existing mount "${existing}"`,
         );

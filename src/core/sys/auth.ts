@@ -5,7 +5,7 @@
  * Disabling a method revokes every token it issued.
  */
 import { badRequest, TresorError } from '../errors.ts';
-import { SYSTEM_DEFAULT_LEASE_TTL, type MountEntry } from '../mounts.ts';
+import { checkMountableAuthType, SYSTEM_DEFAULT_LEASE_TTL, type MountEntry } from '../mounts.ts';
 import { durationSeconds, optionalBool } from '../request-fields.ts';
 import { BATCH_UNSUPPORTED } from '../../credential/token-params.ts';
 import { checkLoginRateOptions } from '../auth/rate-limit.ts';
@@ -186,6 +186,8 @@ export const authPaths: SysPath[] = [
           if (!pluginName) throw badRequest('plugin_name must be provided for plugin backend');
           type = pluginName;
         }
+        // The type first, as Vault checks it (`auth enable token` says so, not that token/ is taken).
+        checkMountableAuthType(type);
         const defaultTtl = ttlSetting(raw.default_lease_ttl, 'default') ?? 0;
         const maxTtl = ttlSetting(raw.max_lease_ttl, 'max') ?? 0;
         if (maxTtl !== 0 && defaultTtl > maxTtl) throw badRequest('given default lease TTL greater than given max lease TTL');
