@@ -242,14 +242,16 @@ describe('approle auth method, -dev server', () => {
   });
 });
 
-describe('approle one-use secret ID race on file storage (SQLite, writes wait for fsync)', () => {
+describe('approle on file storage (SQLite, writes wait for fsync): the one-use race, and a restart', () => {
   let server: TestServer;
   let api: Api;
+  let unsealKey: string;
 
   before(async () => {
     server = await TestServer.start();
     api = server.api;
     const init = await must(api.put('sys/init', { secret_shares: 1, secret_threshold: 1 }), 200);
+    unsealKey = init.keys[0];
     await must(api.put('sys/unseal', { key: init.keys[0] }), 200);
     api.token = init.root_token;
     await server.until(async () => (await api.get('auth/token/lookup-self')).status === 200, 15_000, 'unsealed');
@@ -270,5 +272,28 @@ describe('approle one-use secret ID race on file storage (SQLite, writes wait fo
       assert.equal(results.filter((r) => r.status === 200).length, 1, `round ${round}: ${results.map((r) => r.status).join(' ')}`);
     }
     assert.equal((await must(api.list('auth/token/accessors'), 200)).data.keys.length, tokensBefore + 3);
+  });
+
+  it('auth mounts, roles, secret IDs, users and login tokens survive a restart; the limiter starts afresh', async () => {
+    await enableAuth(api, 'people', 'userpass');
+    await must(api.post('auth/people/users/pat', { password: 'pw-pat' }));
+    await must(api.post('auth/approle/role/kept', { secret_id_num_uses: 2 }));
+    const id = (await must(api.get('auth/approle/role/kept/role-id'), 200)).data.role_id;
+    const secret = (await must(api.post('auth/approle/role/kept/secret-id', {}), 200)).data.secret_id;
+    const token = (await must(api.post('auth/approle/login', { role_id: id, secret_id: secret }, ''), 200)).auth.client_token;
+    const rootToken = api.token;
+
+    await server.stop();
+    server = await TestServer.start({ dir: server.dir });
+    api = server.api;
+    await must(api.put('sys/unseal', { key: unsealKey }), 200);
+    api.token = rootToken;
+    assert.deepEqual(Object.keys((await must(api.get('sys/auth'), 200)).data).sort(), ['approle/', 'people/', 'token/']);
+    assert.equal((await api.get('auth/token/lookup-self', token)).status, 200, 'the login token is still valid');
+    assert.equal((await api.post('auth/approle/login', { role_id: id, secret_id: secret }, '')).status, 200, 'the second use');
+    assertError(await api.post('auth/approle/login', { role_id: id, secret_id: secret }, ''), 400, 'invalid role or secret ID', 'no third use');
+    assert.equal((await api.post('auth/people/login/pat', { password: 'pw-pat' }, '')).status, 200);
+    await must(api.delete('sys/auth/approle'));
+    assertError(await api.get('auth/token/lookup-self', token), 403, 'permission denied');
   });
 });
