@@ -351,6 +351,76 @@ describe('node-vault against Tresor', () => {
       });
     });
 
+    describe('auth methods: enableAuth / auths / disableAuth, userpassLogin, approle*', () => {
+      it('enableAuth / auths / disableAuth (sys/auth)', async () => {
+        await vault.enableAuth({ mount_point: 'nv-people', type: 'userpass', description: 'from node-vault' });
+        const listed = await vault.auths();
+        assert.equal(listed.data['nv-people/'].type, 'userpass');
+        assert.equal(listed.data['nv-people/'].description, 'from node-vault');
+        assert.equal(listed['nv-people/'].type, 'userpass', 'also at the top level');
+        await rejectsWith(vault.enableAuth({ mount_point: 'nv-people', type: 'userpass' }), 409, ['path is already in use at nv-people/']);
+        await vault.disableAuth({ mount_point: 'nv-people' });
+        assert.equal((await vault.auths()).data['nv-people/'], undefined);
+      });
+
+      it('userpassLogin switches the client to the new token; a wrong password rejects with 400', async () => {
+        await vault.enableAuth({ mount_point: 'nv-userpass', type: 'userpass' });
+        await vault.write('auth/nv-userpass/users/neo', { password: 'follow-the-rabbit', token_policies: 'nv-dev', token_ttl: '15m' });
+        const anon = client(api.addr);
+        const res = await anon.userpassLogin({ mount_point: 'nv-userpass', username: 'neo', password: 'follow-the-rabbit' });
+        assert.match(res.auth.client_token, /^hvs\./);
+        assert.deepEqual(res.auth.policies, ['default', 'nv-dev']);
+        assert.deepEqual(res.auth.metadata, { username: 'neo' });
+        assert.equal(res.auth.lease_duration, 900);
+        assert.equal(anon.token, res.auth.client_token);
+        const self = await anon.tokenLookupSelf();
+        assert.equal(self.data.path, 'auth/nv-userpass/login/neo');
+        await rejectsWith(client(api.addr).userpassLogin({ mount_point: 'nv-userpass', username: 'neo', password: 'blue-pill' }), 400, ['invalid username or password']);
+        await rejectsWith(client(api.addr).userpassLogin({ mount_point: 'nv-userpass', username: 'smith', password: 'blue-pill' }), 400, ['invalid username or password']);
+        await vault.disableAuth({ mount_point: 'nv-userpass' });
+        await rejectsWith(anon.tokenLookupSelf(), 403, ['permission denied'], 'a token of the disabled mount');
+      });
+
+      it('addApproleRole / approleRoles / getApproleRoleId / updateApproleRoleId / getApproleRoleSecret / approleSecret* / approleLogin / deleteApproleRole', async () => {
+        await vault.enableAuth({ mount_point: 'nv-approle', type: 'approle' });
+        const m = { mount_point: 'nv-approle', role_name: 'svc' };
+        await vault.addApproleRole({ ...m, policies: 'nv-dev', secret_id_num_uses: 1, token_ttl: 600 });
+        const role = await vault.getApproleRole(m);
+        assert.deepEqual(role.data.token_policies, ['nv-dev']);
+        assert.deepEqual(role.data.policies, ['nv-dev']);
+        assert.equal(role.data.secret_id_num_uses, 1);
+        assert.deepEqual((await vault.approleRoles({ mount_point: 'nv-approle' })).data.keys, ['svc']);
+        assert.match((await vault.getApproleRoleId(m)).data.role_id, NONCE);
+        await vault.updateApproleRoleId({ ...m, role_id: 'nv-role-id' });
+        assert.equal((await vault.getApproleRoleId(m)).data.role_id, 'nv-role-id');
+        const secret = (await vault.getApproleRoleSecret({ ...m, metadata: JSON.stringify({ app: 'nv' }), cidr_list: ['127.0.0.0/8'] })).data;
+        assert.match(secret.secret_id, NONCE);
+        assert.deepEqual((await vault.approleSecretAccessors(m)).data.keys, [secret.secret_id_accessor]);
+        const looked = (await vault.approleSecretLookup({ ...m, secret_id: secret.secret_id })).data;
+        assert.equal(looked.secret_id_accessor, secret.secret_id_accessor);
+        assert.deepEqual(looked.metadata, { app: 'nv' });
+        assert.deepEqual((await vault.approleSecretAccessorLookup({ ...m, secret_id_accessor: secret.secret_id_accessor })).data, looked);
+
+        const anon = client(api.addr);
+        const res = await anon.approleLogin({ mount_point: 'nv-approle', role_id: 'nv-role-id', secret_id: secret.secret_id });
+        assert.deepEqual(res.auth.metadata, { app: 'nv', role_name: 'svc' });
+        assert.equal(res.auth.lease_duration, 600);
+        assert.equal(anon.token, res.auth.client_token);
+        assert.equal((await anon.tokenLookupSelf()).data.path, 'auth/nv-approle/login');
+        await rejectsWith(client(api.addr).approleLogin({ mount_point: 'nv-approle', role_id: 'nv-role-id', secret_id: secret.secret_id }), 400, ['invalid role or secret ID'], 'the one use is spent');
+
+        const two = (await vault.getApproleRoleSecret(m)).data;
+        await vault.approleSecretDestroy({ ...m, secret_id: two.secret_id });
+        await rejectsWith(client(api.addr).approleLogin({ mount_point: 'nv-approle', role_id: 'nv-role-id', secret_id: two.secret_id }), 400, ['invalid role or secret ID']);
+        const three = (await vault.getApproleRoleSecret(m)).data;
+        await vault.approleSecretAccessorDestroy({ ...m, secret_id_accessor: three.secret_id_accessor });
+        await rejectsWith(vault.approleSecretAccessors(m), 404);
+        await vault.deleteApproleRole(m);
+        await rejectsWith(vault.getApproleRole(m), 404);
+        await vault.disableAuth({ mount_point: 'nv-approle' });
+      });
+    });
+
     describe('KV v1 and v2', () => {
       it('v1: write / read / list (LIST verb and ?list=) / delete', async () => {
         await vault.write('nv-kv1/app/db', { user: 'u', password: 'p' });

@@ -6,6 +6,7 @@ import { pathToFileURL } from 'node:url';
 import { describeFlags, Flags, parseArgs, UsageError } from './args.ts';
 import { CurlStringRequest } from './client.ts';
 import { CliError, makeContext, STANDARD_FLAGS, type Command } from './command.ts';
+import { authCommands } from './commands/auth.ts';
 import { generateRootCommand } from './commands/generate-root.ts';
 import { genericCommands } from './commands/generic.ts';
 import { kvCommands } from './commands/kv.ts';
@@ -28,6 +29,7 @@ export const COMMANDS: Command[] = [
   generateRootCommand,
   rekeyCommand,
   ...secretsCommands,
+  ...authCommands,
   ...genericCommands,
   pathHelpCommand,
   unwrapCommand,

@@ -42,9 +42,19 @@ export function sysRelativePath(path: string): string {
   return path.slice(4).replace(/\/+$/, '');
 }
 
-/** Whether the request is one of Vault's unauthenticated endpoints. */
-export function isUnauthenticated(path: string): boolean {
-  return isSysPath(path) && sysBackend.route(sysRelativePath(path))?.declaration.unauthenticated === true;
+/**
+ * Whether the request is one of Vault's unauthenticated endpoints: a sys
+ * path declared so, or (while unsealed) an auth method's login path. Cheap:
+ * a mount-table lookup by path segments and one declared-path match.
+ */
+export function isUnauthenticated(core: Core, path: string, operation: Operation = 'update'): boolean {
+  if (isSysPath(path)) return sysBackend.route(sysRelativePath(path))?.declaration.unauthenticated === true;
+  if (core.sealed) return false;
+  try {
+    return core.unsealed().unauthenticatedRoute(path, operation) !== undefined;
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -63,7 +73,10 @@ async function answer(core: Core, req: ApiRequest): Promise<ApiReply> {
   if (req.help) return helpReply(core, req);
   if (!isSysPath(req.path)) {
     const state = core.unsealed();
-    const caller = await state.authenticate(req.token);
+    // Logins need no token: the auth mount's declared path says so.
+    const login = state.unauthenticatedRoute(req.path, req.operation);
+    if (login) return toReply(await state.handleUnauthenticated(req, login));
+    const caller = await state.authenticate(req.token, req.remoteAddress);
     try {
       return toReply(await state.handleLogical(req, caller));
     } finally {
@@ -76,7 +89,7 @@ async function answer(core: Core, req: ApiRequest): Promise<ApiReply> {
   const base: SysRequest = { operation: req.operation, path, data: req.data, core, remoteAddress: req.remoteAddress, wrapTtlSeconds: req.wrapTtlSeconds };
   if (match.declaration.unauthenticated) return toReply((await sysBackend.handle({ ...base, token: req.token }))!, 'system');
   const state = core.unsealed();
-  const caller = await state.authenticate(req.token);
+  const caller = await state.authenticate(req.token, req.remoteAddress);
   try {
     if (!match.declaration.authorizesItself) {
       state.authorize(caller, `sys/${path}`, req.operation, { data: req.data, wrapTtlSeconds: req.wrapTtlSeconds }, match.declaration.sudo === true);
@@ -93,7 +106,7 @@ async function answer(core: Core, req: ApiRequest): Promise<ApiReply> {
  */
 async function helpReply(core: Core, req: ApiRequest): Promise<ApiReply> {
   const state = core.unsealed();
-  const caller = await state.authenticate(req.token);
+  const caller = await state.authenticate(req.token, req.remoteAddress);
   try {
     let help: { help: string; openapi: Record<string, unknown> } | null;
     if (isSysPath(req.path)) {

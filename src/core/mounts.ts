@@ -15,7 +15,15 @@ export interface MountEntry {
   description: string;
   accessor: string;
   uuid: string;
-  config: { default_lease_ttl: number; max_lease_ttl: number; force_no_cache: boolean };
+  config: {
+    default_lease_ttl: number;
+    max_lease_ttl: number;
+    force_no_cache: boolean;
+    /** Auth mounts: "", "hidden" or "unauth" (Vault's listing_visibility). */
+    listing_visibility?: string;
+    /** Auth mounts: the token type they issue; "default-service" or "service" (service tokens only). */
+    token_type?: string;
+  };
   options: Record<string, string> | null;
   local: boolean;
   seal_wrap: boolean;
@@ -45,6 +53,15 @@ export type BackendResolver = (entry: MountEntry) => LogicalBackend;
  * "not mountable" 403.
  */
 export const MOUNTABLE_SECRET_TYPES: readonly string[] = ['kv', 'generic', 'transit'];
+
+/** The auth method types an operator may enable with `sys/auth/<path>`. */
+export const MOUNTABLE_AUTH_TYPES: readonly string[] = ['userpass', 'approle'];
+
+/** Throws unless an operator may enable an auth method of `type` (Vault's texts). */
+export function checkMountableAuthType(type: string): void {
+  if (type === 'token') throw badRequest('token credential backend cannot be instantiated');
+  if (!MOUNTABLE_AUTH_TYPES.includes(type)) throw unknownEngineType(type);
+}
 
 /**
  * Engines that exist exactly once, at a fixed path, mounted by the core
@@ -94,6 +111,7 @@ const MOUNT_PATH_PATTERN = /^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*\/$/;
  */
 export class MountTable {
   private readonly mounts = new Map<string, MountedBackend>();
+  private readonly accessors = new Set<string>();
   /** Mount points sorted longest first, so the first prefix hit is the most specific. */
   constructor(
     private readonly barrier: LogicalStorage,
@@ -127,6 +145,11 @@ export class MountTable {
     return this.mounts.get(normaliseMountPath(path));
   }
 
+  /** Whether a mount with this accessor is mounted (tokens issued by a disabled auth mount stop working). */
+  hasAccessor(accessor: string): boolean {
+    return this.accessors.has(accessor);
+  }
+
   /** Finds the mount answering `path` (e.g. "secret/data/foo" → mount "secret/", relPath "data/foo"). */
   route(path: string): RouteMatch | undefined {
     const probe = path.endsWith('/') ? path : path + '/';
@@ -151,9 +174,16 @@ export class MountTable {
       checkMountableSecretType(input.type);
       if (input.type !== 'kv' && input.options?.version) throw badRequest(`secrets engine "${input.type}" does not allow setting a version`);
     }
+    if (!opts.system && input.table === 'auth') {
+      if (!path.startsWith('auth/') || path === 'auth/') throw badRequest('backend path must be specified');
+      checkMountableAuthType(input.type);
+    }
     if (opts.system && SINGLETON_MOUNTS[input.type] !== path) throw notMountable(input.type);
     for (const existing of this.mounts.keys()) {
       if (existing.startsWith(path) || path.startsWith(existing)) {
+        // Vault answers a clash between auth methods with 409.
+        // (Vault names auth mounts without their auth/ prefix.)
+        if (input.table === 'auth' && existing.startsWith('auth/')) throw new TresorError(409, `path is already in use at ${existing.slice('auth/'.length)}`);
         throw badRequest(
           existing === path ? `path is already in use at ${path}` : `cannot mount at "${path}": it overlaps the existing mount "${existing}"`,
         );
@@ -222,7 +252,13 @@ export class MountTable {
       if ((m.entry.type === 'kv' || m.entry.type === 'generic') && change.options.version && change.options.version !== (m.entry.options?.version ?? '1')) {
         throw badRequest('changing the KV version of an existing mount is not supported');
       }
-      m.entry.options = { ...(m.entry.options ?? {}), ...change.options };
+      const options = { ...(m.entry.options ?? {}) };
+      // As in Vault, an empty value removes the option (except version, which cannot be downgraded).
+      for (const [key, value] of Object.entries(change.options)) {
+        if (value === '' && key !== 'version') delete options[key];
+        else options[key] = value;
+      }
+      m.entry.options = options;
     }
     try {
       await this.persist();
@@ -244,10 +280,13 @@ export class MountTable {
     const base = new PrefixedStorage(this.barrier, storagePrefix(entry));
     const storage = entry.seal_wrap ? new SealWrappedStorage(base, this.hsm, storagePrefix(entry)) : base;
     this.mounts.set(entry.path, { entry, backend: backend ?? this.resolve(entry), storage });
+    this.accessors.add(entry.accessor);
   }
 
   private detach(path: string): void {
+    const m = this.mounts.get(path);
     this.mounts.delete(path);
+    if (m && ![...this.mounts.values()].some((other) => other.entry.accessor === m.entry.accessor)) this.accessors.delete(m.entry.accessor);
   }
 
   private async persist(): Promise<void> {

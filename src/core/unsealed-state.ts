@@ -4,9 +4,14 @@ import { createKvBackend } from '../engines/kv/index.ts';
 import { createCubbyholeBackend, destroyCubbyhole } from '../engines/cubbyhole/index.ts';
 import { createIdentityBackend } from '../engines/identity/index.ts';
 import { createTransitBackend } from '../engines/transit/index.ts';
+import { createUserpassBackend } from '../credential/userpass/index.ts';
+import { createAppRoleBackend } from '../credential/approle/index.ts';
+import { addressAllowed } from '../credential/cidr.ts';
+import { issueLoginToken } from './auth/login.ts';
+import { LoginRateLimiter } from './auth/rate-limit.ts';
 import { TokenStore, type TokenEntry } from './tokens/index.ts';
 import { PolicyStore, type ACL, type AclRequest } from './acl/index.ts';
-import { MountTable, notMountable, SINGLETON_MOUNTS, SYSTEM_DEFAULT_LEASE_TTL, unknownEngineType, type MountEntry } from './mounts.ts';
+import { MountTable, notMountable, SINGLETON_MOUNTS, SYSTEM_DEFAULT_LEASE_TTL, unknownEngineType, type MountEntry, type RouteMatch } from './mounts.ts';
 import { CachingStorage, PrefixedStorage } from './storage-view.ts';
 import { notFound, permissionDenied, TresorError } from './errors.ts';
 import { osRandom } from './entropy.ts';
@@ -36,6 +41,9 @@ export interface Caller {
  * policy store and the router between them. Built on unseal, dropped on seal.
  */
 export class UnsealedState {
+  /** Login attempts per client address and auth mount (see rate-limit.ts). */
+  readonly loginLimiter = new LoginRateLimiter();
+
   private constructor(
     readonly core: Core,
     readonly clusterId: string,
@@ -95,11 +103,17 @@ export class UnsealedState {
     this.tokens.stop();
   }
 
-  /** Resolves the client token; 403 when missing, unknown or expired. */
-  async authenticate(token: string | undefined): Promise<Caller> {
+  /**
+   * Resolves the client token; 403 when missing, unknown or expired, when
+   * the client is outside the token's bound CIDRs, or when the auth mount
+   * that issued it is gone.
+   */
+  async authenticate(token: string | undefined, remoteAddress?: string): Promise<Caller> {
     if (!token) throw permissionDenied();
     const entry = await this.tokens.lookup(token);
     if (!entry) throw permissionDenied();
+    if (entry.boundCidrs?.length && !addressAllowed(remoteAddress, entry.boundCidrs)) throw permissionDenied();
+    if (entry.mountAccessor && !this.mounts.hasAccessor(entry.mountAccessor)) throw permissionDenied();
     const acl = await this.policies.acl(entry.policies);
     const lastUse = await this.tokens.use(entry);
     return {
@@ -159,7 +173,9 @@ export class UnsealedState {
       auth: { ...caller.auth, sudo: caller.acl.allowed(path, req.operation).sudo },
       mountPoint: match.entry.path,
       defaultLeaseTtl: match.entry.config.default_lease_ttl || SYSTEM_DEFAULT_LEASE_TTL,
+      maxLeaseTtl: match.entry.config.max_lease_ttl || SYSTEM_DEFAULT_LEASE_TTL,
       randomBytes: external ? (n: number) => this.core.keyRandom(n) : osRandom,
+      remoteAddress: req.remoteAddress,
     };
     const logical: LogicalRequest = { operation: req.operation, ...base };
     logical.operation = await this.writeOperation(caller, path, match.backend, logical);
@@ -170,6 +186,48 @@ export class UnsealedState {
     if (path === 'cubbyhole/response' && isWrappingToken(caller.entry)) {
       res.warnings = [...(res.warnings ?? []), CUBBYHOLE_RESPONSE_DEPRECATED];
     }
+    return res;
+  }
+
+  /**
+   * The auth mount and declared path of a request that needs no token (a
+   * login: the path's declaration says `unauthenticated`); undefined for
+   * every other request. Only auth methods can declare such paths.
+   */
+  unauthenticatedRoute(path: string, operation: Operation): RouteMatch | undefined {
+    const match = this.mounts.route(aclPath(path, operation));
+    if (!match || match.entry.table !== 'auth') return undefined;
+    return match.backend.route(match.relPath)?.declaration.unauthenticated === true ? match : undefined;
+  }
+
+  /**
+   * Serves a login (or another unauthenticated auth path): rate-limited per
+   * client address, no token and no ACL; a login answer becomes a token
+   * issued through the token store with the mount's TTL limits.
+   */
+  async handleUnauthenticated(req: ApiRequest, match: RouteMatch): Promise<LogicalResponse> {
+    const path = aclPath(req.path, req.operation);
+    this.loginLimiter.take(match.entry, req.remoteAddress, path);
+    const logical: LogicalRequest = {
+      operation: req.operation,
+      path: match.relPath,
+      data: req.data,
+      storage: match.storage,
+      mountPoint: match.entry.path,
+      defaultLeaseTtl: match.entry.config.default_lease_ttl || SYSTEM_DEFAULT_LEASE_TTL,
+      maxLeaseTtl: match.entry.config.max_lease_ttl || SYSTEM_DEFAULT_LEASE_TTL,
+      randomBytes: match.entry.external_entropy_access ? (n: number) => this.core.keyRandom(n) : osRandom,
+      remoteAddress: req.remoteAddress,
+    };
+    const res = await match.backend.handle(logical);
+    if (res === null) throw notFound(`unsupported path "${req.path}"`);
+    if (res.login) {
+      const issued = await issueLoginToken({ tokens: this.tokens, mount: match.entry, path, remoteAddress: req.remoteAddress }, res.login);
+      res.auth = issued.auth;
+      if (issued.warnings.length) res.warnings = [...(res.warnings ?? []), ...issued.warnings];
+      delete res.login;
+    }
+    res.mountType = match.entry.type;
     return res;
   }
 
@@ -217,6 +275,10 @@ function resolveBackend(entry: MountEntry, tokens: TokenStore): LogicalBackend {
       return createIdentityBackend();
     case 'transit':
       return createTransitBackend(entry.options ?? {});
+    case 'userpass':
+      return createUserpassBackend();
+    case 'approle':
+      return createAppRoleBackend();
     case 'token':
       return tokens.backend;
     case 'system':

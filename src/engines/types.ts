@@ -43,6 +43,34 @@ export interface LogicalRequest {
   defaultLeaseTtl: number;
   /** Random bytes: from the HSM (mixed with the OS) when the mount has external_entropy_access. */
   randomBytes(length: number): Promise<Buffer>;
+  /** The client's IP address as the listener saw it (CIDR-bound logins and tokens). */
+  remoteAddress?: string;
+  /** The mount's max lease TTL in seconds (its tuned value, else the system's 768h). */
+  maxLeaseTtl?: number;
+}
+
+/**
+ * What an auth method answers a successful login with (Vault's logical.Auth):
+ * the core turns it into a token, with the mount's TTL limits, and answers
+ * the client with the token's `auth` block.
+ */
+export interface LoginAuth {
+  /** The method's token_policies; "default" is added unless noDefaultPolicy. */
+  policies: string[];
+  noDefaultPolicy: boolean;
+  /** Shown as the token's `meta` and the auth block's `metadata`. */
+  metadata: Record<string, string>;
+  /** Appended to the mount's name ("userpass-alice"); '' for the mount's name alone. */
+  displayName: string;
+  /** Seconds; 0 = the mount's default. */
+  ttl: number;
+  /** Seconds; 0 = the mount's max. */
+  maxTtl: number;
+  explicitMaxTtl: number;
+  period: number;
+  numUses: number;
+  /** The token may only be used from these addresses (CIDR blocks or plain IPs). */
+  boundCidrs: string[];
 }
 
 export interface LogicalResponse {
@@ -52,6 +80,8 @@ export interface LogicalResponse {
   warnings?: string[];
   /** For auth methods and token creation: Vault's `auth` block. */
   auth?: Record<string, unknown> | null;
+  /** A login's outcome: the core issues the token and fills `auth` from it (auth methods only). */
+  login?: LoginAuth;
   /** Vault's `wrap_info`, `lease_id`, etc. are filled in by the http layer. */
   leaseDuration?: number;
   renewable?: boolean;

@@ -124,7 +124,7 @@ function pickHandler<R extends FrameworkRequest>(declaration: PathDeclaration<R>
 }
 
 function isNoContent(res: LogicalResponse): boolean {
-  return res.status === 204 || (!res.data && !res.auth && !res.warnings?.length && res.rawBody === undefined);
+  return res.status === 204 || (!res.data && !res.auth && !res.login && !res.warnings?.length && res.rawBody === undefined);
 }
 
 function definedCaptures(groups: Record<string, string | undefined> | undefined): Record<string, string> {

@@ -41,7 +41,7 @@ export function createHttpServer(core: Core, opts: HttpOptions): FastifyInstance
     const small = Number.isFinite(declared) && declared <= anonymousLimit;
     // A body larger than the anonymous limit is read only for a live token: the token is
     // looked up first (without spending a use), so a made-up token buys no more than none.
-    if (!isAnonymous(req) && (small || (await holdsLiveToken(core, req)))) return payload;
+    if (!isAnonymous(core, req) && (small || (await holdsLiveToken(core, req)))) return payload;
     if (declared > anonymousLimit) throw bodyTooLarge();
     return limitBody(payload, anonymousLimit);
   });
@@ -128,10 +128,11 @@ export function requestWrapTtl(req: FastifyRequest): number | undefined {
 }
 
 /**
- * Whether a request is one of Vault's unauthenticated sys endpoints, or
- * carries no token at all (so can only be refused, or is one of those).
+ * Whether a request is one of Vault's unauthenticated endpoints (sys, or an
+ * auth method's login), or carries no token at all (so can only be refused,
+ * or is one of those).
  */
-function isAnonymous(req: FastifyRequest): boolean {
+function isAnonymous(core: Core, req: FastifyRequest): boolean {
   if (!requestToken(req)) return true;
   let parsed;
   try {
@@ -140,7 +141,7 @@ function isAnonymous(req: FastifyRequest): boolean {
     return true; // refused with a 400 anyway
   }
   if (!parsed) return true;
-  return isUnauthenticated(parsed.path);
+  return isUnauthenticated(core, parsed.path);
 }
 
 /** Whether the request's token is live (the server unsealed and the token known and unexpired). */

@@ -5,6 +5,7 @@
 import { FrameworkBackend } from '../../framework/index.ts';
 import { lifecyclePaths } from './lifecycle.ts';
 import { mountPaths } from './mounts.ts';
+import { authPaths } from './auth.ts';
 import { policyPaths } from './policies.ts';
 import { recoveryPaths } from './recovery.ts';
 import { internalPaths } from './internal.ts';
@@ -15,6 +16,7 @@ export const sysBackend = new FrameworkBackend<SysRequest>([
   ...lifecyclePaths,
   ...recoveryPaths,
   ...mountPaths,
+  ...authPaths,
   ...policyPaths,
   ...internalPaths,
   ...wrappingPaths,

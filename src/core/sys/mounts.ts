@@ -6,7 +6,7 @@ import { matchAll, type FieldSchemas } from '../../framework/index.ts';
 import { authed, noContent, sysData, type SysPath } from './request.ts';
 
 /** A mount as `GET sys/mounts` lists it. */
-function describeMount(e: MountEntry): Record<string, unknown> {
+export function describeMount(e: MountEntry): Record<string, unknown> {
   return {
     accessor: e.accessor,
     config: { ...e.config },
@@ -51,17 +51,12 @@ const listMounts = (table: 'secret' | 'auth', strip: string): SysPath['operation
   return sysData(out);
 };
 
-/** Mount management: sys/mounts, sys/mounts/<path>[/tune], sys/remount, sys/auth, sys/internal/ui/mounts. */
+/** Mount management: sys/mounts, sys/mounts/<path>[/tune], sys/remount, sys/internal/ui/mounts (sys/auth is in auth.ts). */
 export const mountPaths: SysPath[] = [
   {
     pattern: 'mounts',
     synopsis: 'List the mounted secrets engines.',
     operations: { read: listMounts('secret', '') },
-  },
-  {
-    pattern: 'auth',
-    synopsis: 'List the enabled auth methods.',
-    operations: { read: listMounts('auth', 'auth/') },
   },
   {
     pattern: `mounts/(?<path>.+?)/tune`,

@@ -24,6 +24,12 @@ export interface TokenEntry {
   orphan: boolean;
   type: 'service';
   entityId: string;
+  /** Addresses (CIDR blocks) the token may be used from; absent = anywhere. */
+  boundCidrs?: string[];
+  /** Ceiling (seconds from creation) for renewals of a non-periodic token; absent = the store's. */
+  maxTtl?: number;
+  /** Accessor of the auth mount that issued it at login: disabling that mount revokes it. */
+  mountAccessor?: string;
 }
 
 /** True when the entry's lifetime has ended at `nowMs`. */

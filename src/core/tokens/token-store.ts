@@ -18,12 +18,14 @@ const MAX_TREE_DEPTH = 1024;
  *   id/<id>                       TokenEntry JSON, id = HMAC(salt, token)
  *   accessor/<HMAC(salt, acc)>    {"accessor": acc, "id": id}
  *   parent/<parentId>/<childId>   empty marker, for tree revocation
+ *   mount/<mountAccessor>/<id>    empty marker: tokens an auth mount issued at login
  */
 const SALT_KEY = 'salt';
 const SALT_BYTES = 32;
 const entryKey = (id: string) => `id/${id}`;
 const parentIndexKey = (parentId: string, childId: string) => `parent/${parentId}/${childId}`;
 const childrenPrefix = (parentId: string) => `parent/${parentId}/`;
+const mountIndexKey = (mountAccessor: string, id: string) => `mount/${mountAccessor}/${id}`;
 
 export interface TokenStoreDeps {
   storage: LogicalStorage;
@@ -54,6 +56,12 @@ export interface TokenSpec {
   entityId: string;
   /** Custom raw token (root callers, `-dev-root-token-id`); generated when absent. */
   token?: string;
+  /** Addresses (CIDR blocks) the token may be used from. */
+  boundCidrs?: string[];
+  /** Renewal ceiling from creation (seconds) for a non-periodic token, below the store's. */
+  maxTtl?: number;
+  /** The auth mount that issued it at login (see {@link TokenStore.revokeByMount}). */
+  mountAccessor?: string;
 }
 
 export interface RenewResult {
@@ -118,9 +126,13 @@ export class TokenStore {
       expireTime: spec.ttl > 0 ? nowMs + spec.ttl * 1000 : 0, period: spec.period, renewable: spec.renewable,
       parent: spec.parent, orphan: spec.parent === '', type: 'service', entityId: spec.entityId,
     };
+    if (spec.boundCidrs?.length) entry.boundCidrs = spec.boundCidrs;
+    if (spec.maxTtl) entry.maxTtl = spec.maxTtl;
+    if (spec.mountAccessor) entry.mountAccessor = spec.mountAccessor;
     // Indexes first: a crash then leaves a dangling index, never an unrevocable token.
     await this.storage.put(this.accessorKey(salt, accessor), Buffer.from(JSON.stringify({ accessor, id })));
     if (entry.parent) await this.storage.put(parentIndexKey(entry.parent, id), Buffer.alloc(0));
+    if (entry.mountAccessor) await this.storage.put(mountIndexKey(entry.mountAccessor, id), Buffer.alloc(0));
     await this.storage.put(entryKey(id), encodeEntry(entry));
     return { token, entry };
   }
@@ -203,7 +215,8 @@ export class TokenStore {
     let ttl = entry.period > 0 ? entry.period : increment > 0 ? increment : entry.ttl;
     const limits: Array<[number, string]> = [];
     if (entry.explicitMaxTtl > 0) limits.push([entry.explicitMaxTtl - age, 'explicit max TTL']);
-    if (entry.period === 0 && this.maxTtl > 0) limits.push([this.maxTtl - age, 'max TTL']);
+    const maxTtl = entry.maxTtl !== undefined && entry.maxTtl > 0 ? Math.min(entry.maxTtl, this.maxTtl) : this.maxTtl;
+    if (entry.period === 0 && maxTtl > 0) limits.push([maxTtl - age, 'max TTL']);
     for (const [remaining, name] of limits) {
       if (ttl > remaining) {
         ttl = Math.floor(remaining);
@@ -252,6 +265,20 @@ export class TokenStore {
       await this.storage.delete(parentIndexKey(id, childId));
     }
     await this.useLock.run(id, () => this.revokeOne(id));
+  }
+
+  /**
+   * Revokes every token an auth mount issued at login, with its children
+   * (Vault revokes the mount's leases when it is disabled); returns how many.
+   */
+  async revokeByMount(mountAccessor: string): Promise<number> {
+    const ids = await this.storage.list(`mount/${mountAccessor}/`);
+    for (const id of ids) {
+      await this.revokeTree(id);
+      // revokeOne drops the marker with the entry; a marker whose entry is already gone is dropped here.
+      await this.storage.delete(mountIndexKey(mountAccessor, id));
+    }
+    return ids.length;
   }
 
   /** Revokes every expired token (with its descendants); returns how many roots were revoked. */
@@ -305,6 +332,7 @@ export class TokenStore {
     if (!entry) return;
     await this.storage.delete(this.accessorKey(await this.salt(), entry.accessor));
     if (entry.parent) await this.storage.delete(parentIndexKey(entry.parent, id));
+    if (entry.mountAccessor) await this.storage.delete(mountIndexKey(entry.mountAccessor, id));
     if (this.onRevoke) await this.onRevoke(entry);
   }
 
