@@ -101,7 +101,8 @@ describe('approle auth method, -dev server', () => {
     await must(api.post('auth/approle/role/svc/secret-id/destroy', { secret_id: issued.secret_id }));
     await must(api.post('auth/approle/role/svc/secret-id/lookup', { secret_id: issued.secret_id }), 204, 'a gone secret ID looks up empty');
     assertError(await api.post('auth/approle/role/svc/secret-id-accessor/lookup', { secret_id_accessor: issued.secret_id_accessor }), 404, 'failed to find accessor entry for secret_id_accessor');
-    await must(api.delete('auth/approle/role/svc/secret-id-accessor/destroy', { secret_id_accessor: second.secret_id_accessor }));
+    // A DELETE carries its parameters in the query (Vault reads no DELETE body).
+    await must(api.delete(`auth/approle/role/svc/secret-id-accessor/destroy?secret_id_accessor=${encodeURIComponent(second.secret_id_accessor)}`));
     assert.equal((await api.list('auth/approle/role/svc/secret-id')).status, 404);
     assertError(await api.post('auth/approle/role/svc/secret-id-accessor/destroy', { secret_id_accessor: second.secret_id_accessor }), 400, 'failed to find accessor entry for secret_id_accessor');
     assertError(await login({ role_id: await roleId('svc'), secret_id: second.secret_id }), 400, 'invalid role or secret ID');

@@ -193,7 +193,7 @@ const WRONG: Record<string, BadValue[]> = {
  * the value, but only briefly: never a run of the 1 MiB string.
  */
 const QUOTED_BY_VAULT: { template: RegExp; field: RegExp }[] = [
-  { template: /^\/sys\/mounts\/\{path\}$/, field: /^type$/ },
+  { template: /^\/sys\/(mounts|auth)\/\{path\}$/, field: /^type$/ },
   { template: /^\/sys\/(policies\/acl|policy)\/\{name\}$/, field: /^(policy|rules)$/ },
 ];
 
