@@ -130,10 +130,10 @@ plugin_directory  = "/plugins"
     assert.match(err.message, /disable_unauthed_rekey_endpoints" must be a boolean/);
   });
 
-  it('accepts backend as an alias of storage, inmem and etcd types', () => {
+  it('accepts backend as an alias of storage; does not offer etcd before it exists', () => {
     assert.equal(parseConfig('backend "inmem" {}', 'a.hcl', NO_ENV).storage?.type, 'inmem');
-    const etcd = parseConfig('storage "etcd" {\n  address = "http://127.0.0.1:2379"\n  path = "tresor/"\n  ha_enabled = true\n}', 'a.hcl', NO_ENV);
-    assert.deepEqual(etcd.storage?.options, { address: 'http://127.0.0.1:2379', path: 'tresor/', ha_enabled: 'true' });
+    const etcd = configError('storage "etcd" {\n  address = "http://127.0.0.1:2379"\n}');
+    assert.match(etcd.message, /unsupported storage type "etcd" \(supported: file, inmem\)/);
   });
 
   it('requires a storage stanza except in dev mode', () => {

@@ -6,10 +6,9 @@ import type { ConfigSource, EntropyConfig, ListenerConfig, StorageConfig, Storag
 const STORAGE_OPTIONS: Record<StorageType, readonly string[]> = {
   file: ['path'],
   inmem: [],
-  etcd: ['address', 'path', 'ha_enabled'],
 };
 const REQUIRED_STORAGE_OPTIONS: Partial<Record<StorageType, readonly string[]>> = { file: ['path'] };
-const BOOLEAN_STORAGE_OPTIONS = new Set(['ha_enabled']);
+const BOOLEAN_STORAGE_OPTIONS = new Set<string>();
 
 export const DEFAULT_LISTENER_ADDRESS = '127.0.0.1:8200';
 export const DEFAULT_MAX_REQUEST_SIZE = 32 * 1024 * 1024;

@@ -7,7 +7,8 @@ export interface ConfigSource {
   line: number;
 }
 
-export type StorageType = 'file' | 'inmem' | 'etcd';
+/** The storage backends that exist (etcd joins with HA; until then a config naming it is refused where it stands). */
+export type StorageType = 'file' | 'inmem';
 
 export interface StorageConfig {
   type: StorageType;
