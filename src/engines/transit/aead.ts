@@ -11,10 +11,29 @@
  * under a subkey from HChaCha20; HChaCha20 is read off one block of Node's
  * raw ChaCha20 keystream (the block minus its input state).
  */
-import { createCipheriv, createDecipheriv, type CipherGCM, type DecipherGCM, type KeyObject } from 'node:crypto';
+import { createCipheriv, createDecipheriv, randomBytes, type CipherGCM, type DecipherGCM, type KeyObject } from 'node:crypto';
 import { nonceBytes, type SymmetricCipherType } from './key-types.ts';
 
 const TAG_BYTES = 16;
+const NONCE_POOL_BYTES = 16 * 1024;
+
+let noncePool = Buffer.alloc(0);
+let nonceOffset = 0;
+
+/**
+ * `n` fresh random bytes for a nonce. Drawn from a pool filled by the OS
+ * generator 16 KiB at a time (one call per batch instead of one per item);
+ * every byte is handed out once, and nonces are public anyway.
+ */
+export function freshNonce(n: number): Buffer {
+  if (nonceOffset + n > noncePool.length) {
+    noncePool = randomBytes(NONCE_POOL_BYTES);
+    nonceOffset = 0;
+  }
+  const nonce = noncePool.subarray(nonceOffset, nonceOffset + n);
+  nonceOffset += n;
+  return nonce;
+}
 
 const NODE_CIPHER: Record<SymmetricCipherType, 'aes-128-gcm' | 'aes-256-gcm' | 'chacha20-poly1305'> = {
   'aes128-gcm96': 'aes-128-gcm',

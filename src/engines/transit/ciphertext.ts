@@ -4,7 +4,7 @@
  * `vault:v<version>:<base64(nonce || ciphertext || tag)>` for the AEAD
  * ciphers, `vault:v<version>:<base64(RSA-OAEP-SHA256 ciphertext)>` for RSA.
  *
- * Random nonces come from node's crypto.randomBytes, not the request's
+ * Random nonces come from the OS generator (a pool, aead.ts), not the request's
  * (possibly HSM-backed) source: a nonce only has to be unique, not secret,
  * and an HSM round trip per item would cap batch throughput. Key material,
  * which must be unpredictable, always comes from the request's source.
@@ -12,9 +12,9 @@
  * 3: under a derived key; 2: under the context), or, for scheme 1 (Vault
  * before 0.6.2), from the caller.
  */
-import { constants, createHmac, privateDecrypt, publicEncrypt, randomBytes } from 'node:crypto';
+import { constants, createHmac, privateDecrypt, publicEncrypt } from 'node:crypto';
 import { badRequest } from '../../core/errors.ts';
-import { aeadOpen, aeadSeal, AUTHENTICATION_FAILED } from './aead.ts';
+import { aeadOpen, aeadSeal, AUTHENTICATION_FAILED, freshNonce } from './aead.ts';
 import { entryOf, symmetricKey } from './derive.ts';
 import { goBase64Decode } from './go-base64.ts';
 import { convergentVersionOf, CURRENT_CONVERGENT_VERSION, templateParts, versionPrefix, type KeyPolicy } from './key-policy.ts';
@@ -67,7 +67,7 @@ export function encryptToEnvelope(policy: KeyPolicy, version: number, plaintext:
   let encKey = keyMaterial;
   let iv: Buffer;
   if (!policy.convergentEncryption) {
-    iv = nonce?.length ? checkedNonce(type, nonce) : randomBytes(nonceBytes(type));
+    iv = nonce?.length ? checkedNonce(type, nonce) : freshNonce(nonceBytes(type));
   } else {
     if (!Buffer.isBuffer(keyMaterial)) throw badRequest(`unhandled convergent version ${convergent}`);
     encKey = keyMaterial.subarray(0, encBytes);
