@@ -30,7 +30,8 @@ export function parseBigJson(text: string): unknown {
       while (i < n && /[0-9.eE+-]/.test(text[i])) i++;
       const token = text.slice(start, i);
       if (/^-?\d+$/.test(token) && token.replace('-', '').length > SAFE_DIGITS) {
-        out += `${text.slice(last, start)}"${MARK}${token}"`;
+        // The mark's NUL goes in escaped: a raw control character is not valid inside a JSON string.
+        out += `${text.slice(last, start)}"\\u0000big:${token}"`;
         last = i;
       }
       continue;
