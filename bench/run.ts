@@ -80,7 +80,7 @@ const titles: Record<SectionName, string> = {
   health: '2. GET /v1/sys/health',
   hsm: '3. HSM wrap/unwrap through the seal layer',
   kv: `4. KV v2 on file storage (SQLite, synchronous=FULL), HSM seal with max_parallel ${SERVER_MAX_PARALLEL}`,
-  transit: '5. Transit encrypt',
+  transit: '5. Transit encrypt and sign',
 };
 const order: SectionName[] = ['unseal', 'auto-unseal', 'health', 'hsm', 'kv', 'transit'];
 const sections: Section[] = order.filter(wants).map((name) => ({ title: titles[name], rows: rows.get(name)! }));
