@@ -308,3 +308,40 @@ describe('transit declared paths: operations and routing', () => {
     assert.equal(backend.help('nothing/here', 'transit/'), null);
   });
 });
+
+describe('transit declared fields: sign, verify, export, backup, restore, trim, import and cache-config', () => {
+  it('take null as absent and weak strings, refuse wrong types naming the field, and warn about unknown fields', async () => {
+    const m = mount();
+    await m.write('keys/signer', { type: 'ed25519', exportable: 'true', allow_plaintext_backup: '1' });
+    const sig = await m.write('sign/signer', { input: b64('m'), key_version: null, hash_algorithm: null, prehashed: null, context: null, batch_input: null });
+    assert.match(String(sig.data?.signature), /^vault:v1:/);
+    assert.equal(sig.warnings, undefined);
+    const ok = await m.write('verify/signer', { input: b64('m'), signature: sig.data?.signature, prehashed: 'false', hmac: null, colour: 'red' });
+    assert.equal(ok.data?.valid, true);
+    assert.deepEqual(ok.warnings, [ignored('colour')]);
+    await refused(m.write('sign/signer', { input: b64('m'), prehashed: 'maybe' }), 400, 'prehashed must be a boolean');
+    await refused(m.write('sign/signer', { input: { v: SECRET } }), 400, 'input must be a string');
+    const backup = String((await m.call('read', 'backup/signer')).data?.backup);
+    await refused(m.write('restore/copy', { backup, force: 'perhaps' }), 400, 'force must be a boolean');
+    assert.equal((await m.write('restore/copy', { backup, force: 'false', name: null })).status, 204);
+    await m.write('keys/signer/rotate');
+    await m.write('keys/signer/config', { min_decryption_version: '2', min_encryption_version: '2' });
+    await refused(m.write('keys/signer/trim', { min_available_version: 'two' }), 400, 'min_available_version must be an integer');
+    assert.equal((await m.write('keys/signer/trim', { min_available_version: '2' })).data?.min_available_version, 2);
+    await refused(m.write('cache-config', { size: [10] }), 400, 'size must be an integer');
+    assert.deepEqual((await m.write('cache-config', { size: '10' })).data, { size: 10 });
+    await refused(m.write('keys/imported/import', { ciphertext: 5, allow_rotation: 'sure' }), 400, 'allow_rotation must be a boolean');
+    assert.deepEqual(m.memory.keys().filter((k) => k.includes('imported')), []);
+  });
+
+  it('answer 405 on operations they do not declare', async () => {
+    const m = mount();
+    await m.write('keys/k', { type: 'ecdsa-p256' });
+    for (const [operation, path] of [
+      ['read', 'sign/k'], ['read', 'verify/k'], ['update', 'export/public-key/k'], ['update', 'backup/k'], ['read', 'restore'],
+      ['read', 'keys/k/trim'], ['update', 'wrapping_key'], ['read', 'keys/k/import'], ['delete', 'cache-config'],
+    ] as const) {
+      await refused(m.call(operation, path), 405, 'unsupported operation');
+    }
+  });
+});

@@ -7,7 +7,6 @@
  * the others (SEC1 for ECDSA and PKCS#1 for RSA private keys); `der` and
  * `pem` give PKCS#8 / SubjectPublicKeyInfo for asymmetric keys.
  */
-import { createPrivateKey } from 'node:crypto';
 import { badRequest, notFound } from '../../core/errors.ts';
 import { genericName, optionalSegment, type FieldData, type PathDeclaration } from '../../framework/index.ts';
 import type { LogicalRequest, LogicalResponse } from '../types.ts';
@@ -105,7 +104,7 @@ function rsaPrivate(entry: KeyVersion, format: string): string {
 }
 
 function pkcs8(entry: KeyVersion, format: string): string {
-  const key = entry.privateKey ?? createPrivateKey(entry.key!);
+  const key = entry.privateKey!;
   if (format === 'der') return (key.export({ type: 'pkcs8', format: 'der' }) as Buffer).toString('base64');
   return key.export({ type: 'pkcs8', format: 'pem' }) as string;
 }
