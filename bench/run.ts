@@ -93,7 +93,7 @@ const titles: Record<SectionName, string> = {
   health: '2. GET /v1/sys/health',
   hsm: '3. HSM wrap/unwrap through the seal layer',
   kv: `4. KV v2 on file storage (SQLite, synchronous=FULL), HSM seal with max_parallel ${SERVER_MAX_PARALLEL}`,
-  transit: '5. Transit encrypt',
+  transit: '5. Transit encrypt and sign',
   auth: '6. Logins (file storage, Shamir seal; each login stores a token)',
   startup: '7. Start-up of the compiled JavaScript (bin/tresor runs dist/)',
 };

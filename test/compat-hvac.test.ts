@@ -887,6 +887,38 @@ describe('hvac 0.11 against Tresor', () => {
         assert.equal(r.valid512.data.valid, true);
       });
 
+      it('sign_data / verify_signed_data (ed25519, ecdsa-p256 asn1 and jws, rsa-2048 pss and prehashed pkcs1v15)', async () => {
+        const r = await hvac('transit', 'sign_verify');
+        for (const type of ['ed25519', 'ecdsa-p256', 'rsa-2048']) {
+          assert.match(r[type].sign.data.signature, /^vault:v1:/, type);
+          assert.equal(r[type].sign.data.key_version, 1);
+          assert.equal(r[type].valid.data.valid, true, type);
+          assert.equal(r[type].invalid.data.valid, false, type);
+        }
+        assert.match(r.jws.data.signature, /^vault:v1:[A-Za-z0-9_-]+$/, 'jws: unpadded URL-safe base64');
+        assert.equal(r.jws_valid.data.valid, true);
+        assert.equal(r.pkcs_valid.data.valid, true);
+        assertVaultError(r.sign_with_aes, 400, ['key type aes256-gcm96 does not support signing']);
+      });
+
+      it('export_key / backup_key / restore_key (name, force) / trim_key', async () => {
+        const r = await hvac('transit', 'export_backup_restore_trim');
+        assert.equal(r.export.data.name, 'hv-export');
+        assert.equal(r.export.data.type, 'aes256-gcm96');
+        assert.deepEqual(Object.keys(r.export.data.keys), ['1', '2']);
+        assert.equal(Buffer.from(r.export.data.keys['2'], 'base64').length, 32);
+        assert.deepEqual(Object.keys(r.latest.data.keys), ['2']);
+        assert.equal(typeof r.backup.data.backup, 'string');
+        assert.equal(r.restore.status, 204);
+        assertVaultError(r.restore_again, 400, ['key "hv-restored" already exists']);
+        assert.equal(r.restore_forced.status, 204);
+        assert.equal(r.restored_plaintext, 'kept');
+        assert.equal(r.trim.data.min_available_version, 2);
+        assert.deepEqual(Object.keys(r.trim.data.keys), ['2', '3']);
+        assertVaultError(r.export_locked, 400, ['private key material is not exportable']);
+        assertVaultError(r.backup_locked, 400, ['exporting is disallowed on the policy']);
+      });
+
       it('delete_key is refused until update_key_configuration(deletion_allowed=True)', async () => {
         const r = await hvac('transit', 'delete_key');
         assertVaultError(r.refused, 400, ['error deleting policy hv-delete: deletion is not allowed for this key']);

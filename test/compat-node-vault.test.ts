@@ -526,6 +526,36 @@ describe('node-vault against Tresor', () => {
         const dk = await vault.write('transit/datakey/plaintext/nv-mac', {});
         assert.equal(Buffer.from(dk.data.plaintext, 'base64').length, 32);
       });
+
+      it('sign / verify (ed25519, ecdsa-p384 jws, rsa-3072 pkcs1v15) via write', async () => {
+        for (const [type, options] of [['ed25519', {}], ['ecdsa-p384', { marshaling_algorithm: 'jws', hash_algorithm: 'sha2-384' }], ['rsa-3072', { signature_algorithm: 'pkcs1v15' }]] as const) {
+          await vault.transitCreateKey({ name: `nv-sign-${type}`, type });
+          const signed = await vault.write(`transit/sign/nv-sign-${type}`, { input: b64('msg'), ...options });
+          assert.match(signed.data.signature, /^vault:v1:/, type);
+          const ok = await vault.write(`transit/verify/nv-sign-${type}`, { input: b64('msg'), signature: signed.data.signature, ...options });
+          assert.equal(ok.data.valid, true, type);
+          const bad = await vault.write(`transit/verify/nv-sign-${type}`, { input: b64('msg!'), signature: signed.data.signature, ...options });
+          assert.equal(bad.data.valid, false, type);
+        }
+        await rejectsWith(vault.write('transit/sign/nv-mac', { input: b64('msg') }), 400, ['key type aes256-gcm96 does not support signing']);
+      });
+
+      it('export / backup / restore (force) / trim via read and write', async () => {
+        await vault.transitCreateKey({ name: 'nv-exp', exportable: true, allow_plaintext_backup: true });
+        const enc = await vault.encryptData({ name: 'nv-exp', plaintext: b64('kept') });
+        const exported = await vault.read('transit/export/encryption-key/nv-exp/latest');
+        assert.deepEqual(Object.keys(exported.data.keys), ['1']);
+        const { data: { backup } } = await vault.read('transit/backup/nv-exp');
+        await vault.write('transit/restore/nv-exp-copy', { backup });
+        await rejectsWith(vault.write('transit/restore/nv-exp-copy', { backup }), 400, ['key "nv-exp-copy" already exists']);
+        await vault.write('transit/restore/nv-exp-copy', { backup, force: true });
+        assert.equal(unb64((await vault.decryptData({ name: 'nv-exp-copy', ciphertext: enc.data.ciphertext })).data.plaintext), 'kept');
+        await vault.write('transit/keys/nv-exp/rotate', {});
+        await vault.write('transit/keys/nv-exp/config', { min_decryption_version: 2, min_encryption_version: 2 });
+        const trimmed = await vault.write('transit/keys/nv-exp/trim', { min_available_version: 2 });
+        assert.equal(trimmed.data.min_available_version, 2);
+        await rejectsWith(vault.read('transit/export/encryption-key/nv-mac'), 400, ['private key material is not exportable']);
+      });
     });
 
     describe('response wrapping', () => {

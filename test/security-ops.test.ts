@@ -339,8 +339,8 @@ describe('transit binds associated_data (-dev server)', () => {
     });
     assert.equal(swapped.status, 400, 'every item failed');
     assert.deepEqual(swapped.body.data.batch_results, [
-      { error: 'cipher: message authentication failed', reference: 'a' },
-      { error: 'cipher: message authentication failed', reference: 'b' },
+      { plaintext: '', error: 'cipher: message authentication failed', reference: 'a' },
+      { plaintext: '', error: 'cipher: message authentication failed', reference: 'b' },
     ]);
     const matched = await api.post('transit/decrypt/tenants', {
       batch_input: [
@@ -353,7 +353,7 @@ describe('transit binds associated_data (-dev server)', () => {
     assert.deepEqual(matched.body.data.batch_results, [
       { plaintext: b64('for A'), reference: 'a' },
       { plaintext: b64('for B'), reference: 'b' },
-      { error: 'cipher: message authentication failed', reference: 'none' },
+      { plaintext: '', error: 'cipher: message authentication failed', reference: 'none' },
     ]);
   });
 
@@ -365,7 +365,7 @@ describe('transit binds associated_data (-dev server)', () => {
     assert.equal(ok.body.data.plaintext, key.body.data.plaintext);
     const bad = await api.post('transit/encrypt/tenants', { plaintext: b64('x'), associated_data: 'tenant A!' });
     assert.equal(bad.status, 400);
-    assert.deepEqual(bad.body, { errors: ['failed to base64-decode associated_data'] });
+    assert.deepEqual(bad.body, { errors: ['unable to get associated_data/additional_data from factory[0]: illegal base64 data at input byte 6'] });
     const rewrap = await api.post('transit/rewrap/tenants', { ciphertext: key.body.data.ciphertext, associated_data: b64('tenantA') });
     assert.equal(rewrap.status, 400);
     assert.match(rewrap.body.errors[0], /associated_data is not supported by rewrap/);

@@ -21,6 +21,18 @@ import type { Core } from './core.ts';
 import type { ApiRequest } from './api.ts';
 
 const CLUSTER_INFO_PATH = 'core/cluster';
+/** How often mounts' periodic hooks run (Vault's rollback manager period). */
+const DEFAULT_PERIODIC_INTERVAL_MS = 60_000;
+
+/**
+ * `TRESOR_PERIODIC_INTERVAL_MS`: the period of the mounts' periodic hooks in
+ * milliseconds (positive integer; default 60 000). Integration tests
+ * shorten it to see transit's automatic rotation within seconds.
+ */
+function periodicIntervalFromEnv(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env.TRESOR_PERIODIC_INTERVAL_MS?.trim();
+  return raw && /^[1-9]\d*$/.test(raw) ? Number(raw) : DEFAULT_PERIODIC_INTERVAL_MS;
+}
 /** Vault's warning when a wrapping token reads its answer straight from its cubbyhole. */
 const CUBBYHOLE_RESPONSE_DEPRECATED =
   "Reading from 'cubbyhole/response' is deprecated. Please use sys/wrapping/unwrap to unwrap responses, as it provides additional security checks and other benefits.";
@@ -43,6 +55,8 @@ export interface Caller {
 export class UnsealedState {
   /** Login attempts per client address and auth mount (see rate-limit.ts). */
   readonly loginLimiter = new LoginRateLimiter();
+  private periodicTimer: NodeJS.Timeout | undefined;
+  private periodicRunning = false;
 
   private constructor(
     readonly core: Core,
@@ -81,7 +95,34 @@ export class UnsealedState {
     if (opts.firstTime || !(await mounts.load())) await state.createDefaultMounts();
     cubbyholeStorage.current = mounts.get('cubbyhole/')?.storage;
     tokens.startExpiryTimer();
+    state.startPeriodic();
     return state;
+  }
+
+  /** Calls every mount's periodic hook once per interval (the first time one interval after unseal). */
+  private startPeriodic(intervalMs = periodicIntervalFromEnv()): void {
+    this.periodicTimer = setInterval(() => void this.runPeriodic(), intervalMs);
+    this.periodicTimer.unref();
+  }
+
+  /** One round of the mounts' periodic hooks; a round still running is not overlapped. */
+  async runPeriodic(): Promise<void> {
+    if (this.periodicRunning) return;
+    this.periodicRunning = true;
+    try {
+      for (const entry of this.mounts.list('secret')) {
+        const mounted = this.mounts.get(entry.path);
+        if (!mounted?.backend.periodic) continue;
+        const randomBytes = entry.external_entropy_access ? (n: number) => this.core.keyRandom(n) : osRandom;
+        try {
+          await mounted.backend.periodic({ storage: mounted.storage, randomBytes });
+        } catch (err) {
+          this.core.logger.warn(`periodic: mount ${entry.path}: ${(err as Error).message}`);
+        }
+      }
+    } finally {
+      this.periodicRunning = false;
+    }
   }
 
   private async createDefaultMounts(): Promise<void> {
@@ -100,6 +141,8 @@ export class UnsealedState {
   }
 
   async close(): Promise<void> {
+    if (this.periodicTimer) clearInterval(this.periodicTimer);
+    this.periodicTimer = undefined;
     this.tokens.stop();
   }
 

@@ -113,6 +113,17 @@ export interface LogicalBackend {
   openApiPaths(mountPoint: string): Record<string, Record<string, unknown>>;
   /** Called when the mount is disabled, after its storage has been erased. */
   cleanup?(): Promise<void>;
+  /**
+   * Background work (Vault's PeriodicFunc), called by the core about once a
+   * minute while unsealed with the mount's storage and random source.
+   */
+  periodic?(ctx: PeriodicContext): Promise<void>;
+}
+
+/** What a backend's periodic hook gets: its mount's storage and random source. */
+export interface PeriodicContext {
+  storage: LogicalStorage;
+  randomBytes(length: number): Promise<Buffer>;
 }
 
 /** Factory the mount table calls for each mount, with its `options`. */

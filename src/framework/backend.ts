@@ -144,7 +144,7 @@ function captureNames(pattern: string): string[] {
 export function defineBackend(
   type: string,
   declarations: PathDeclaration<LogicalRequest>[],
-  hooks: { cleanup?: () => Promise<void> } = {},
+  hooks: { cleanup?: () => Promise<void>; periodic?: LogicalBackend['periodic'] } = {},
 ): LogicalBackend {
   const framework = new FrameworkBackend(declarations);
   return {
@@ -156,5 +156,6 @@ export function defineBackend(
     help: (path, mountPoint) => framework.help(path, mountPoint),
     openApiPaths: (mountPoint) => framework.openApiPaths(mountPoint),
     ...(hooks.cleanup ? { cleanup: hooks.cleanup } : {}),
+    ...(hooks.periodic ? { periodic: hooks.periodic } : {}),
   };
 }

@@ -1,10 +1,16 @@
 /**
- * Vault's batch convention shared by encrypt, decrypt, rewrap, hmac and
- * verify: a request either carries `batch_input: [{...}, ...]` or is itself
- * the single item. Batch answers are `{batch_results: [...]}`, with a failed
- * item reported as `{error}` in its slot (plus its `reference`, echoed like
- * every item's). All items failing is a 400; a partial failure is a 200
- * unless the caller asks for another code with `partial_failure_response_code`.
+ * Vault's batch convention shared by encrypt, decrypt, rewrap, hmac, sign
+ * and verify: a request either carries `batch_input: [{...}, ...]` or is
+ * itself the single item. Batch answers are `{batch_results: [...]}` in
+ * Vault's shapes: every result carries its `reference` (empty when the item
+ * had none), a failed item its `error` beside the fields Vault always
+ * writes (decrypt's empty `plaintext`, verify's `valid: false`, sign's
+ * `key_version: 0`).
+ *
+ * Status: for encrypt and decrypt, all items failing is Vault's 400 (the
+ * body still holds the results); a partial failure is a 200 unless the
+ * caller picks another code with `partial_failure_response_code`. Rewrap,
+ * hmac, sign and verify answer 200 whatever their items did, as Vault does.
  *
  * Each item's fields are decoded with the same field schemas as the
  * request's own (decodeField, FieldData's rules), so a wrongly typed item
@@ -80,38 +86,54 @@ export function itemFields(fields: FieldSchemas, names: readonly string[]): Item
   return new ItemSchema(Object.fromEntries(names.map((name) => [name, fields[name]])));
 }
 
+/** Go's name for a JSON value's type, as Vault's batch decoding errors print it. */
+function goType(value: unknown): string {
+  if (Array.isArray(value)) return '[]interface {}';
+  if (value === null) return '<nil>';
+  switch (typeof value) {
+    case 'string': return 'string';
+    case 'number': return 'json.Number';
+    case 'boolean': return 'bool';
+    default: return 'map[string]interface {}';
+  }
+}
+
 /**
- * The raw batch items, or undefined for a single-item request. Also checks
- * `partial_failure_response_code` when the path takes it, so a bad envelope
- * fails before any work.
+ * The raw batch items, or undefined for a single-item request. A bad list is
+ * refused with Vault's texts before any work.
  */
 export function batchItems(fields: FieldData): JsonObject[] | undefined {
-  partialFailureStatus(fields);
   if (!fields.has('batch_input')) return undefined;
   // The slice type lifts a lone value into a list; Vault's batch decoding wants a real list.
   const raw = fields.raw.batch_input;
-  if (!Array.isArray(raw) || raw.length === 0) throw badRequest('"batch_input" must be a non-empty array of objects');
-  if (!raw.every(isPlainObject)) throw badRequest('every "batch_input" item must be an object');
-  return raw;
+  if (!Array.isArray(raw)) throw badRequest(`failed to parse batch input: source data must be an array or slice, got ${goType(raw)}`);
+  if (raw.length === 0) throw badRequest('missing batch input to process');
+  raw.forEach((item, i) => {
+    if (!isPlainObject(item)) throw badRequest(`failed to parse batch input: [${i}] expected a map, got '${goType(item)}'`);
+  });
+  return raw as JsonObject[];
 }
 
-/**
- * The status for a partly failed batch: 200 unless the caller picked another
- * (0 = default) on a path that takes `partial_failure_response_code`.
- */
-function partialFailureStatus(fields: FieldData): number {
-  if (!Object.hasOwn(fields.schema, 'partial_failure_response_code')) return 200;
-  const code = fields.getOk<number>('partial_failure_response_code') ?? 0;
-  if (code !== 0 && (code < 200 || code > 599)) throw badRequest('"partial_failure_response_code" must be an HTTP status code');
-  return code === 0 ? 200 : code;
-}
-
-/** An item's reference as a result field: empty when the item has none. */
-function referenceOf(item: JsonObject): { reference?: string } {
+/** An item's reference ('' when it has none). */
+function referenceOf(item: JsonObject): string {
   const raw = item.reference;
-  if (raw === undefined || raw === null || raw === '') return {};
-  return { reference: decodeField(REFERENCE_FIELD, 'reference', raw) as string };
+  if (raw === undefined || raw === null || raw === '') return '';
+  return decodeField(REFERENCE_FIELD, 'reference', raw) as string;
 }
+
+export interface BatchShape {
+  /** Fields Vault writes into a failed item's result besides `error`. */
+  failed: ItemResult;
+  /** encrypt/decrypt: all items failing is a 400, partial failure 200 or partial_failure_response_code. */
+  statusFromFailures: boolean;
+}
+
+export const ENCRYPT_SHAPE: BatchShape = { failed: {}, statusFromFailures: true };
+export const DECRYPT_SHAPE: BatchShape = { failed: { plaintext: '' }, statusFromFailures: true };
+export const REWRAP_SHAPE: BatchShape = { failed: {}, statusFromFailures: false };
+export const HMAC_SHAPE: BatchShape = { failed: {}, statusFromFailures: false };
+export const VERIFY_SHAPE: BatchShape = { failed: { valid: false }, statusFromFailures: false };
+export const SIGN_SHAPE: BatchShape = { failed: { key_version: 0 }, statusFromFailures: false };
 
 /**
  * Answers a single-item request with `work(fields, 0)` (its errors thrown
@@ -125,23 +147,39 @@ export function respond(
   fields: FieldData,
   items: JsonObject[] | undefined,
   itemSchema: ItemSchema,
+  shape: BatchShape,
   work: (item: Fields, index: number) => ItemResult,
 ): LogicalResponse {
   if (items === undefined) return { data: work(fields, 0) };
   let failures = 0;
-  const results = items.map((item, index) => {
-    let reference: { reference?: string } = {};
+  const results = new Array<ItemResult>(items.length);
+  for (let index = 0; index < items.length; index++) {
+    const item = items[index];
+    let reference = '';
     try {
       reference = referenceOf(item);
-      return { ...work(itemSchema.decode(item), index), ...reference };
+      const result = work(itemSchema.decode(item), index);
+      result.reference = reference;
+      results[index] = result;
     } catch (err) {
       if (!(err instanceof TresorError) || err.status >= 500) throw err;
       failures += 1;
-      return { error: err.message, ...reference };
+      results[index] = { ...shape.failed, error: err.message, reference };
     }
-  });
+  }
   const response: LogicalResponse = { data: { batch_results: results } };
-  if (failures === items.length) response.status = 400;
-  else if (failures > 0) response.status = partialFailureStatus(fields);
+  if (!shape.statusFromFailures || failures === 0) return response;
+  if (failures === items.length) {
+    response.status = 400;
+    return response;
+  }
+  const code = Object.hasOwn(fields.schema, 'partial_failure_response_code') ? fields.getOk<number>('partial_failure_response_code') : undefined;
+  if (code !== undefined && code !== 0) {
+    if (code < 200 || code > 599) {
+      response.warnings = ['invalid HTTP response code override from partial_failure_response_code, reverting to 200'];
+    } else {
+      response.status = code;
+    }
+  }
   return response;
 }

@@ -1,49 +1,67 @@
 /**
  * The `transit` secrets engine (encryption as a service), as declared paths:
- *   keys/                          list
- *   keys/<name>                    read | create/update | delete
- *   keys/<name>/config             create/update
- *   keys/<name>/rotate             create/update
- *   encrypt/<name>                 create/update (create when the key does not exist yet: encrypt creates it)
- *   decrypt/<name>, rewrap/<name>  create/update
- *   datakey/(plaintext|wrapped)/<name>                  create/update
- *   random[/<source>][/<bytes>]                         create/update
- *   hash[/<algorithm>]                                  create/update
- *   hmac/<name>[/<algorithm>], verify/<name>[/<algorithm>]   create/update (verify: HMACs only)
+ *   keys/                                               list
+ *   keys/<name>                                         read | create/update | delete
+ *   keys/<name>/config | rotate | trim                  create/update
+ *   keys/<name>/import | import_version, wrapping_key   create/update, read
+ *   encrypt/<name> (upserts), decrypt/<name>, rewrap/<name>
+ *   sign/<name>[/<algorithm>], verify/<name>[/<algorithm>]  (verify: signatures and HMACs)
+ *   hmac/<name>[/<algorithm>], datakey/(plaintext|wrapped)/<name>
+ *   export/<type>/<name>[/<version>], backup/<name>, restore[/<name>]
+ *   random[/<source>][/<bytes>], hash[/<algorithm>], cache-config
  * Each module declares its paths next to its handlers; the framework
- * matches them, decodes their fields and answers 404/405.
+ * matches them, decodes their fields and answers 404/405. The engine's
+ * periodic hook rotates keys whose auto_rotate_period has passed (the core
+ * calls it every minute, as Vault's rollback manager calls PeriodicFunc);
+ * the schedule is each key's stored period and latest version's creation
+ * time, so it carries over restarts.
  */
 import { defineBackend } from '../../framework/index.ts';
-import type { LogicalBackend, LogicalStorage } from '../types.ts';
+import type { LogicalBackend } from '../types.ts';
+import { backupPaths } from './backup.ts';
+import { cacheConfigPaths } from './cache-config.ts';
 import { cryptPaths } from './crypt.ts';
 import { dataKeyPaths } from './datakey.ts';
+import { exportPaths } from './export.ts';
 import { hashPaths } from './hash.ts';
 import { hmacPaths } from './hmac.ts';
-import { KeyStore, type StoreFor } from './key-store.ts';
-import { keyPaths } from './keys.ts';
+import { importPaths } from './import.ts';
+import { keyStores } from './key-store.ts';
+import { keyPaths, rotateIfDue } from './keys.ts';
 import { randomPaths } from './random.ts';
+import { signPaths } from './sign.ts';
 
 /**
  * A transit engine for one mount. Parsed keys are cached per mount storage
  * (see KeyStore); `_options` is accepted for the mount table's factory shape.
  */
 export function createTransitBackend(_options: Record<string, string> = {}): LogicalBackend {
-  const stores = new WeakMap<LogicalStorage, KeyStore>();
-  const storeFor: StoreFor = (req) => {
-    let store = stores.get(req.storage);
-    if (store === undefined) {
-      store = new KeyStore(req.storage);
-      stores.set(req.storage, store);
-    }
-    return store;
-  };
+  const storeFor = keyStores();
   // encrypt/decrypt first: the paths are tried in order and those are the busiest.
   return defineBackend('transit', [
     ...cryptPaths(storeFor),
-    ...keyPaths(storeFor),
-    ...dataKeyPaths(storeFor),
+    ...signPaths(storeFor),
     ...hmacPaths(storeFor),
+    ...keyPaths(storeFor),
+    ...importPaths(storeFor),
+    ...dataKeyPaths(storeFor),
+    ...exportPaths(storeFor),
+    ...backupPaths(storeFor),
+    ...cacheConfigPaths(storeFor),
     ...hashPaths(),
     ...randomPaths(),
-  ]);
+  ], {
+    periodic: async ({ storage, randomBytes }) => {
+      const store = storeFor({ storage });
+      const failures: string[] = [];
+      for (const name of await store.list()) {
+        try {
+          await rotateIfDue(store, name, randomBytes);
+        } catch (err) {
+          failures.push(`transit: automatic rotation of key "${name}" failed: ${(err as Error).message}`);
+        }
+      }
+      if (failures.length) throw new Error(failures.join('; '));
+    },
+  });
 }

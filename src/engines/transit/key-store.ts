@@ -1,29 +1,44 @@
 /**
- * Transit keys in the mount's storage (`policy/<name>`), with a parsed copy
- * of each key cached in memory so encrypt and decrypt do not touch storage.
+ * Transit keys in the mount's storage (`policy/<name>`, Vault's policy
+ * JSON), with the parsed form of each key cached in memory so encrypt,
+ * decrypt, sign and verify neither touch storage nor parse key material.
  * Every change (and every cache fill) runs under the key's lock, so a slow
  * storage read can never put an older policy back into the cache after a
  * rotate or config write has stored a newer one.
+ *
+ * The cache holds every key by default; `cache-config` can bound it (Vault's
+ * LRU, at least 10 entries). The bound is kept in `config/cache`.
  */
 import { getJson, putJson } from '../storage-json.ts';
 import type { LogicalRequest, LogicalStorage } from '../types.ts';
 import { KeyedLock } from '../../core/keyed-lock.ts';
-import { fromStored, toStored, type KeyPolicy, type StoredKeyPolicy } from './key-policy.ts';
+import { internalError } from '../../core/errors.ts';
+import { fromStored, toStored, type KeyPolicy, type StoredPolicy } from './key-policy.ts';
+import { parseBigJson, stringifyBigJson } from './vault-json.ts';
 
 const POLICY_PREFIX = 'policy/';
+export const CACHE_CONFIG_PATH = 'config/cache';
 
 /** The key store of a request's mount (one per mount storage, so its cache is shared). */
-export type StoreFor = (req: LogicalRequest) => KeyStore;
+export type StoreFor = (req: { storage: LogicalStorage }) => KeyStore;
 
 export class KeyStore {
   private readonly cache = new Map<string, KeyPolicy>();
   private readonly lock = new KeyedLock();
+  /** 0: unbounded. */
+  private cacheLimit = 0;
+  private cacheLimitLoaded = false;
 
   constructor(private readonly storage: LogicalStorage) {}
 
   /** The key, or undefined when there is none. */
   async get(name: string): Promise<KeyPolicy | undefined> {
-    return this.cache.get(name) ?? this.lock.run(name, () => this.load(name));
+    const cached = this.cache.get(name);
+    if (cached !== undefined) {
+      if (this.cacheLimit > 0) this.touch(name, cached);
+      return cached;
+    }
+    return this.lock.run(name, () => this.load(name));
   }
 
   /**
@@ -35,8 +50,8 @@ export class KeyStore {
       const current = await this.load(name);
       const next = await change(current);
       if (next !== current) {
-        await putJson(this.storage, POLICY_PREFIX + name, toStored(next));
-        this.cache.set(name, next);
+        await this.write(name, next);
+        this.remember(name, next);
       }
       return next;
     });
@@ -51,20 +66,87 @@ export class KeyStore {
     });
   }
 
-  /** Key names, sorted. */
+  /** Key names, sorted (the import wrapping key, under import/, is not one). */
   async list(): Promise<string[]> {
     const names = await this.storage.list(POLICY_PREFIX);
     return names.filter((name) => !name.endsWith('/'));
+  }
+
+  /** The configured cache bound (0: unbounded). */
+  async cacheSize(): Promise<number> {
+    await this.loadCacheLimit();
+    return this.cacheLimit;
+  }
+
+  /** Stores and applies a new cache bound. */
+  async setCacheSize(size: number): Promise<void> {
+    await putJson(this.storage, CACHE_CONFIG_PATH, { size });
+    this.cacheLimit = size;
+    this.cacheLimitLoaded = true;
+    this.evict();
+  }
+
+  private async loadCacheLimit(): Promise<void> {
+    if (this.cacheLimitLoaded) return;
+    const stored = await getJson<{ size?: number }>(this.storage, CACHE_CONFIG_PATH);
+    this.cacheLimit = typeof stored?.size === 'number' && stored.size > 0 ? stored.size : 0;
+    this.cacheLimitLoaded = true;
+  }
+
+  private async write(name: string, policy: KeyPolicy): Promise<void> {
+    await this.storage.put(POLICY_PREFIX + name, Buffer.from(stringifyBigJson(toStored(policy)), 'utf8'));
   }
 
   /** Cached copy, else storage (filling the cache). Call only under the key's lock. */
   private async load(name: string): Promise<KeyPolicy | undefined> {
     const cached = this.cache.get(name);
     if (cached !== undefined) return cached;
-    const stored = await getJson<StoredKeyPolicy>(this.storage, POLICY_PREFIX + name);
-    if (stored === undefined) return undefined;
-    const policy = fromStored(stored);
-    this.cache.set(name, policy);
+    await this.loadCacheLimit();
+    const raw = await this.storage.get(POLICY_PREFIX + name);
+    if (raw === undefined) return undefined;
+    let stored: StoredPolicy;
+    try {
+      stored = parseBigJson(raw.toString('utf8')) as StoredPolicy;
+    } catch {
+      throw internalError(`stored entry "${POLICY_PREFIX}${name}" is not valid JSON`);
+    }
+    let policy: KeyPolicy;
+    try {
+      policy = fromStored(stored);
+    } catch {
+      throw internalError(`stored transit key "${name}" could not be loaded`);
+    }
+    this.remember(name, policy);
     return policy;
   }
+
+  private remember(name: string, policy: KeyPolicy): void {
+    this.cache.delete(name);
+    this.cache.set(name, policy);
+    this.evict();
+  }
+
+  /** Marks a key as recently used (bounded caches only). */
+  private touch(name: string, policy: KeyPolicy): void {
+    this.cache.delete(name);
+    this.cache.set(name, policy);
+  }
+
+  private evict(): void {
+    if (this.cacheLimit <= 0) return;
+    while (this.cache.size > this.cacheLimit) this.cache.delete(this.cache.keys().next().value!);
+  }
+}
+
+/** One key store per mount storage, so every request of a mount shares the cache. */
+export function keyStores(): StoreFor {
+  const stores = new WeakMap<LogicalStorage, KeyStore>();
+  return (req: Pick<LogicalRequest, 'storage'>) => {
+    let store = stores.get(req.storage);
+    if (store === undefined) {
+      store = new KeyStore(req.storage);
+      stores.set(req.storage, store);
+    }
+    return store;
+  };
 }

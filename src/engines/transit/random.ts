@@ -3,27 +3,30 @@
  * `{bytes?, format?, source?}` → `{random_bytes}` (base64 by default, or hex).
  * Path values win over body values, as in Vault.
  *
- * Every source draws from the request's random source: that is the HSM mixed
- * with the OS when the mount has external_entropy_access (so "seal" and "all"
- * get what they ask for), and the OS otherwise. "platform" is accepted for
- * compatibility and gets the same bytes, which are never weaker than the OS's.
+ * Sources, as Vault's: "platform" is the OS generator; "seal" is the seal's
+ * (HSM's) generator, which a mount reaches through the request's random
+ * source when it has external_entropy_access (Tresor mixes the HSM's bytes
+ * with the OS's there; without access "seal" falls back to the OS with
+ * Vault's warning); "all" is both XORed together.
  */
+import { randomBytes } from 'node:crypto';
 import { badRequest } from '../../core/errors.ts';
-import { parseNonNegativeInt } from '../../core/request-fields.ts';
+import { osRandom } from '../../core/entropy.ts';
 import { genericName, optionalSegment, type FieldData, type PathDeclaration } from '../../framework/index.ts';
 import type { LogicalRequest, LogicalResponse } from '../types.ts';
-import { formatField, outputFormat } from './fields.ts';
+import { parseGoInt } from './ciphertext.ts';
+import { formatField } from './fields.ts';
 
-const SOURCES = new Set(['platform', 'seal', 'all']);
+const SOURCES = new Set(['', 'platform', 'seal', 'all']);
 const DEFAULT_BYTES = 32;
 const MAX_BYTES = 128 * 1024;
-const PATH = 'random';
+const NO_SEAL_ENTROPY = 'no seal/entropy augmentation available, using platform entropy source';
 
 /** The `random[/<source>][/<bytes>]` path. */
 export function randomPaths(): PathDeclaration<LogicalRequest>[] {
   return [
     {
-      pattern: `${PATH}(?:/${genericName('source')})?${optionalSegment('urlbytes')}`,
+      pattern: `random(?:/${genericName('source')})?${optionalSegment('urlbytes')}`,
       fields: {
         urlbytes: { type: 'string', description: 'The number of bytes, given in the path.' },
         bytes: { type: 'int', default: DEFAULT_BYTES, description: `The number of bytes to generate, 1 to ${MAX_BYTES} (default ${DEFAULT_BYTES}).` },
@@ -31,7 +34,7 @@ export function randomPaths(): PathDeclaration<LogicalRequest>[] {
         source: {
           type: 'string',
           default: 'platform',
-          description: 'The entropy source: "platform", "seal" or "all" (default "platform"); every source draws from the mount\'s random source.',
+          description: 'The entropy source: "platform" (the OS, the default), "seal" (the HSM, for mounts with external_entropy_access) or "all" (both, XORed).',
         },
       },
       synopsis: 'Generate random bytes.',
@@ -41,20 +44,50 @@ export function randomPaths(): PathDeclaration<LogicalRequest>[] {
   ];
 }
 
-/** The source and byte count, from the path segments (captures) over the body. */
-function sourceAndBytes(req: LogicalRequest, fields: FieldData): { source: string; bytes: number } {
-  const urlbytes = fields.getOk<string>('urlbytes');
-  const source = fields.getOk<string>('source') || 'platform';
-  if (urlbytes !== undefined) return { source, bytes: parseNonNegativeInt(urlbytes, 'bytes') };
-  // `random/<n>`: a lone segment that is no source name is the byte count.
-  if (req.path !== PATH && !SOURCES.has(source)) return { source: 'platform', bytes: parseNonNegativeInt(source, 'bytes') };
-  return { source, bytes: fields.getOk<number>('bytes') ?? DEFAULT_BYTES };
+const urlCount = (text: string) => {
+  const n = parseGoInt(text);
+  if (n === undefined) throw badRequest(`error parsing url-set byte count: strconv.Atoi: parsing "${text.slice(0, 32)}": invalid syntax`);
+  return n;
+};
+
+/** Vault's parsing, which lets an ACL govern both the source and the byte count in the path. */
+function sourceAndBytes(fields: FieldData): { source: string; bytes: number } {
+  const urlBytes = fields.getOk<string>('urlbytes');
+  const source = fields.getOk<string>('source');
+  if (source === undefined || source === '') return { source: 'platform', bytes: fields.get<number>('bytes') };
+  if (urlBytes === undefined && SOURCES.has(source)) return { source, bytes: fields.get<number>('bytes') };
+  if (urlBytes === undefined) return { source: 'platform', bytes: urlCount(source) };
+  return { source, bytes: urlCount(urlBytes) };
 }
 
 async function generateRandom(req: LogicalRequest, fields: FieldData): Promise<LogicalResponse> {
-  const { source, bytes } = sourceAndBytes(req, fields);
-  if (!SOURCES.has(source)) throw badRequest('"source" must be "platform", "seal" or "all"');
-  if (bytes < 1 || bytes > MAX_BYTES) throw badRequest(`"bytes" must be between 1 and ${MAX_BYTES}`);
-  const format = outputFormat(fields, 'base64');
-  return { data: { random_bytes: (await req.randomBytes(bytes)).toString(format) } };
+  const { source, bytes } = sourceAndBytes(fields);
+  const format = fields.get<string>('format');
+  if (bytes < 1) throw badRequest('"bytes" cannot be less than 1');
+  if (bytes > MAX_BYTES) throw badRequest(`"bytes" should be less than ${MAX_BYTES}`);
+  if (format !== 'hex' && format !== 'base64') throw badRequest(`unsupported encoding format "${format}"; must be "hex" or "base64"`);
+  const sealReachable = req.randomBytes !== osRandom;
+  let out: Buffer;
+  const warnings: string[] = [];
+  switch (source) {
+    case '':
+    case 'platform':
+      out = randomBytes(bytes);
+      break;
+    case 'seal':
+      if (!sealReachable) warnings.push(NO_SEAL_ENTROPY);
+      out = await req.randomBytes(bytes);
+      break;
+    case 'all': {
+      const seal = await req.randomBytes(bytes);
+      out = randomBytes(bytes);
+      for (let i = 0; i < bytes; i++) out[i] ^= seal[i];
+      break;
+    }
+    default:
+      throw badRequest(`unsupported entropy source "${source}"; must be "platform" or "seal", or "all"`);
+  }
+  const res: LogicalResponse = { data: { random_bytes: out.toString(format) } };
+  if (warnings.length) res.warnings = warnings;
+  return res;
 }
