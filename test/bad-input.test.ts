@@ -195,6 +195,8 @@ const WRONG: Record<string, BadValue[]> = {
 const QUOTED_BY_VAULT: { template: RegExp; field: RegExp }[] = [
   { template: /^\/sys\/(mounts|auth)\/\{path\}$/, field: /^type$/ },
   { template: /^\/sys\/(policies\/acl|policy)\/\{name\}$/, field: /^(policy|rules)$/ },
+  // Transit names a bad key type or algorithm as Vault does ("unknown key type X", "unsupported algorithm X").
+  { template: /^\/transit\//, field: /^(type|algorithm|hash_algorithm|format|source|salt_length|marshaling_algorithm|signature_algorithm)$/ },
 ];
 
 const quotedByVault = (template: string, field: string) => QUOTED_BY_VAULT.some((q) => q.template.test(template) && q.field.test(field));

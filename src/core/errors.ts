@@ -22,3 +22,12 @@ export const sealedError = () => new TresorError(503, 'Vault is sealed');
 export const internalError = (msg: string) => new TresorError(500, msg);
 /** A dependency (the HSM) is down: 503 keeps clients retrying, not crashing. */
 export const unavailable = (msg: string) => new TresorError(503, msg);
+
+/**
+ * A client value quoted in an error, where Vault's text names it (a key type, an
+ * algorithm, a mount type: never secrets), cut to 64 characters so a huge value
+ * is not sent back whole.
+ */
+export function quoted(value: string, max = 64): string {
+  return value.length > max ? `${value.slice(0, max)}...` : value;
+}

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { OPERATIONS, type LogicalBackend, type LogicalStorage } from '../engines/types.ts';
 import { defineBackend } from '../framework/index.ts';
-import { badRequest, TresorError } from './errors.ts';
+import { badRequest, quoted, TresorError } from './errors.ts';
 import { PrefixedStorage, SealWrappedStorage, deleteTree } from './storage-view.ts';
 import type { SealWrapper } from '../seal/seal.ts';
 
@@ -83,7 +83,7 @@ export function notMountable(type: string): TresorError {
 
 /** Vault's 400 for a type it has no engine (plugin) for; a long type is cut short rather than handed back. */
 export function unknownEngineType(type: string): TresorError {
-  return badRequest(`plugin not found in the catalog: ${type.length > 64 ? `${type.slice(0, 64)}...` : type}`);
+  return badRequest(`plugin not found in the catalog: ${quoted(type)}`);
 }
 
 /** Throws unless an operator may mount a secrets engine of `type`. */

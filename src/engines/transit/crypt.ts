@@ -13,7 +13,7 @@
  * or in none. `associated_data` (base64) is bound into the AEAD tag as in
  * Vault; rewrap does not take it and says so rather than ignore it.
  */
-import { badRequest, TresorError } from '../../core/errors.ts';
+import { badRequest, quoted, TresorError } from '../../core/errors.ts';
 import type { RandomSource } from '../../core/entropy.ts';
 import type { JsonObject } from '../../core/request-fields.ts';
 import { genericName, type FieldData, type FieldSchemas, type PathDeclaration } from '../../framework/index.ts';
@@ -176,7 +176,10 @@ function encryptInput(item: Fields): EncryptInput {
   const plaintext = base64Bytes(raw);
   const opts = contextAndNonce(item);
   const associatedData = decodeAssociatedData(item.getOk<string>('associated_data'));
-  return { plaintext, version: item.get<number>('key_version'), opts, associatedData };
+  const version = item.get<number>('key_version');
+  // Checked here as well as when sealing, so a bad request is refused before encrypt creates its key.
+  if (version < 0) throw badRequest('requested version for encryption is negative');
+  return { plaintext, version, opts, associatedData };
 }
 
 function seal(policy: KeyPolicy, input: EncryptInput, index: number): ItemResult {
@@ -194,7 +197,7 @@ function upsertType(fields: FieldData): KeyType {
   const type = fields.get<string>('type');
   if (isKeyType(type) && UPSERT_TYPES.includes(type)) return type;
   if (type === 'ecdsa-p256' || type === 'ecdsa-p384' || type === 'ecdsa-p521') throw badRequest(`key type ${type} not supported for this operation`);
-  throw badRequest(`unknown key type ${type}`);
+  throw badRequest(`unknown key type ${quoted(type)}`);
 }
 
 /** Encrypts one item or a batch, creating the key first when it does not exist. */

@@ -7,7 +7,7 @@
  * the others (SEC1 for ECDSA and PKCS#1 for RSA private keys); `der` and
  * `pem` give PKCS#8 / SubjectPublicKeyInfo for asymmetric keys.
  */
-import { badRequest, notFound } from '../../core/errors.ts';
+import { badRequest, notFound, quoted } from '../../core/errors.ts';
 import { genericName, optionalSegment, type FieldData, type PathDeclaration } from '../../framework/index.ts';
 import type { LogicalRequest, LogicalResponse } from '../types.ts';
 import { keyNameField } from './fields.ts';
@@ -117,8 +117,8 @@ function spki(entry: KeyVersion, format: string): string {
 function exportKey(policy: KeyPolicy | undefined, fields: FieldData): LogicalResponse {
   const exportType = fields.get<string>('type');
   const format = fields.get<string>('format');
-  if (!EXPORT_TYPES.has(exportType)) throw badRequest(`invalid export type: ${exportType}`);
-  if (!FORMATS.has(format)) throw badRequest(`invalid format: ${format}`);
+  if (!EXPORT_TYPES.has(exportType)) throw badRequest(`invalid export type: ${quoted(exportType)}`);
+  if (!FORMATS.has(format)) throw badRequest(`invalid format: ${quoted(format)}`);
   if (policy === undefined) throw notFound();
   if (!policy.exportable && exportType !== 'public-key') throw badRequest('private key material is not exportable');
   if (exportType === 'encryption-key' && !supportsEncryption(policy.type)) throw badRequest('encryption not supported for the key');

@@ -4,7 +4,7 @@
  * base64). The path's algorithm wins over the body's.
  */
 import { createHash } from 'node:crypto';
-import { badRequest } from '../../core/errors.ts';
+import { badRequest, quoted } from '../../core/errors.ts';
 import { optionalSegment, type FieldData, type FieldSchema, type PathDeclaration } from '../../framework/index.ts';
 import type { LogicalRequest, LogicalResponse } from '../types.ts';
 import { base64Bytes, formatField, outputFormat, urlAlgorithmField } from './fields.ts';
@@ -63,6 +63,6 @@ function hash(fields: FieldData): LogicalResponse {
   const encoding = outputFormat(fields, 'hex', (f) => `unsupported encoding format ${f}; must be "hex" or "base64"`);
   if (format === '') throw badRequest('unsupported encoding format ; must be "hex" or "base64"');
   const nodeName = SUM_ALGORITHMS.includes(algorithm) ? HASHES.get(algorithm) : undefined;
-  if (nodeName === undefined) throw badRequest(`unsupported algorithm ${algorithm}`);
+  if (nodeName === undefined) throw badRequest(`unsupported algorithm ${quoted(algorithm)}`);
   return { data: { sum: createHash(nodeName).update(input).digest(encoding) } };
 }

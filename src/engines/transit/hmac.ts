@@ -7,7 +7,7 @@
  * (sha1, SHA-2 and SHA-3).
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { badRequest } from '../../core/errors.ts';
+import { badRequest, quoted } from '../../core/errors.ts';
 import { genericName, optionalSegment, type FieldData, type FieldSchemas, type PathDeclaration } from '../../framework/index.ts';
 import type { LogicalRequest, LogicalResponse } from '../types.ts';
 import { batchItems, HMAC_SHAPE, itemFields, respond, VERIFY_SHAPE, type ItemSchema } from './batch.ts';
@@ -45,7 +45,7 @@ export function hmacPaths(storeFor: StoreFor): PathDeclaration<LogicalRequest>[]
 /** Node's name of a Vault HMAC algorithm; Vault's 400 when unknown. */
 function hmacHash(algorithm: string): string {
   const nodeName = HASHES.get(algorithm);
-  if (nodeName === undefined) throw badRequest(`unsupported algorithm "${algorithm}"`);
+  if (nodeName === undefined) throw badRequest(`unsupported algorithm "${quoted(algorithm)}"`);
   return nodeName;
 }
 

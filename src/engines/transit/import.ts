@@ -14,7 +14,7 @@
  * only, until import_version brings the private half).
  */
 import { constants, createDecipheriv, createPrivateKey, createPublicKey, privateDecrypt, type KeyObject } from 'node:crypto';
-import { badRequest } from '../../core/errors.ts';
+import { badRequest, quoted } from '../../core/errors.ts';
 import type { RandomSource } from '../../core/entropy.ts';
 import { rfc3339NanoNow } from '../../core/wrapping.ts';
 import { genericName, type FieldData, type FieldSchemas, type PathDeclaration } from '../../framework/index.ts';
@@ -107,7 +107,7 @@ async function wrappingKey(store: KeyStore, random: RandomSource): Promise<KeyVe
 async function unwrapImport(store: KeyStore, random: RandomSource, fields: FieldData): Promise<Buffer> {
   const hashName = fields.get<string>('hash_function');
   const hash = HASH_FUNCTIONS[hashName.toUpperCase()];
-  if (hash === undefined) throw badRequest(`unknown hash function: ${hashName}`);
+  if (hash === undefined) throw badRequest(`unknown hash function: ${quoted(hashName)}`);
   const decoded = goBase64Decode(fields.get<string>('ciphertext'));
   if (!('bytes' in decoded)) throw badRequest(illegalBase64(decoded.errorAt));
   const ciphertext = decoded.bytes;
@@ -233,7 +233,7 @@ async function importKey(store: KeyStore, fields: FieldData, random: RandomSourc
   const allowRotation = fields.get<boolean>('allow_rotation');
   if (autoRotatePeriodSeconds > 0 && !allowRotation) throw badRequest('allow_rotation must be set to true if auto-rotation is enabled');
   const typeName = fields.get<string>('type').toLowerCase();
-  if (!isKeyType(typeName)) throw badRequest(`unknown key type: ${fields.get<string>('type')}`);
+  if (!isKeyType(typeName)) throw badRequest(`unknown key type: ${quoted(fields.get<string>('type'))}`);
   const type = typeName;
   const derived = fields.get<boolean>('derived');
   checkTypeOptions(type, derived, false);

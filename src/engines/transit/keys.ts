@@ -4,7 +4,7 @@
  * Create, config, rotate and trim answer with the key's description, as
  * Vault 1.14+ does; every check and text is Vault's.
  */
-import { badRequest, notFound } from '../../core/errors.ts';
+import { badRequest, notFound, quoted } from '../../core/errors.ts';
 import type { RandomSource } from '../../core/entropy.ts';
 import { genericName, type FieldData, type FieldSchema, type PathDeclaration } from '../../framework/index.ts';
 import type { LogicalRequest, LogicalResponse } from '../types.ts';
@@ -189,7 +189,7 @@ async function createKey(store: KeyStore, fields: FieldData, random: RandomSourc
   const autoRotatePeriodSeconds = autoRotatePeriod(fields) ?? 0;
   if (!derived && convergent) throw badRequest('convergent encryption requires derivation to be enabled');
   const type = fields.get<string>('type');
-  if (!isKeyType(type)) throw badRequest(`unknown key type ${type}`);
+  if (!isKeyType(type)) throw badRequest(`unknown key type ${quoted(type)}`);
   const keySize = fields.get<number>('key_size');
   if (keySize !== 0) {
     if (type !== 'hmac') throw badRequest(`key_size is not valid for algorithm ${type}`);

@@ -10,7 +10,7 @@
  * Vault's warning); "all" is both XORed together.
  */
 import { randomBytes } from 'node:crypto';
-import { badRequest } from '../../core/errors.ts';
+import { badRequest, quoted } from '../../core/errors.ts';
 import { osRandom } from '../../core/entropy.ts';
 import { genericName, optionalSegment, type FieldData, type PathDeclaration } from '../../framework/index.ts';
 import type { LogicalRequest, LogicalResponse } from '../types.ts';
@@ -65,7 +65,7 @@ async function generateRandom(req: LogicalRequest, fields: FieldData): Promise<L
   const format = fields.get<string>('format');
   if (bytes < 1) throw badRequest('"bytes" cannot be less than 1');
   if (bytes > MAX_BYTES) throw badRequest(`"bytes" should be less than ${MAX_BYTES}`);
-  if (format !== 'hex' && format !== 'base64') throw badRequest(`unsupported encoding format "${format}"; must be "hex" or "base64"`);
+  if (format !== 'hex' && format !== 'base64') throw badRequest(`unsupported encoding format "${quoted(format)}"; must be "hex" or "base64"`);
   const sealReachable = req.randomBytes !== osRandom;
   let out: Buffer;
   const warnings: string[] = [];
@@ -85,7 +85,7 @@ async function generateRandom(req: LogicalRequest, fields: FieldData): Promise<L
       break;
     }
     default:
-      throw badRequest(`unsupported entropy source "${source}"; must be "platform" or "seal", or "all"`);
+      throw badRequest(`unsupported entropy source "${quoted(source)}"; must be "platform" or "seal", or "all"`);
   }
   const res: LogicalResponse = { data: { random_bytes: out.toString(format) } };
   if (warnings.length) res.warnings = warnings;

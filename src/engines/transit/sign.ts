@@ -11,7 +11,7 @@
  * hash_algorithm, else the deprecated algorithm; Ed25519 signs the message
  * itself and ignores it.
  */
-import { badRequest } from '../../core/errors.ts';
+import { badRequest, quoted } from '../../core/errors.ts';
 import type { JsonObject } from '../../core/request-fields.ts';
 import { genericName, optionalSegment, type FieldData, type FieldSchemas, type PathDeclaration } from '../../framework/index.ts';
 import type { LogicalRequest, LogicalResponse } from '../types.ts';
@@ -98,7 +98,7 @@ function saltLengthOf(raw: string): number {
   if (lower === 'auto') return 0;
   if (lower === 'hash') return -1;
   const n = parseGoInt(lower);
-  if (n === undefined) throw badRequest(`salt length neither 'auto', 'hash', nor an int: ${raw}`);
+  if (n === undefined) throw badRequest(`salt length neither 'auto', 'hash', nor an int: ${quoted(raw)}`);
   if (n < -1) throw badRequest(`salt length is invalid: ${n}`);
   return n;
 }
@@ -106,9 +106,9 @@ function saltLengthOf(raw: string): number {
 /** The request-wide options, checked with Vault's texts (before the key is looked up). */
 function signArgs(fields: FieldData): SignArgs {
   const hashName = fields.getOk<string>('urlalgorithm') || fields.getOk<string>('hash_algorithm') || fields.getOk<string>('algorithm') || 'sha2-256';
-  if (!SIGN_HASHES.includes(hashName)) throw badRequest(`invalid hash algorithm "${hashName}"`);
+  if (!SIGN_HASHES.includes(hashName)) throw badRequest(`invalid hash algorithm "${quoted(hashName)}"`);
   const marshaling = fields.get<string>('marshaling_algorithm');
-  if (marshaling !== 'asn1' && marshaling !== 'jws') throw badRequest(`invalid marshaling type "${marshaling}"`);
+  if (marshaling !== 'asn1' && marshaling !== 'jws') throw badRequest(`invalid marshaling type "${quoted(marshaling)}"`);
   const saltLength = saltLengthOf(fields.get<string>('salt_length'));
   return {
     hashName,

@@ -13,7 +13,7 @@
  * ecdsa-digest.ts.
  */
 import { constants, createHash, privateEncrypt, publicDecrypt, randomBytes, sign as nodeSign, timingSafeEqual, verify as nodeVerify, type KeyObject } from 'node:crypto';
-import { badRequest } from '../../core/errors.ts';
+import { badRequest, quoted } from '../../core/errors.ts';
 import { bigFromBytes, bigToBytes, signDigest, verifyDigest } from './ecdsa-digest.ts';
 import { CURVES, isEcdsa, isRsa, RSA_BITS, type EcdsaType, type RsaType } from './key-types.ts';
 import type { KeyVersion } from './key-material.ts';
@@ -193,7 +193,7 @@ export function decodeSignature(text: string, marshaling: Marshaling, stdDecode:
 
 function checkRsaAlgorithm(algorithm: string): 'pss' | 'pkcs1v15' {
   const chosen = algorithm === '' ? 'pss' : algorithm;
-  if (chosen !== 'pss' && chosen !== 'pkcs1v15') throw badRequest(`unsupported rsa signature algorithm ${algorithm}`);
+  if (chosen !== 'pss' && chosen !== 'pkcs1v15') throw badRequest(`unsupported rsa signature algorithm ${quoted(algorithm)}`);
   return chosen;
 }
 
