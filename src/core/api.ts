@@ -63,7 +63,7 @@ async function answer(core: Core, req: ApiRequest): Promise<ApiReply> {
   if (req.help) return helpReply(core, req);
   if (!isSysPath(req.path)) {
     const state = core.unsealed();
-    const caller = await state.authenticate(req.token);
+    const caller = await state.authenticate(req.token, req.remoteAddress);
     try {
       return toReply(await state.handleLogical(req, caller));
     } finally {
@@ -76,7 +76,7 @@ async function answer(core: Core, req: ApiRequest): Promise<ApiReply> {
   const base: SysRequest = { operation: req.operation, path, data: req.data, core, remoteAddress: req.remoteAddress, wrapTtlSeconds: req.wrapTtlSeconds };
   if (match.declaration.unauthenticated) return toReply((await sysBackend.handle({ ...base, token: req.token }))!, 'system');
   const state = core.unsealed();
-  const caller = await state.authenticate(req.token);
+  const caller = await state.authenticate(req.token, req.remoteAddress);
   try {
     if (!match.declaration.authorizesItself) {
       state.authorize(caller, `sys/${path}`, req.operation, { data: req.data, wrapTtlSeconds: req.wrapTtlSeconds }, match.declaration.sudo === true);
@@ -93,7 +93,7 @@ async function answer(core: Core, req: ApiRequest): Promise<ApiReply> {
  */
 async function helpReply(core: Core, req: ApiRequest): Promise<ApiReply> {
   const state = core.unsealed();
-  const caller = await state.authenticate(req.token);
+  const caller = await state.authenticate(req.token, req.remoteAddress);
   try {
     let help: { help: string; openapi: Record<string, unknown> } | null;
     if (isSysPath(req.path)) {
