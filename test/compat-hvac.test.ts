@@ -613,6 +613,87 @@ describe('hvac 0.11 against Tresor', () => {
         assert.equal(ok(r.sibling).data.orphan, true);
         assertVaultError(r.tree_child, 403, ['bad token']);
       });
+
+      it('token roles: create_or_update_role / read_role / list_roles / delete_role, and create(role_name=...)', async () => {
+        await must(api.put('sys/policies/acl/hv-minter', { policy: 'path "auth/token/create" {\n  capabilities = ["update"]\n}\npath "auth/token/create/*" {\n  capabilities = ["update"]\n}\n' }));
+        const r = await hvac('tokens', 'roles');
+        assertNoContent(r.created);
+        const role = r.read.data;
+        assert.deepEqual(role.allowed_policies, ['hv-app']);
+        assert.equal(role.orphan, true);
+        assert.equal(role.renewable, true, "hvac sends renewable=True");
+        assert.equal(role.path_suffix, 'rev1');
+        assert.equal(role.token_type, 'default-service');
+        assert.deepEqual(r.listed.data.keys, ['hv-role']);
+        const made = r.made.auth;
+        assert.deepEqual(made.policies, ['default', 'hv-app']);
+        assert.equal(made.orphan, true, 'the role makes orphans without sudo');
+        assert.equal(made.lease_duration, 1800);
+        assert.equal(r.lookup.data.path, 'auth/token/create/hv-role/rev1');
+        assert.equal(r.lookup.data.role, 'hv-role');
+        assertVaultError(r.outside, 400, ['token policies (["default" "hv-other"]) must be subset of the role\'s allowed policies (["default" "hv-app"]) or glob policies ([])']);
+        assertVaultError(r.unknown, 400, ['unknown role hv-none']);
+        assertNoContent(r.updated);
+        assert.deepEqual(r.after_update.data.allowed_policies, ['hv-app', 'hv-other']);
+        assert.equal(r.after_update.data.renewable, false);
+        assert.equal(r.after_update.data.path_suffix, 'rev1', 'hvac sends path_suffix only when given: kept');
+        assert.equal(r.after_update.data.orphan, false, 'hvac always sends orphan (False by default)');
+        assertNoContent(r.deleted);
+        assertVaultError(r.gone, 404);
+      });
+
+      it('batch tokens: create(type="batch") and Vault\'s refusals', async () => {
+        await must(api.put('sys/policies/acl/hv-batch', { policy: 'path "auth/token/create" {\n  capabilities = ["update"]\n}\n' }));
+        const r = await hvac('tokens', 'batch');
+        assert.match(r.made.auth.client_token, /^hvb\./);
+        assert.equal(r.made.auth.accessor, '');
+        assert.equal(r.made.auth.token_type, 'batch');
+        assert.equal(r.made.auth.renewable, false);
+        assert.equal(r.lookup_self.data.type, 'batch');
+        assertVaultError(r.revoke, 400, ['batch tokens cannot be revoked']);
+        assertVaultError(r.renew_self, 400, ['batch tokens cannot be renewed']);
+        assertVaultError(r.child, 400, ['batch tokens cannot create more tokens']);
+        assertVaultError(r.num_uses, 400, ['batch tokens cannot have "num_uses" set']);
+      });
+    });
+
+    describe('identity', () => {
+      it('entities and aliases through client.secrets.identity', async () => {
+        const accessor = (await api.get('sys/auth')).body.data['token/'].accessor;
+        const r = await hvac('identity', 'entities', { accessor });
+        const id = r.created.data.id;
+        assert.equal(r.created.data.name, 'hv-alice');
+        assert.deepEqual(r.read.data.policies, ['hv-app']);
+        assert.deepEqual(r.read.data.metadata, { team: 'ops' });
+        assert.equal(r.by_name.data.id, id);
+        assertNoContent(r.updated);
+        assert.equal(r.alias.data.canonical_id, id);
+        assert.equal(r.read_alias.data.mount_type, 'token');
+        assert.equal(r.read_alias.data.name, 'hv-alice');
+        assert.equal(r.lookup.data.id, id);
+        assert.deepEqual(r.lookup.data.policies, ['hv-app', 'hv-other']);
+        assert.ok(r.listed.data.keys.includes(id));
+        assert.ok(r.listed_get.data.keys.includes(id));
+        assertVaultError(r.bad_alias, 400, ['invalid mount accessor']);
+        assertNoContent(r.deleted);
+        assertVaultError(r.gone, 404);
+      });
+
+      it('groups through client.secrets.identity (hvac sends type "internal" and unset member lists as null)', async () => {
+        const r = await hvac('identity', 'groups');
+        const devs = r.created.data.id;
+        assert.equal(r.created.data.name, 'hv-devs');
+        assert.deepEqual(r.read.data.policies, ['hv-app']);
+        assert.deepEqual(r.read.data.parent_group_ids, [r.parent.data.id]);
+        assert.deepEqual(r.by_name.data.member_group_ids, [devs]);
+        assert.deepEqual(r.entity.data.direct_group_ids, [devs]);
+        assert.deepEqual(r.entity.data.inherited_group_ids, [r.parent.data.id]);
+        assertNoContent(r.by_name_update);
+        assert.deepEqual(r.lookup.data.policies, ['hv-other']);
+        assert.ok(r.listed.data.keys.includes(devs));
+        assertVaultError(r.cycle, 400, ['cyclic relationship detected for member group ID']);
+        assertNoContent(r.deleted);
+      });
     });
 
     describe('auth methods: sys/auth, userpass, approle', () => {

@@ -349,6 +349,71 @@ describe('node-vault against Tresor', () => {
         await vault.tokenRevokeOrphan({ token: parent.client_token });
         assert.equal((await vault.tokenLookup({ token: child.client_token })).data.orphan, true);
       });
+
+      it('token roles: generic write / getTokenRole / list / removeTokenRole, and tokenCreateRole', async () => {
+        await vault.write('sys/policies/acl/nv-app', { policy: 'path "nv-kv1/*" {\n  capabilities = ["read"]\n}\n' });
+        await vault.write('sys/policies/acl/nv-role-minter', { policy: 'path "auth/token/create/*" {\n  capabilities = ["update"]\n}\n' });
+        await vault.write('auth/token/roles/nv-role', { allowed_policies: ['nv-app'], orphan: true, token_period: '1h' });
+        const role = (await vault.getTokenRole({ role_name: 'nv-role' })).data;
+        assert.deepEqual(role.allowed_policies, ['nv-app']);
+        assert.equal(role.orphan, true);
+        assert.equal(role.token_period, 3600);
+        assert.deepEqual((await vault.list('auth/token/roles')).data.keys, ['nv-role']);
+        const minter = (await client(api.addr, 'root').tokenCreate({ policies: ['nv-role-minter'], ttl: '1h' })).auth.client_token;
+        const maker = client(api.addr, minter);
+        const made = await maker.tokenCreateRole({ role_name: 'nv-role', policies: ['nv-app'] });
+        assert.deepEqual(made.auth.policies, ['default', 'nv-app']);
+        assert.equal(made.auth.orphan, true);
+        assert.equal(made.auth.lease_duration, 3600, 'the role\'s period, without sudo');
+        assert.equal(maker.token, made.auth.client_token, 'node-vault adopted the new token');
+        assert.equal((await vault.tokenLookup({ token: made.auth.client_token })).data.path, 'auth/token/create/nv-role');
+        await rejectsWith(client(api.addr, minter).tokenCreateRole({ role_name: 'nv-role', policies: ['nv-role-minter'] }), 400,
+          ['token policies (["default" "nv-role-minter"]) must be subset of the role\'s allowed policies (["default" "nv-app"]) or glob policies ([])']);
+        await rejectsWith(vault.write('auth/token/roles/nv-role', { token_type: 'batch' }), 400,
+          ["'token_type' cannot be 'batch' when role is set to generate periodic tokens"]);
+        assert.equal((await vault.getTokenRole({ role_name: 'nv-role' })).data.token_type, 'default-service', 'unchanged');
+        await vault.removeTokenRole({ role_name: 'nv-role' });
+        await rejectsWith(vault.getTokenRole({ role_name: 'nv-role' }), 404);
+      });
+
+      it('batch tokens through tokenCreate\'s generic sibling (node-vault\'s schema has no type field)', async () => {
+        const made = await vault.write('auth/token/create', { policies: ['default'], type: 'batch', ttl: '5m' });
+        assert.match(made.auth.client_token, /^hvb\./);
+        assert.equal(made.auth.token_type, 'batch');
+        const batch = client(api.addr, made.auth.client_token);
+        assert.equal((await batch.tokenLookupSelf()).data.type, 'batch');
+        await rejectsWith(vault.tokenRevoke({ token: made.auth.client_token }), 400, ['batch tokens cannot be revoked']);
+      });
+    });
+
+    describe('identity (generic read / write / list / delete)', () => {
+      it('entities, aliases and groups; the entity\'s and its groups\' policies reach its tokens', async () => {
+        const accessor = (await vault.read('sys/auth')).data['token/'].accessor;
+        const entity = (await vault.write('identity/entity', { name: 'nv-ent', policies: ['nv-app'] })).data;
+        assert.equal(entity.name, 'nv-ent');
+        const alias = (await vault.write('identity/entity-alias', { name: 'nv-ent', canonical_id: entity.id, mount_accessor: accessor })).data;
+        assert.equal(alias.canonical_id, entity.id);
+        const group = (await vault.write('identity/group', { name: 'nv-grp', policies: ['nv-grp-pol'], member_entity_ids: [entity.id] })).data;
+        const read = (await vault.read(`identity/entity/id/${entity.id}`)).data;
+        assert.deepEqual(read.direct_group_ids, [group.id]);
+        assert.equal(read.aliases[0].mount_type, 'token');
+        assert.ok((await vault.list('identity/entity/name')).data.keys.includes('nv-ent'));
+        assert.ok((await vault.list('identity/group/id')).data.keys.includes(group.id));
+        assert.equal((await vault.write('identity/lookup/entity', { alias_name: 'nv-ent', alias_mount_accessor: accessor })).data.id, entity.id);
+
+        await vault.write('auth/token/roles/nv-ent-role', { allowed_policies: ['default'], allowed_entity_aliases: ['nv-*'] });
+        const token = (await client(api.addr, 'root').write('auth/token/create/nv-ent-role', { entity_alias: 'nv-ent' })).auth;
+        assert.equal(token.entity_id, entity.id);
+        const self = (await client(api.addr, token.client_token).tokenLookupSelf()).data;
+        assert.deepEqual(self.identity_policies, ['nv-app', 'nv-grp-pol']);
+        await vault.write('nv-kv1/ent', { v: '1' });
+        assert.deepEqual((await client(api.addr, token.client_token).read('nv-kv1/ent')).data, { v: '1' });
+
+        await rejectsWith(vault.write('identity/group', { name: 'nv-bad', member_entity_ids: ['nope'] }), 400, ['invalid entity ID']);
+        await vault.delete(`identity/group/id/${group.id}`);
+        await vault.delete(`identity/entity/id/${entity.id}`);
+        await rejectsWith(client(api.addr, token.client_token).read('nv-kv1/ent'), 403, ['permission denied']);
+      });
     });
 
     describe('auth methods: enableAuth / auths / disableAuth, userpassLogin, approle*', () => {

@@ -2,15 +2,16 @@ import { randomUUID } from 'node:crypto';
 import type { LogicalBackend, LogicalRequest, LogicalResponse, Operation, RequestAuth } from '../engines/types.ts';
 import { createKvBackend } from '../engines/kv/index.ts';
 import { createCubbyholeBackend, destroyCubbyhole } from '../engines/cubbyhole/index.ts';
-import { createIdentityBackend } from '../engines/identity/index.ts';
+import { createIdentityBackend, IdentityStore, type Entity, type IdentityContext, type MountInfo } from '../engines/identity/index.ts';
 import { createTransitBackend } from '../engines/transit/index.ts';
 import { createUserpassBackend } from '../credential/userpass/index.ts';
 import { createAppRoleBackend } from '../credential/approle/index.ts';
-import { addressAllowed } from '../credential/cidr.ts';
 import { issueLoginToken } from './auth/login.ts';
 import { LoginRateLimiter } from './auth/rate-limit.ts';
 import { TokenStore, type TokenEntry } from './tokens/index.ts';
+import { addressAllowed } from './tokens/cidrs.ts';
 import { PolicyStore, type ACL, type AclRequest } from './acl/index.ts';
+import type { TemplateIdentity } from './acl/templating.ts';
 import { MountTable, notMountable, SINGLETON_MOUNTS, SYSTEM_DEFAULT_LEASE_TTL, unknownEngineType, type MountEntry, type RouteMatch } from './mounts.ts';
 import { CachingStorage, PrefixedStorage } from './storage-view.ts';
 import { notFound, permissionDenied, TresorError } from './errors.ts';
@@ -65,6 +66,7 @@ export class UnsealedState {
     readonly tokens: TokenStore,
     readonly policies: PolicyStore,
     readonly mounts: MountTable,
+    readonly identity: IdentityStore,
   ) {}
 
   static async create(core: Core, opts: { firstTime: boolean }): Promise<UnsealedState> {
@@ -83,15 +85,27 @@ export class UnsealedState {
     const clusterName = cluster.name;
     const policies = new PolicyStore(new PrefixedStorage(barrier, 'sys/policy/'));
     const cubbyholeStorage: { current?: import('../engines/types.ts').LogicalStorage } = {};
+    const mountsRef: { current?: MountTable } = {};
+    const identity = new IdentityStore({
+      storage: () => mountsRef.current?.get('identity/')?.storage,
+      mountByAccessor: (accessor) => (mountsRef.current ? mountByAccessor(mountsRef.current, accessor) : undefined),
+    });
     const tokens = new TokenStore({
       storage: new CachingStorage(new PrefixedStorage(barrier, 'sys/token/')),
       randomBytes: (n) => core.keyRandom(n),
       onRevoke: async (entry) => {
         if (cubbyholeStorage.current) await destroyCubbyhole(cubbyholeStorage.current, entry.id);
       },
+      // entity_alias on auth/token/create/<role>: an alias on the token store's own mount.
+      entityForAlias: (aliasName) => {
+        const accessor = mountsRef.current?.get('auth/token/')?.entry.accessor ?? '';
+        return identity.identityFor(accessor, aliasName);
+      },
+      identityPolicies: async (entityId) => (await identity.context(entityId))?.policies ?? [],
     });
-    const mounts = new MountTable(barrier, (entry) => resolveBackend(entry, tokens), core.hsm, (msg) => core.logger.warn(msg));
-    const state = new UnsealedState(core, clusterId, clusterName, tokens, policies, mounts);
+    const mounts = new MountTable(barrier, (entry) => resolveBackend(entry, tokens, identity), core.hsm, (msg) => core.logger.warn(msg));
+    mountsRef.current = mounts;
+    const state = new UnsealedState(core, clusterId, clusterName, tokens, policies, mounts, identity);
     if (opts.firstTime || !(await mounts.load())) await state.createDefaultMounts();
     cubbyholeStorage.current = mounts.get('cubbyhole/')?.storage;
     tokens.startExpiryTimer();
@@ -147,17 +161,19 @@ export class UnsealedState {
   }
 
   /**
-   * Resolves the client token; 403 when missing, unknown or expired, when
-   * the client is outside the token's bound CIDRs, or when the auth mount
-   * that issued it is gone.
+   * Resolves the client token; 403 when missing, unknown or expired, used
+   * from outside its bound CIDRs (`remoteAddress`: the connection's peer),
+   * issued by an auth mount that is gone, or tied to an entity that is gone
+   * or disabled (Vault's rules).
    */
   async authenticate(token: string | undefined, remoteAddress?: string): Promise<Caller> {
     if (!token) throw permissionDenied();
     const entry = await this.tokens.lookup(token);
     if (!entry) throw permissionDenied();
-    if (entry.boundCidrs?.length && !addressAllowed(remoteAddress, entry.boundCidrs)) throw permissionDenied();
+    // Vault binds every token but non-expiring (root) ones.
+    if (entry.ttl !== 0 && entry.boundCidrs?.length && !addressAllowed(remoteAddress, entry.boundCidrs)) throw permissionDenied();
     if (entry.mountAccessor && !this.mounts.hasAccessor(entry.mountAccessor)) throw permissionDenied();
-    const acl = await this.policies.acl(entry.policies);
+    const acl = await this.aclFor(entry);
     const lastUse = await this.tokens.use(entry);
     return {
       lastUse,
@@ -173,6 +189,29 @@ export class UnsealedState {
         entityId: entry.entityId,
       },
     };
+  }
+
+  /**
+   * The ACL of a token: its own policies plus, when it is tied to an
+   * entity, the entity's and its groups' policies, with templated
+   * policies resolved for that identity. 403 when the entity is gone or
+   * disabled.
+   */
+  async aclFor(entry: TokenEntry): Promise<ACL> {
+    if (!entry.entityId) return this.policies.acl(entry.policies);
+    const context = await this.identity.context(entry.entityId);
+    if (!context || context.entity.disabled) throw permissionDenied();
+    return this.policies.acl([...entry.policies, ...context.policies], templateIdentity(context, this.identity.generation));
+  }
+
+  /**
+   * For auth methods at login: the entity of the alias (mount accessor,
+   * alias name), created on first login, with the alias's metadata set to
+   * `metadata`. The token issued should carry the entity's id (entityId);
+   * a disabled entity (`disabled`) must not get one.
+   */
+  identityFor(mountAccessor: string, aliasName: string, metadata: Record<string, string> | null = null): Promise<Entity> {
+    return this.identity.identityFor(mountAccessor, aliasName, metadata);
   }
 
   /** Ends a request: a token that spent its last use on it is revoked now (Vault's order). */
@@ -206,6 +245,9 @@ export class UnsealedState {
       // ACL first, as in Vault: a token must not learn which mount points exist by probing.
       this.authorize(caller, path, req.operation, aclRequest);
       throw notFound(`no handler for route "${req.path}"`);
+    }
+    if (match.entry.type === 'cubbyhole' && caller.entry.type === 'batch') {
+      throw new TresorError(400, 'cubbyhole operations are only supported by "service" type tokens');
     }
     const external = match.entry.external_entropy_access;
     const base = {
@@ -306,7 +348,7 @@ function aclPath(path: string, op: Operation): string {
  * them, and never hands out a singleton (token store, system) anywhere
  * but at its own path.
  */
-function resolveBackend(entry: MountEntry, tokens: TokenStore): LogicalBackend {
+function resolveBackend(entry: MountEntry, tokens: TokenStore, identity: IdentityStore): LogicalBackend {
   if (Object.hasOwn(SINGLETON_MOUNTS, entry.type) && SINGLETON_MOUNTS[entry.type] !== entry.path) throw notMountable(entry.type);
   switch (entry.type) {
     case 'kv':
@@ -315,7 +357,7 @@ function resolveBackend(entry: MountEntry, tokens: TokenStore): LogicalBackend {
     case 'cubbyhole':
       return createCubbyholeBackend();
     case 'identity':
-      return createIdentityBackend();
+      return createIdentityBackend(identity);
     case 'transit':
       return createTransitBackend(entry.options ?? {});
     case 'userpass':
@@ -330,4 +372,18 @@ function resolveBackend(entry: MountEntry, tokens: TokenStore): LogicalBackend {
     default:
       throw unknownEngineType(entry.type);
   }
+}
+
+/** The mount an accessor names (secrets engines and auth methods), for the identity store. */
+function mountByAccessor(mounts: MountTable, accessor: string): MountInfo | undefined {
+  for (const table of ['auth', 'secret'] as const) {
+    const entry = mounts.list(table).find((e) => e.accessor === accessor);
+    if (entry) return { accessor, path: entry.path, type: entry.type, local: entry.local };
+  }
+  return undefined;
+}
+
+/** What templated policies may read about a caller's identity; the key changes with any identity change. */
+function templateIdentity(context: IdentityContext, generation: number): TemplateIdentity {
+  return { key: `${context.entity.id}@${generation}`, entity: context.entity, groups: context.groups };
 }

@@ -46,6 +46,8 @@ export interface WrappingCall extends WrapRequest {
   clientToken: string | undefined;
   /** The request fields; `token` names the wrapping token of a third party. */
   data: Record<string, unknown>;
+  /** The connection's peer (for tokens bound to CIDRs). */
+  remoteAddress?: string;
 }
 
 /** Wrap envelopes made here: wrapReply leaves them as they are (rewrap answers one). */
@@ -96,7 +98,7 @@ export function wrapRequestData(data: Record<string, unknown>, wrapTtlSeconds: n
 export async function unwrap(state: UnsealedState, call: WrappingCall): Promise<Record<string, unknown> | undefined> {
   const presented = presentedToken(call);
   const entry = await wrappingEntry(state, presented.token);
-  const caller = await state.authenticate(call.clientToken);
+  const caller = await state.authenticate(call.clientToken, call.remoteAddress);
   try {
     state.authorize(caller, call.path, call.operation, { data: call.data, wrapTtlSeconds: call.wrapTtlSeconds });
     const found = presented.thirdParty
@@ -131,7 +133,7 @@ export async function lookup(state: UnsealedState, call: WrappingCall): Promise<
 export async function rewrap(state: UnsealedState, call: WrappingCall): Promise<Record<string, unknown>> {
   const presented = presentedToken(call);
   const entry = await wrappingEntry(state, presented.token);
-  const caller = await state.authenticate(call.clientToken);
+  const caller = await state.authenticate(call.clientToken, call.remoteAddress);
   try {
     state.authorize(caller, call.path, call.operation, { data: call.data, wrapTtlSeconds: call.wrapTtlSeconds });
     const renew = async () => {

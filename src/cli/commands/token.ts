@@ -9,9 +9,11 @@ const createCommand: Command = {
   help: `Usage: tresor token create [options]
 
   Creates a token as a child of the calling token (or an orphan with
-  -orphan). Durations accept "30m", "24h" or seconds.
+  -orphan). With -role, the token role's rules apply
+  (auth/token/create/ROLE). Durations accept "30m", "24h" or seconds.
 
-    $ tresor token create -policy=dev -ttl=1h`,
+    $ tresor token create -policy=dev -ttl=1h
+    $ tresor token create -role=ci -type=batch`,
   flags: {
     id: { kind: 'string', placeholder: 'string', description: 'Token value to use instead of a random one (root only).' },
     policy: { kind: 'list', placeholder: 'name', description: 'Policy to attach; repeat for several.' },
@@ -24,6 +26,9 @@ const createCommand: Command = {
     'display-name': { kind: 'string', placeholder: 'string', description: 'Name shown in audit logs and lookups.' },
     metadata: { kind: 'list', placeholder: 'key=value', description: 'Metadata entry; repeat for several.' },
     type: { kind: 'string', placeholder: 'service|batch', description: 'Token type.' },
+    role: { kind: 'string', placeholder: 'name', description: 'Create the token against this token role.' },
+    'entity-alias': { kind: 'string', placeholder: 'name', description: 'With -role: tie the token to the entity of this alias (one the role allows).' },
+    'no-default-policy': { kind: 'bool', description: 'Do not attach the default policy.' },
     ...FIELD_FLAG,
   },
   async run(ctx) {
@@ -42,8 +47,12 @@ const createCommand: Command = {
       display_name: f.string('display-name'),
       meta: Object.keys(metadata).length ? metadata : undefined,
       type: f.string('type'),
+      entity_alias: f.string('entity-alias'),
+      no_default_policy: f.bool('no-default-policy') || undefined,
     });
-    const path = f.bool('orphan') ? 'auth/token/create-orphan' : 'auth/token/create';
+    const role = f.string('role');
+    // As Vault's CLI: a role wins over -orphan (the role says whether its tokens are orphans).
+    const path = role ? `auth/token/create/${encodeURIComponent(role)}` : f.bool('orphan') ? 'auth/token/create-orphan' : 'auth/token/create';
     const res = await callApi('creating token', ctx.client().request<Secret>('POST', path, { body }));
     return printSecret(ctx, res ?? {});
   },

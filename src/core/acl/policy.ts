@@ -8,6 +8,7 @@
  */
 import { badRequest } from '../errors.ts';
 import { BodyReader, HclError, collectBlocks, parseDocument, type HclValue } from '../../config/hcl.ts';
+import { hasTemplating, templateProblem } from './templating.ts';
 
 export const CAPABILITIES = ['create', 'read', 'update', 'patch', 'delete', 'list', 'sudo', 'deny'] as const;
 export type Capability = (typeof CAPABILITIES)[number];
@@ -43,6 +44,8 @@ export interface PathRule {
   /** Seconds; the request's X-Vault-Wrap-TTL must lie within them. */
   minWrappingTtl?: number;
   maxWrappingTtl?: number;
+  /** The path holds identity templates ({{identity.entity.id}}...): resolved per caller (templating.ts). */
+  templated?: boolean;
 }
 
 export interface Policy {
@@ -51,6 +54,8 @@ export interface Policy {
   /** The document as submitted (returned by sys/policy reads). */
   text: string;
   rules: PathRule[];
+  /** Some rule's path is templated: the policy's ACL depends on the caller's identity. */
+  templated?: boolean;
 }
 
 /** Longest excerpt of the document (a key, a label) a parse error quotes. */
@@ -81,11 +86,16 @@ export function parsePolicy(name: string, text: string): Policy {
       const reader = new BodyReader(block.body, `path "${block.labels[0]}"`, block);
       reader.allowOnly(RULE_KEYS);
       if (pattern.includes('+*')) throw reader.error(`path "${pattern}": invalid use of wildcards ("+*" is not allowed)`);
+      const templated = hasTemplating(pattern);
+      const problem = templated ? templateProblem(pattern) : undefined;
+      if (problem) throw reader.error(`failed to validate policy templating: ${problem}`, block);
       const rule: PathRule = { path: pattern, capabilities: readCapabilities(reader), line: block.line };
       readParameterControls(reader, rule);
+      if (templated) rule.templated = true;
       return rule;
     });
-    return { name: policyName, text, rules };
+    const templated = rules.some((r) => r.templated);
+    return { name: policyName, text, rules, ...(templated ? { templated } : {}) };
   } catch (err) {
     if (err instanceof HclError) throw badRequest(`failed to parse policy "${policyName}": line ${err.line}: ${boundedProblem(err.message)}`);
     throw err;

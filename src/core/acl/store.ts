@@ -10,6 +10,7 @@ import { badRequest, internalError } from '../errors.ts';
 import { ACL } from './acl.ts';
 import { DEFAULT_POLICY_TEXT, RESPONSE_WRAPPING_POLICY_NAME, RESPONSE_WRAPPING_POLICY_TEXT } from './default-policy.ts';
 import { parsePolicy, type Policy } from './policy.ts';
+import { resolveTemplate, type TemplateIdentity } from './templating.ts';
 
 const KEY_PREFIX = 'policy/';
 /** Vault's name rule: word characters, with - . @ inside. */
@@ -22,6 +23,8 @@ const RESPONSE_WRAPPING_POLICY: Policy = parsePolicy(RESPONSE_WRAPPING_POLICY_NA
 export class PolicyStore {
   private readonly policies = new Map<string, Policy | null>();
   private readonly acls = new Map<string, ACL>();
+  /** Policy sets (ACL cache keys) holding a templated policy: their ACLs are cached per identity. */
+  private readonly templatedSets = new Set<string>();
   /** Bumped on every change so a read that raced a write is not cached. */
   private generation = 0;
 
@@ -66,20 +69,31 @@ export class PolicyStore {
     return [...new Set([...stored, 'default', 'root'])].sort();
   }
 
-  /** The combined ACL of the named policies; unknown names are ignored. */
-  async acl(names: readonly string[]): Promise<ACL> {
+  /**
+   * The combined ACL of the named policies; unknown names are ignored.
+   * Templated policies are resolved for `identity` (the caller's entity and
+   * groups; none for a token without an entity): a path whose template
+   * cannot be resolved is dropped.
+   */
+  async acl(names: readonly string[], identity?: TemplateIdentity): Promise<ACL> {
     const unique = [...new Set(names.map((n) => n.toLowerCase()))].sort();
-    const cacheKey = unique.join('\n');
-    const cached = this.acls.get(cacheKey);
+    const setKey = unique.join('\n');
+    const identityKey = `${setKey}\u0000${identity?.key ?? ''}`;
+    const cached = this.acls.get(this.templatedSets.has(setKey) ? identityKey : setKey);
     if (cached) return cached;
     const generation = this.generation;
     const policies = (await Promise.all(unique.filter((n) => NAME_RULE.test(n)).map((n) => this.get(n)))).filter(
       (p): p is Policy => p !== undefined,
     );
-    const acl = new ACL(policies);
+    const templated = policies.some((p) => p.templated);
+    const acl = new ACL(templated ? policies.map((p) => (p.templated ? resolvePolicy(p, identity) : p)) : policies);
     if (generation === this.generation) {
-      if (this.acls.size >= ACL_CACHE_LIMIT) this.acls.clear();
-      this.acls.set(cacheKey, acl);
+      if (this.acls.size >= ACL_CACHE_LIMIT) {
+        this.acls.clear();
+        this.templatedSets.clear();
+      }
+      if (templated) this.templatedSets.add(setKey);
+      this.acls.set(templated ? identityKey : setKey, acl);
     }
     return acl;
   }
@@ -101,7 +115,22 @@ export class PolicyStore {
     this.generation++;
     this.policies.clear();
     this.acls.clear();
+    this.templatedSets.clear();
   }
+}
+
+/** A templated policy for one caller: each templated path resolved, or dropped when it cannot be. */
+function resolvePolicy(policy: Policy, identity: TemplateIdentity | undefined): Policy {
+  const rules = [];
+  for (const rule of policy.rules) {
+    if (!rule.templated) {
+      rules.push(rule);
+      continue;
+    }
+    const path = resolveTemplate(rule.path, identity);
+    if (path !== undefined) rules.push({ ...rule, path, templated: false });
+  }
+  return { ...policy, rules };
 }
 
 function normaliseName(name: string): string {

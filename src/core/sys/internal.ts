@@ -39,7 +39,7 @@ async function callerAcl(req: SysRequest): Promise<ACL | undefined> {
   if (!req.token || req.core.sealed) return undefined;
   const state = req.core.unsealed();
   const entry = await state.tokens.lookup(req.token);
-  return entry ? state.policies.acl(entry.policies) : undefined;
+  return entry ? state.aclFor(entry).catch(() => undefined) : undefined;
 }
 
 /** A templated path is shown when the token has some access under its literal part. */

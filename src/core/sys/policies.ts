@@ -95,7 +95,7 @@ export const policyPaths: SysPath[] = [
         if (!token) throw badRequest('"token" must be given');
         const entry = await state.tokens.lookup(token);
         if (!entry) throw badRequest('invalid token');
-        return sysData(capabilitiesOf(await state.policies.acl(entry.policies), f));
+        return sysData(capabilitiesOf(await state.aclFor(entry), f));
       },
     },
   },

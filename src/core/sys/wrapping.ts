@@ -7,7 +7,7 @@ const TOKEN: FieldSchemas = {
 };
 
 function wrappingCall(req: SysRequest): WrappingCall {
-  return { clientToken: req.token, data: req.data, path: `sys/${req.path}`, operation: req.operation, wrapTtlSeconds: req.wrapTtlSeconds };
+  return { clientToken: req.token, data: req.data, path: `sys/${req.path}`, operation: req.operation, wrapTtlSeconds: req.wrapTtlSeconds, remoteAddress: req.remoteAddress };
 }
 
 /**

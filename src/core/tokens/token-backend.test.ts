@@ -138,8 +138,8 @@ describe('auth/token declared fields', () => {
   it('fields the path does not declare draw Vault\'s warning; a 204 carries none', async () => {
     const { store, call, createVia } = setup();
     const root = await store.createRoot();
-    const res = await call(root, 'update', 'create', { policies: ['a'], lease: '1h', entity_alias: 'x', bogus: 1 });
-    assert.deepEqual(res.warnings, [IGNORED('bogus entity_alias lease')]);
+    const res = await call(root, 'update', 'create', { policies: ['a'], lease: '1h', bound_cidrs: 'x', bogus: 1 });
+    assert.deepEqual(res.warnings, [IGNORED('bogus bound_cidrs lease')]);
     assert.equal(res.auth!.lease_duration, store.defaultTtl, 'the ignored lease did nothing');
     const capped = await call(root, 'update', 'create', { policies: ['a'], ttl: '1h', explicit_max_ttl: '1m', zz: true });
     assert.deepEqual(capped.warnings, ['TTL of the token was capped by its explicit max TTL', IGNORED('zz')]);
@@ -192,13 +192,13 @@ describe('auth/token declared fields', () => {
     assert.ok(sudo('revoke-orphan'));
     assert.ok(sudo('accessors'));
     assert.ok(sudo('accessors/'));
-    for (const path of ['create', 'create-orphan', 'lookup', 'lookup-self', 'lookup-accessor', 'renew', 'renew-self',
+    for (const path of ['create', 'create-orphan', 'create/web', 'roles', 'roles/web', 'lookup', 'lookup-self', 'lookup-accessor', 'renew', 'renew-self',
       'renew-accessor', 'revoke', 'revoke-self', 'revoke-accessor']) {
       assert.ok(store.backend.route(path), `${path} is declared`);
       assert.equal(sudo(path), false, path);
     }
-    // create/<role_name> is not built: no path answers it.
-    assert.equal(store.backend.route('create/web'), undefined);
+    // Role names follow Vault's name rule.
+    assert.equal(store.backend.route('create/a/b'), undefined);
   });
 
   it('help and OpenAPI come from the declarations', () => {

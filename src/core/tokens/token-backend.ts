@@ -4,12 +4,15 @@
  * root policy or sudo on the path (req.auth.sudo) unlocks the sudo-only
  * options. revoke-orphan and accessors/ are Vault's root-protected paths:
  * their declarations say `sudo`, so the core refuses them without it before
- * anything runs. Not built yet: create/<role_name>, roles, tidy.
+ * anything runs. Roles (roles/, create/<role_name>) are in token-roles.ts
+ * and create-rules.ts. Batch tokens answer lookups but refuse revocation and
+ * renewal with Vault's texts. Not built yet: tidy.
  */
-import { defineBackend, type FieldData, type FieldSchemas, type OperationHandler, type PathDeclaration } from '../../framework/index.ts';
+import { defineBackend, genericName, type FieldData, type FieldSchemas, type OperationHandler, type PathDeclaration } from '../../framework/index.ts';
 import type { LogicalBackend, LogicalRequest, LogicalResponse } from '../../engines/types.ts';
 import { badRequest, permissionDenied } from '../errors.ts';
 import { decideTokenSpec, type TokenCreateRequest } from './create-rules.ts';
+import { rolePaths, type TokenRole } from './token-roles.ts';
 import type { TokenEntry } from './token-entry.ts';
 import { authBlock, lookupData } from './token-response.ts';
 import type { TokenStore } from './token-store.ts';
@@ -32,7 +35,14 @@ const CREATE_FIELDS: FieldSchemas = {
   period: { type: 'duration', description: 'Make a periodic token, renewed to this TTL each time (root or sudo only).' },
   display_name: { type: 'string', description: 'Name to associate with the token (shown as token-<name>).' },
   num_uses: { type: 'int', description: 'Number of uses before the token is revoked; 0 is unlimited.' },
-  type: { type: 'string', description: 'Token type; only "service" tokens are available.' },
+  type: { type: 'string', description: 'Token type: "service" (the default) or "batch" (not stored, not renewable nor revocable, no accessor).' },
+  entity_alias: { type: 'string', description: 'With a role: name of an entity alias (one the role\'s allowed_entity_aliases lists) whose entity the token is tied to.' },
+};
+
+/** create/<role_name> also names the role. */
+const ROLE_CREATE_FIELDS: FieldSchemas = {
+  role_name: { type: 'string', description: 'Name of the role whose rules apply.' },
+  ...CREATE_FIELDS,
 };
 
 const TOKEN_FIELD = (what: string): FieldSchemas => ({ token: { type: 'string', description: what, sensitive: true } });
@@ -56,14 +66,19 @@ function createRequest(fields: FieldData): TokenCreateRequest {
     displayName: fields.get<string>('display_name'),
     numUses: fields.get<number>('num_uses'),
     type: fields.getOk<string>('type'),
+    entityAlias: fields.get<string>('entity_alias') || undefined,
   };
 }
+
+/** Vault's answers for what batch tokens cannot do. */
+const batchNotRevocable = () => badRequest('batch tokens cannot be revoked');
+const batchNotRenewable = () => badRequest('batch tokens cannot be renewed');
 
 export function createTokenBackend(store: TokenStore): LogicalBackend {
   /** Runs `handler` for a caller whose token is live; anyone else is refused. */
   const withCaller = (handler: CallerHandler): OperationHandler<LogicalRequest> => async (req, fields) => {
     if (!req.auth) throw permissionDenied();
-    const caller = await store.requestEntry(req.auth.tokenId);
+    const caller = await store.entryForRequest(req.auth);
     if (!caller) throw permissionDenied();
     return handler(req, fields, caller);
   };
@@ -91,28 +106,61 @@ export function createTokenBackend(store: TokenStore): LogicalBackend {
   const requireRootOrSudo = (req: LogicalRequest) => {
     if (!req.auth!.policies.includes('root') && !req.auth!.sudo) throw permissionDenied();
   };
-  const create = (orphanEndpoint: boolean): CallerHandler => async (req, fields, caller) => {
-    const { spec, warnings } = decideTokenSpec(createRequest(fields), {
-      caller, callerPolicies: req.auth!.policies, callerSudo: req.auth!.sudo === true, orphanEndpoint,
+  const create = (orphanEndpoint: boolean, role?: TokenRole): CallerHandler => async (req, fields, caller) => {
+    const { spec, warnings, entityAlias } = decideTokenSpec(createRequest(fields), {
+      caller, callerPolicies: req.auth!.policies, callerSudo: req.auth!.sudo === true, orphanEndpoint, role,
       path: `${req.mountPoint.replace(/\/?$/, '/')}${req.path}`, defaultTtl: store.defaultTtl, maxTtl: store.maxTtl,
     });
+    if (entityAlias !== undefined) {
+      // Only now, with every rule passed: finding the entity may create it.
+      if (!store.entityForAlias) throw badRequest('failed to create or fetch entity from given entity alias');
+      const entity = await store.entityForAlias(entityAlias);
+      if (entity.disabled) throw permissionDenied('entity from given entity alias is disabled');
+      spec.entityId = entity.id;
+    }
     const { token, entry } = await store.create(spec);
     return { auth: authBlock(entry, token, entry.ttl), ...withWarnings(warnings) };
   };
+  const createAgainstRole: CallerHandler = async (req, fields, caller) => {
+    const name = fields.get<string>('role_name');
+    const role = await store.roles.get(name);
+    if (!role) throw badRequest(`unknown role ${name}`);
+    return create(false, role)(req, fields, caller);
+  };
   const renew = async (entry: TokenEntry, clientToken: string, fields: FieldData): Promise<LogicalResponse> => {
+    if (entry.type === 'batch') throw batchNotRenewable();
     const { entry: renewed, ttl, warnings } = await store.renew(entry, fields.get<number>('increment'));
     return { auth: authBlock(renewed, clientToken, ttl), ...withWarnings(warnings) };
   };
-  const lookupResponse = (entry: TokenEntry, clientToken: string): LogicalResponse => ({
-    data: lookupData(entry, clientToken, store.now()),
-  });
+  const lookupResponse = async (entry: TokenEntry, clientToken: string): Promise<LogicalResponse> => {
+    const data = lookupData(entry, clientToken, store.now());
+    const identityPolicies = entry.entityId && store.identityPolicies ? await store.identityPolicies(entry.entityId) : [];
+    if (identityPolicies.length > 0) {
+      data.identity_policies = identityPolicies;
+      data.external_namespace_policies = {};
+    }
+    return { data };
+  };
   const lookupSelf = withCaller(async (req, _fields, caller) => lookupResponse(caller, req.auth!.clientToken));
   const lookup = withCaller(async (_req, fields) => {
     const token = requiredToken(fields);
     return lookupResponse(await byToken(token), token);
   });
+  /** revoke / revoke-self / revoke-orphan on a batch token: Vault's 400 (it cannot be revoked, only expire). */
+  const refuseBatch = (entry: TokenEntry | undefined) => {
+    if (entry?.type === 'batch') throw batchNotRevocable();
+  };
 
   const paths: PathDeclaration<LogicalRequest>[] = [
+    ...rolePaths({ roles: store.roles, maxTtl: store.maxTtl }),
+    {
+      pattern: `create/${genericName('role_name')}`,
+      fields: ROLE_CREATE_FIELDS,
+      synopsis: 'Create a token under the rules of a token role.',
+      description:
+        'As create, with the role\'s rules: its allowed and disallowed policies (instead of the subset-of-parent rule), orphan, period, explicit max TTL, use limit, bound CIDRs and token type; the token\'s path gets the role name (and path suffix).',
+      operations: { update: { summary: 'Create a token against a role.', handler: withCaller(createAgainstRole) } },
+    },
     {
       pattern: 'accessors/?',
       sudo: true,
@@ -192,6 +240,7 @@ export function createTokenBackend(store: TokenStore): LogicalBackend {
         update: {
           summary: 'Revoke the calling token.',
           handler: withCaller(async (_req, _fields, caller) => {
+            refuseBatch(caller);
             await store.revokeTree(caller.id);
             return NO_CONTENT;
           }),
@@ -208,6 +257,7 @@ export function createTokenBackend(store: TokenStore): LogicalBackend {
           summary: 'Revoke a token.',
           handler: withCaller(async (_req, fields) => {
             const entry = await store.lookup(requiredToken(fields));
+            refuseBatch(entry);
             if (entry) await store.revokeTree(entry.id);
             return NO_CONTENT;
           }),
@@ -225,6 +275,7 @@ export function createTokenBackend(store: TokenStore): LogicalBackend {
           handler: withCaller(async (req, fields) => {
             requireRootOrSudo(req);
             const entry = await store.lookup(requiredToken(fields));
+            refuseBatch(entry);
             if (entry) await store.revokeOrphan(entry.id);
             return NO_CONTENT;
           }),

@@ -1,4 +1,8 @@
-/** A service token as stored at `id/<id>` (JSON). The raw token is never stored. */
+/**
+ * A token's properties. Service tokens are stored at `id/<id>` (JSON; the
+ * raw token is never stored); batch tokens carry theirs inside the token
+ * itself (see batch-tokens.ts) and are never stored.
+ */
 export interface TokenEntry {
   /** Storage id: lower-case hex HMAC-SHA256(salt, raw token). */
   id: string;
@@ -22,7 +26,7 @@ export interface TokenEntry {
   /** Parent's id, or '' for orphans. */
   parent: string;
   orphan: boolean;
-  type: 'service';
+  type: TokenType;
   entityId: string;
   /** Addresses (CIDR blocks) the token may be used from; absent = anywhere. */
   boundCidrs?: string[];
@@ -30,7 +34,11 @@ export interface TokenEntry {
   maxTtl?: number;
   /** Accessor of the auth mount that issued it at login: disabling that mount revokes it. */
   mountAccessor?: string;
+  /** The role it was created against (auth/token/create/<role>); absent otherwise. */
+  role?: string;
 }
+
+export type TokenType = 'service' | 'batch';
 
 /** True when the entry's lifetime has ended at `nowMs`. */
 export function isExpired(entry: TokenEntry, nowMs: number): boolean {

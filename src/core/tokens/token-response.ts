@@ -57,6 +57,7 @@ export function lookupData(entry: TokenEntry, clientToken: string, nowMs: number
     type: entry.type,
   };
   if (entry.period > 0) data.period = entry.period;
+  if (entry.role) data.role = entry.role;
   if (entry.boundCidrs?.length) data.bound_cidrs = entry.boundCidrs;
   return data;
 }

@@ -210,7 +210,7 @@ describe('auth/token create', () => {
       [{ meta: { a: { b: 'c' } } }, /meta\.a/],
       [{ meta: 'x' }, /meta/],
       [{ renewable: 'perhaps' }, /renewable/],
-      [{ type: 'batch' }, /only service tokens/],
+      [{ type: 'default' }, /^invalid 'token_type' value$/],
     ];
     for (const [data, message] of cases) {
       await rejectsWith(call(root, 'update', 'create', { policies: ['a'], ...data }), 400, message);

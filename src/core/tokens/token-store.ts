@@ -2,8 +2,11 @@ import crypto from 'node:crypto';
 import type { LogicalBackend, LogicalStorage } from '../../engines/types.ts';
 import { badRequest, permissionDenied } from '../errors.ts';
 import { KeyedLock } from '../keyed-lock.ts';
+import { PrefixedStorage } from '../storage-view.ts';
+import { BATCH_KEY_BYTES, BATCH_KEY_NAME, isBatchToken, openBatchToken, sealBatchToken } from './batch-tokens.ts';
 import { createTokenBackend } from './token-backend.ts';
-import { decodeEntry, encodeEntry, isExpired, LAST_USE_IN_PROGRESS, type TokenEntry } from './token-entry.ts';
+import { decodeEntry, encodeEntry, isExpired, LAST_USE_IN_PROGRESS, type TokenEntry, type TokenType } from './token-entry.ts';
+import { TokenRoleStore } from './token-roles.ts';
 import { constantTimeEqual, generateAccessor, generateToken, saltedHash } from './token-ids.ts';
 
 /** Vault's default and maximum lease TTL: 32 days. */
@@ -19,6 +22,8 @@ const MAX_TREE_DEPTH = 1024;
  *   accessor/<HMAC(salt, acc)>    {"accessor": acc, "id": id}
  *   parent/<parentId>/<childId>   empty marker, for tree revocation
  *   mount/<mountAccessor>/<id>    empty marker: tokens an auth mount issued at login
+ *   roles/<name>                  token role JSON (token-roles.ts)
+ *   batch-key                     32 random bytes sealing batch tokens, made on first use
  */
 const SALT_KEY = 'salt';
 const SALT_BYTES = 32;
@@ -38,6 +43,13 @@ export interface TokenStoreDeps {
   defaultTtl?: number;
   /** Ceiling (seconds, from creation) for non-periodic tokens. */
   maxTtl?: number;
+  /**
+   * Finds or creates the entity of an alias on the token store's own mount
+   * (`entity_alias` when creating against a role); wired to the identity store.
+   */
+  entityForAlias?: (aliasName: string) => Promise<{ id: string; disabled: boolean }>;
+  /** The policies an entity brings (its own and its groups'), shown by lookups as identity_policies. */
+  identityPolicies?: (entityId: string) => Promise<string[]>;
 }
 
 /** Everything needed to mint a token; rules (policies, TTL caps) are applied by the caller. */
@@ -62,6 +74,9 @@ export interface TokenSpec {
   maxTtl?: number;
   /** The auth mount that issued it at login (see {@link TokenStore.revokeByMount}). */
   mountAccessor?: string;
+  /** 'service' when absent. A batch token is not stored: it carries its entry itself. */
+  type?: TokenType;
+  role?: string;
 }
 
 export interface RenewResult {
@@ -77,6 +92,9 @@ export interface RenewResult {
  */
 export class TokenStore {
   readonly backend: LogicalBackend;
+  readonly roles: TokenRoleStore;
+  readonly entityForAlias?: TokenStoreDeps['entityForAlias'];
+  readonly identityPolicies?: TokenStoreDeps['identityPolicies'];
   readonly defaultTtl: number;
   readonly maxTtl: number;
   private readonly storage: LogicalStorage;
@@ -84,6 +102,7 @@ export class TokenStore {
   private readonly onRevoke?: (entry: TokenEntry) => Promise<void>;
   private readonly useLock = new KeyedLock();
   private saltPromise?: Promise<Buffer>;
+  private batchKeyPromise?: Promise<Buffer>;
   private sweepTimer?: NodeJS.Timeout;
   private sweeping = false;
   readonly now: () => number;
@@ -95,6 +114,9 @@ export class TokenStore {
     this.onRevoke = deps.onRevoke;
     this.defaultTtl = deps.defaultTtl ?? DEFAULT_TOKEN_TTL;
     this.maxTtl = deps.maxTtl ?? DEFAULT_TOKEN_TTL;
+    this.entityForAlias = deps.entityForAlias;
+    this.identityPolicies = deps.identityPolicies;
+    this.roles = new TokenRoleStore(new PrefixedStorage(this.storage, 'roles/'));
     this.backend = createTokenBackend(this);
   }
 
@@ -112,6 +134,7 @@ export class TokenStore {
    * already in use, or that is malformed, is a 400.
    */
   async create(spec: TokenSpec): Promise<{ token: string; entry: TokenEntry }> {
+    if (spec.type === 'batch') return this.createBatch(spec);
     if (spec.token !== undefined) validateCustomToken(spec.token);
     const token = spec.token ?? (await generateToken(this.randomBytes));
     const accessor = await generateAccessor(this.randomBytes);
@@ -125,8 +148,9 @@ export class TokenStore {
       numUses: spec.numUses, creationTime: Math.floor(nowMs / 1000), ttl: spec.ttl, explicitMaxTtl: spec.explicitMaxTtl,
       expireTime: spec.ttl > 0 ? nowMs + spec.ttl * 1000 : 0, period: spec.period, renewable: spec.renewable,
       parent: spec.parent, orphan: spec.parent === '', type: 'service', entityId: spec.entityId,
+      ...(spec.role ? { role: spec.role } : {}),
+      ...(spec.boundCidrs?.length ? { boundCidrs: spec.boundCidrs } : {}),
     };
-    if (spec.boundCidrs?.length) entry.boundCidrs = spec.boundCidrs;
     if (spec.maxTtl) entry.maxTtl = spec.maxTtl;
     if (spec.mountAccessor) entry.mountAccessor = spec.mountAccessor;
     // Indexes first: a crash then leaves a dangling index, never an unrevocable token.
@@ -140,7 +164,41 @@ export class TokenStore {
   /** The live entry for a raw token; undefined when unknown, expired, used up, or its parent is gone. */
   async lookup(token: string): Promise<TokenEntry | undefined> {
     if (typeof token !== 'string' || token === '') return undefined;
+    if (isBatchToken(token)) return this.liveBatchEntry(token);
     return this.liveEntry(saltedHash(await this.salt(), token));
+  }
+
+  /**
+   * A batch token (never stored, not revocable): Vault's single-use-less,
+   * accessor-less token, sealed under the store's batch key. The spec has
+   * passed the creation rules (no num_uses, period or explicit max TTL).
+   */
+  private async createBatch(spec: TokenSpec): Promise<{ token: string; entry: TokenEntry }> {
+    const nowMs = this.now();
+    const entry: TokenEntry = {
+      id: '', accessor: '', policies: spec.policies, path: spec.path, meta: spec.meta, displayName: spec.displayName,
+      numUses: 0, creationTime: Math.floor(nowMs / 1000), ttl: spec.ttl, explicitMaxTtl: 0,
+      expireTime: spec.ttl > 0 ? nowMs + spec.ttl * 1000 : 0, period: 0, renewable: false,
+      parent: spec.parent, orphan: spec.parent === '', type: 'batch', entityId: spec.entityId,
+      ...(spec.role ? { role: spec.role } : {}),
+      ...(spec.boundCidrs?.length ? { boundCidrs: spec.boundCidrs } : {}),
+    };
+    const token = sealBatchToken(await this.batchKey(), entry);
+    entry.id = saltedHash(await this.salt(), token);
+    return { token, entry };
+  }
+
+  private async liveBatchEntry(token: string): Promise<TokenEntry | undefined> {
+    const entry = openBatchToken(await this.batchKey(), token, saltedHash(await this.salt(), token));
+    return entry && (await this.isLive(entry)) ? entry : undefined;
+  }
+
+  /**
+   * The live entry of the token making a request (RequestAuth): a batch
+   * token from the token itself, a service token by its id (see requestEntry).
+   */
+  async entryForRequest(auth: { clientToken: string; tokenId: string }): Promise<TokenEntry | undefined> {
+    return isBatchToken(auth.clientToken) ? this.lookup(auth.clientToken) : this.requestEntry(auth.tokenId);
   }
 
   /** The live entry for a storage id (see {@link lookup}). */
@@ -178,6 +236,8 @@ export class TokenStore {
    * is no longer valid.
    */
   async use(entry: TokenEntry): Promise<boolean> {
+    // Batch tokens have no use count (and nothing stored to count it in).
+    if (entry.type === 'batch') return false;
     return this.useLock.run(entry.id, async () => {
       const current = await this.liveEntry(entry.id);
       if (!current) throw permissionDenied();
@@ -355,6 +415,22 @@ export class TokenStore {
 
   private accessorKey(salt: Buffer, accessor: string): string {
     return `accessor/${saltedHash(salt, accessor)}`;
+  }
+
+  /** The batch-token key, created on first use; memoised so concurrent first calls agree. */
+  private batchKey(): Promise<Buffer> {
+    this.batchKeyPromise ??= (async () => {
+      const existing = await this.storage.get(BATCH_KEY_NAME);
+      if (existing) return existing;
+      const fresh = await this.randomBytes(BATCH_KEY_BYTES);
+      if (fresh.length !== BATCH_KEY_BYTES) throw new Error('random source returned the wrong number of bytes');
+      await this.storage.put(BATCH_KEY_NAME, fresh);
+      return fresh;
+    })().catch((err) => {
+      this.batchKeyPromise = undefined;
+      throw err;
+    });
+    return this.batchKeyPromise;
   }
 
   /** Loads the salt, creating it on first use; memoised so concurrent first calls agree. */

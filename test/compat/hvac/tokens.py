@@ -79,5 +79,45 @@ def revoke_orphan(_args):
     }
 
 
+def roles(_args):
+    """auth/token/roles/<name> through client.auth.token.*_role, and create(role_name=...) (hvac 0.11's role API)."""
+    c = client()
+    created = plain(c.auth.token.create_or_update_role("hv-role", allowed_policies=["hv-app"], orphan=True, path_suffix="rev1"))
+    read = c.auth.token.read_role("hv-role")
+    listed = c.auth.token.list_roles()
+    # As a non-root parent (hv-minter), the role grants hv-app anyway and makes an orphan.
+    parent = c.auth.token.create(policies=["hv-minter"], ttl="1h")["auth"]
+    minter = client(parent["client_token"])
+    made = minter.auth.token.create(role_name="hv-role", policies=["hv-app"], ttl="30m")
+    lookup = c.auth.token.lookup(made["auth"]["client_token"])
+    outside = outcome(minter.auth.token.create, role_name="hv-role", policies=["default", "hv-other"])
+    unknown = outcome(minter.auth.token.create, role_name="hv-none")
+    updated = plain(c.auth.token.create_or_update_role("hv-role", allowed_policies=["hv-app", "hv-other"], renewable=False))
+    after_update = c.auth.token.read_role("hv-role")
+    deleted = plain(c.auth.token.delete_role("hv-role"))
+    gone = outcome(c.auth.token.read_role, "hv-role")
+    return {
+        "created": created, "read": read, "listed": listed, "made": made, "lookup": lookup, "outside": outside,
+        "unknown": unknown, "updated": updated, "after_update": after_update, "deleted": deleted, "gone": gone,
+    }
+
+
+def batch(_args):
+    """type="batch" through client.auth.token.create, and what a batch token cannot do."""
+    c = client()
+    # hv-batch grants auth/token/create (the node test writes it), so the refusal is the batch rule, not the ACL.
+    made = c.auth.token.create(policies=["default", "hv-batch"], ttl="10m", type="batch")
+    token = made["auth"]["client_token"]
+    b = client(token)
+    return {
+        "made": made,
+        "lookup_self": b.auth.token.lookup_self(),
+        "revoke": outcome(c.auth.token.revoke, token),
+        "renew_self": outcome(b.auth.token.renew_self),
+        "child": outcome(b.auth.token.create, policies=["default"]),
+        "num_uses": outcome(c.auth.token.create, policies=["default"], type="batch", num_uses=3),
+    }
+
+
 if __name__ == "__main__":
-    main({f.__name__: f for f in [create, create_orphan, lookups, renewals, revocations, revoke_orphan]})
+    main({f.__name__: f for f in [create, create_orphan, lookups, renewals, revocations, revoke_orphan, roles, batch]})
