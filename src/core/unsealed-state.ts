@@ -9,7 +9,7 @@ import { createAppRoleBackend } from '../credential/approle/index.ts';
 import { issueLoginToken } from './auth/login.ts';
 import { LoginRateLimiter } from './auth/rate-limit.ts';
 import { TokenStore, type TokenEntry } from './tokens/index.ts';
-import { addressAllowed } from './tokens/cidrs.ts';
+import { addressAllowed } from './cidr.ts';
 import { PolicyStore, type ACL, type AclRequest } from './acl/index.ts';
 import type { TemplateIdentity } from './acl/templating.ts';
 import { MountTable, notMountable, SINGLETON_MOUNTS, SYSTEM_DEFAULT_LEASE_TTL, unknownEngineType, type MountEntry, type RouteMatch } from './mounts.ts';

@@ -14,7 +14,7 @@ import { InmemBackend } from '../storage/inmem.ts';
 import { TresorError } from '../core/errors.ts';
 import { createUserpassBackend } from './userpass/index.ts';
 import { createAppRoleBackend } from './approle/index.ts';
-import { addressAllowed, cidrSubset, parseCidr, validCidrList } from './cidr.ts';
+import { addressAllowed, cidrSubset, parseCidr, validCidrList } from '../core/cidr.ts';
 import { SCRYPT_PARAMS } from './userpass/password.ts';
 
 function setup(backend: LogicalBackend) {

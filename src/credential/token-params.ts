@@ -7,7 +7,7 @@
 import { badRequest } from '../core/errors.ts';
 import type { FieldData, FieldSchemas } from '../framework/index.ts';
 import type { LoginAuth } from '../engines/types.ts';
-import { validCidrList } from './cidr.ts';
+import { validCidrList } from '../core/cidr.ts';
 
 /** As stored, with Vault's field names. */
 export interface TokenParams {

@@ -7,7 +7,7 @@
  * mount that issued it, so disabling the mount revokes it.
  */
 import type { LoginAuth } from '../../engines/types.ts';
-import { addressAllowed } from '../../credential/cidr.ts';
+import { addressAllowed } from '../cidr.ts';
 import { badRequest, permissionDenied } from '../errors.ts';
 import { SYSTEM_DEFAULT_LEASE_TTL, type MountEntry } from '../mounts.ts';
 import { sanitizePolicies } from '../tokens/policies.ts';

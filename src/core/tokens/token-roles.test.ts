@@ -5,7 +5,8 @@ import type { LogicalRequest, LogicalResponse, Operation } from '../../engines/t
 import { InmemBackend } from '../../storage/inmem.ts';
 import { TresorError } from '../errors.ts';
 import { openBatchToken, sealBatchToken } from './batch-tokens.ts';
-import { addressAllowed, normaliseCidrs } from './cidrs.ts';
+import { addressAllowed } from '../cidr.ts';
+import { normaliseCidrs } from './cidrs.ts';
 import type { TokenEntry } from './token-entry.ts';
 import { globMatch } from './token-roles.ts';
 import { TokenStore } from './token-store.ts';

@@ -24,7 +24,7 @@ import { defineBackend, genericName, type FieldData, type FieldSchemas, type Pat
 import { getJson, putJson } from '../../engines/storage-json.ts';
 import type { LogicalBackend, LogicalRequest, LogicalResponse, LogicalStorage } from '../../engines/types.ts';
 import { SYSTEM_DEFAULT_LEASE_TTL } from '../../core/mounts.ts';
-import { addressAllowed, cidrSubset, plainAddress, validCidrList } from '../cidr.ts';
+import { addressAllowed, cidrSubset, plainAddress, validCidrList } from '../../core/cidr.ts';
 import { emptyTokenParams, loginAuth, parseTokenFields, TOKEN_FIELDS, tokenData, upgradeValue, type TokenParams } from '../token-params.ts';
 
 const SECRET_ID_PREFIX = 'secret_id/';

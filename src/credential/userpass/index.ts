@@ -10,7 +10,7 @@ import { KeyedLock } from '../../core/keyed-lock.ts';
 import { defineBackend, genericName, type FieldData, type FieldSchemas, type PathDeclaration } from '../../framework/index.ts';
 import { getJson, putJson } from '../../engines/storage-json.ts';
 import type { LogicalBackend, LogicalRequest, LogicalResponse, LogicalStorage } from '../../engines/types.ts';
-import { addressAllowed, validCidrList } from '../cidr.ts';
+import { addressAllowed, validCidrList } from '../../core/cidr.ts';
 import { emptyTokenParams, loginAuth, parseTokenFields, TOKEN_FIELDS, tokenData, upgradeValue, type TokenParams } from '../token-params.ts';
 import { dummyHash, hashPassword, verifyPassword, type PasswordHash } from './password.ts';
 

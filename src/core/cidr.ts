@@ -1,7 +1,7 @@
 /**
- * CIDR blocks for auth methods: the addresses a login may come from
- * (AppRole's secret_id_bound_cidrs and cidr_list) and those a token may be
- * used from (token_bound_cidrs). Matching goes through node:net's
+ * CIDR blocks: the addresses a login may come from (AppRole's
+ * secret_id_bound_cidrs and cidr_list) and those a token may be used from
+ * (token_bound_cidrs). Matching goes through node:net's
  * BlockList; lists are compiled once per distinct text and cached.
  */
 import { BlockList, isIPv4, isIPv6 } from 'node:net';
