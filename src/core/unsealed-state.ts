@@ -307,7 +307,10 @@ export class UnsealedState {
     const res = await match.backend.handle(logical);
     if (res === null) throw notFound(`unsupported path "${req.path}"`);
     if (res.login) {
-      const issued = await issueLoginToken({ tokens: this.tokens, mount: match.entry, path, remoteAddress: req.remoteAddress }, res.login);
+      // Every login finds (or creates) the identity entity behind its alias on this mount, as Vault does.
+      const entity = res.login.aliasName ? await this.identityFor(match.entry.accessor, res.login.aliasName, null) : undefined;
+      if (entity?.disabled) throw permissionDenied();
+      const issued = await issueLoginToken({ tokens: this.tokens, mount: match.entry, path, remoteAddress: req.remoteAddress, entityId: entity?.id }, res.login);
       res.auth = issued.auth;
       if (issued.warnings.length) res.warnings = [...(res.warnings ?? []), ...issued.warnings];
       delete res.login;

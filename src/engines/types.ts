@@ -71,6 +71,11 @@ export interface LoginAuth {
   numUses: number;
   /** The token may only be used from these addresses (CIDR blocks or plain IPs). */
   boundCidrs: string[];
+  /**
+   * The name the caller is known by on this mount (userpass: the username; AppRole: the role ID):
+   * the core finds or creates the identity entity with that alias, and the token carries its id.
+   */
+  aliasName?: string;
 }
 
 export interface LogicalResponse {

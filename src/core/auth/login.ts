@@ -24,6 +24,8 @@ export interface LoginContext {
   /** The full request path, recorded as the token's `path` (e.g. "auth/userpass/login/alice"). */
   path: string;
   remoteAddress?: string;
+  /** The identity entity the login resolved to ('' when none). */
+  entityId?: string;
 }
 
 /** Go's time.Duration text for whole seconds ("1h0m0s", "5m0s", "30s"), as Vault's warnings print them. */
@@ -110,7 +112,7 @@ export async function issueLoginToken(ctx: LoginContext, auth: LoginAuth): Promi
     explicitMaxTtl: auth.explicitMaxTtl,
     period: auth.period,
     renewable: true,
-    entityId: '',
+    entityId: ctx.entityId ?? '',
     boundCidrs: auth.boundCidrs,
     maxTtl,
     mountAccessor: ctx.mount.accessor,

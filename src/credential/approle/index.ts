@@ -519,7 +519,8 @@ export function createAppRoleBackend(): LogicalBackend {
     }
 
     const metadata: Record<string, string> = { ...(entry?.metadata ?? {}), role_name: name };
-    const auth = loginAuth(role, metadata, '');
+    // Vault names an AppRole login's entity alias by the role ID.
+    const auth = { ...loginAuth(role, metadata, ''), aliasName: roleId };
     if (entry?.token_bound_cidrs?.length) auth.boundCidrs = entry.token_bound_cidrs;
     return { login: auth };
   };

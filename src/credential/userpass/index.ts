@@ -134,7 +134,7 @@ export function createUserpassBackend(): LogicalBackend {
     const matches = user?.password_hash ? await verifyPassword(password, user.password_hash) : (await verifyPassword(password, await dummyHash()), false);
     if (!user || !matches) throw badRequest(INVALID_LOGIN);
     if (user.token_bound_cidrs.length > 0 && !addressAllowed(req.remoteAddress, user.token_bound_cidrs)) throw permissionDenied();
-    return { login: loginAuth(user, { username: name }, name) };
+    return { login: { ...loginAuth(user, { username: name }, name), aliasName: name } };
   };
 
   const userFields: FieldSchemas = {
