@@ -139,7 +139,7 @@ describe('approle auth method, -dev server', () => {
     assert.equal(auth.renewable, true);
     assert.equal(auth.orphan, true);
     assert.equal(auth.token_type, 'service');
-    assert.equal(auth.entity_id, '');
+    assert.match(auth.entity_id, /^[0-9a-f-]{36}$/, 'the login found or made its identity entity');
     assert.equal(auth.mfa_requirement, null);
     assert.equal(auth.num_uses, 3);
     const self = (await must(api.get('auth/token/lookup-self', auth.client_token), 200)).data;

@@ -83,7 +83,7 @@ describe('userpass auth method, -dev server', () => {
     assert.deepEqual(auth.metadata, { username: 'grace' });
     assert.equal(auth.lease_duration, 1200);
     assert.equal(auth.renewable, true);
-    assert.equal(auth.entity_id, '');
+    assert.match(auth.entity_id, /^[0-9a-f-]{36}$/, 'the login found or made its identity entity');
     assert.equal(auth.token_type, 'service');
     assert.equal(auth.orphan, true);
     assert.equal(auth.mfa_requirement, null);
