@@ -18,6 +18,7 @@ export async function benchAuth(server: TestServer, rootToken: string, loop: Loo
   const labels = {
     userpass: 'userpass login (scrypt N=2^15, r=8, p=1)',
     approle: 'AppRole login (role_id + secret_id)',
+    tokenCreate: 'auth/token/create (root parent, 1h TTL)',
   };
   const api = server.api;
   const setup: Array<[string, string, unknown]> = [
@@ -37,6 +38,7 @@ export async function benchAuth(server: TestServer, rootToken: string, loop: Loo
     return [
       { id: 'auth.login.userpass', label: labels.userpass, skipped },
       { id: 'auth.login.approle', label: labels.approle, skipped },
+      { id: 'auth.token.create', label: labels.tokenCreate, skipped },
     ];
   }
 
@@ -61,5 +63,12 @@ export async function benchAuth(server: TestServer, rootToken: string, loop: Loo
   const approleBytes = Buffer.from(JSON.stringify(approleBody));
   const approleRequest = (): BenchRequest => ({ method: 'POST', path: '/v1/auth/approle/login', body: approleBytes });
   rows.push(await compareWithBareHttp('auth.login.approle', labels.approle, loop, api.addr, approleRequest, JSON.stringify(sample.body)));
+
+  // Token creation: one stored entry, accessor and parent index per request.
+  const createBody = { ttl: '1h', policies: ['default'] };
+  const created = expectOk(await api.call('POST', 'auth/token/create', createBody, rootToken), 'token create');
+  const createBytes = Buffer.from(JSON.stringify(createBody));
+  const createRequest = (): BenchRequest => ({ method: 'POST', path: '/v1/auth/token/create', body: createBytes, headers: { 'x-vault-token': rootToken } });
+  rows.push(await compareWithBareHttp('auth.token.create', labels.tokenCreate, loop, api.addr, createRequest, JSON.stringify(created.body)));
   return rows;
 }
