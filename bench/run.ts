@@ -94,7 +94,7 @@ const titles: Record<SectionName, string> = {
   hsm: '3. HSM wrap/unwrap through the seal layer',
   kv: `4. KV v2 on file storage (SQLite, synchronous=FULL), HSM seal with max_parallel ${SERVER_MAX_PARALLEL}`,
   transit: '5. Transit encrypt and sign',
-  auth: '6. Logins (file storage, Shamir seal; each login stores a token)',
+  auth: '6. Logins and token creation (file storage, Shamir seal; each stores a token)',
   startup: '7. Start-up of the compiled JavaScript (bin/tresor runs dist/)',
 };
 const order: SectionName[] = ['unseal', 'auto-unseal', 'health', 'hsm', 'kv', 'transit', 'auth', 'startup'];
