@@ -1,8 +1,8 @@
 /** `tresor auth enable|disable|list|tune`: auth methods under /v1/sys/auth. */
 import { parseKeyValueList } from '../args.ts';
-import { callApi, dropUndefined, ensureTrailingSlash, expectArgs, printJson, println, sanitizePath, type Command } from '../command.ts';
-import { formatColumns, formatValue } from '../format.ts';
-import { mountsFromResponse, type MountInfo } from './secrets.ts';
+import { callApi, dropUndefined, ensureTrailingSlash, expectArgs, println, sanitizePath, type Command } from '../command.ts';
+import { formatValue } from '../format.ts';
+import { mountDisableCommand, mountListCommand, type MountInfo, type MountKind } from './secrets.ts';
 
 interface AuthMountInfo extends MountInfo {
   config?: MountInfo['config'] & { token_type?: string; listing_visibility?: string };
@@ -95,44 +95,17 @@ const enableCommand: Command = {
   },
 };
 
-const disableCommand: Command = {
-  name: ['auth', 'disable'],
-  synopsis: 'Disable an auth method',
-  help: `Usage: tresor auth disable [options] PATH
+const AUTH: MountKind = { group: 'auth', noun: 'auth method', sysPath: 'sys/auth' };
+
+const disableCommand = mountDisableCommand(AUTH, `Usage: tresor auth disable [options] PATH
 
   Disables the auth method at PATH (below auth/). Its users, roles and
-  secret IDs are deleted and every token it issued is revoked.`,
-  flags: {},
-  async run(ctx) {
-    expectArgs(ctx, 1);
-    const path = ensureTrailingSlash(ctx.args[0]!);
-    await callApi('disabling auth method', ctx.client().request('DELETE', `sys/auth/${sanitizePath(path)}`));
-    println(ctx, `Success! Disabled the auth method (if it existed) at: ${path}`);
-    return 0;
-  },
-};
+  secret IDs are deleted and every token it issued is revoked.`);
 
-const listCommand: Command = {
-  name: ['auth', 'list'],
-  synopsis: 'List enabled auth methods',
-  help: `Usage: tresor auth list [options]
+const listCommand = mountListCommand(AUTH, `Usage: tresor auth list [options]
 
   Lists the enabled auth methods. -detailed adds TTLs, token type, seal
-  wrap, options and UUIDs.`,
-  flags: { detailed: { kind: 'bool', description: 'Show every mount setting.' } },
-  async run(ctx) {
-    expectArgs(ctx, 0);
-    const res = await callApi('listing auth methods', ctx.client().request('GET', 'sys/auth'));
-    const mounts = mountsFromResponse(res) as [string, AuthMountInfo][];
-    if (ctx.format === 'json') {
-      printJson(ctx, Object.fromEntries(mounts));
-      return 0;
-    }
-    const { header, rows } = authRows(mounts, ctx.flags.bool('detailed'));
-    println(ctx, formatColumns(rows, header));
-    return 0;
-  },
-};
+  wrap, options and UUIDs.`, (mounts, detailed) => authRows(mounts as [string, AuthMountInfo][], detailed));
 
 const tuneCommand: Command = {
   name: ['auth', 'tune'],

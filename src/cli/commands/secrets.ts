@@ -115,42 +115,67 @@ const enableCommand: Command = {
   },
 };
 
-const disableCommand: Command = {
-  name: ['secrets', 'disable'],
-  synopsis: 'Disable a secrets engine',
-  help: `Usage: tresor secrets disable [options] PATH
+/** What `<group> disable` and `<group> list` need to know about a kind of mount (secrets engines, auth methods). */
+export interface MountKind {
+  group: string;
+  /** "secrets engine", "auth method". */
+  noun: string;
+  /** The sys path of the mount table: "sys/mounts", "sys/auth". */
+  sysPath: string;
+}
 
-  Unmounts the secrets engine at PATH. All of its data is deleted.`,
-  flags: {},
-  async run(ctx) {
-    expectArgs(ctx, 1);
-    const path = ensureTrailingSlash(ctx.args[0]!);
-    await callApi('disabling secrets engine', ctx.client().request('DELETE', `sys/mounts/${sanitizePath(path)}`));
-    println(ctx, `Success! Disabled the secrets engine (if it existed) at: ${path}`);
-    return 0;
-  },
-};
+/** `<group> disable PATH`: DELETE <sysPath>/PATH. */
+export function mountDisableCommand(kind: MountKind, help: string): Command {
+  return {
+    name: [kind.group, 'disable'],
+    synopsis: `Disable ${/^[aeiou]/.test(kind.noun) ? 'an' : 'a'} ${kind.noun}`,
+    help,
+    flags: {},
+    async run(ctx) {
+      expectArgs(ctx, 1);
+      const path = ensureTrailingSlash(ctx.args[0]!);
+      await callApi(`disabling ${kind.noun}`, ctx.client().request('DELETE', `${kind.sysPath}/${sanitizePath(path)}`));
+      println(ctx, `Success! Disabled the ${kind.noun} (if it existed) at: ${path}`);
+      return 0;
+    },
+  };
+}
 
-const listCommand: Command = {
-  name: ['secrets', 'list'],
-  synopsis: 'List enabled secrets engines',
-  help: `Usage: tresor secrets list [options]
+/** `<group> list [-detailed]`: the mount table as columns, or as JSON/YAML in those formats. */
+export function mountListCommand(
+  kind: MountKind,
+  help: string,
+  rowsOf: (mounts: [string, MountInfo][], detailed: boolean) => { header: string[]; rows: string[][] },
+): Command {
+  return {
+    name: [kind.group, 'list'],
+    synopsis: `List enabled ${kind.noun}s`,
+    help,
+    flags: { detailed: { kind: 'bool', description: 'Show every mount setting.' } },
+    async run(ctx) {
+      expectArgs(ctx, 0);
+      const mounts = mountsFromResponse(await callApi(`listing ${kind.noun}s`, ctx.client().request('GET', kind.sysPath)));
+      if (ctx.format !== 'table') {
+        printJson(ctx, Object.fromEntries(mounts));
+        return 0;
+      }
+      const { header, rows } = rowsOf(mounts, ctx.flags.bool('detailed'));
+      println(ctx, formatColumns(rows, header));
+      return 0;
+    },
+  };
+}
+
+const SECRETS: MountKind = { group: 'secrets', noun: 'secrets engine', sysPath: 'sys/mounts' };
+
+const disableCommand = mountDisableCommand(SECRETS, `Usage: tresor secrets disable [options] PATH
+
+  Unmounts the secrets engine at PATH. All of its data is deleted.`);
+
+const listCommand = mountListCommand(SECRETS, `Usage: tresor secrets list [options]
 
   Lists the mounted secrets engines. -detailed adds TTLs, seal wrap, entropy
-  access, options and UUIDs.`,
-  flags: { detailed: { kind: 'bool', description: 'Show every mount setting.' } },
-  async run(ctx) {
-    expectArgs(ctx, 0);
-    const res = await callApi('listing secrets engines', ctx.client().request('GET', 'sys/mounts'));
-    if (ctx.format !== 'table') {
-      printJson(ctx, Object.fromEntries(mountsFromResponse(res)));
-      return 0;
-    }
-    const { header, rows } = mountRows(mountsFromResponse(res), ctx.flags.bool('detailed'));
-    println(ctx, formatColumns(rows, header));
-    return 0;
-  },
-};
+  access, options and UUIDs.`, mountRows);
 
 const tuneCommand: Command = {
   name: ['secrets', 'tune'],
