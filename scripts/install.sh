@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what Tresor needs on Debian: SoftHSM2 and OpenSC (for the HSM seal and its tests), OpenSSL (TLS tests),
-# python3-hvac (Vault-client compatibility tests), then the npm dependencies (pkcs11js and better-sqlite3 compile
+# python3-hvac (Vault-client compatibility tests), etcd-server (HA tests), chromium (UI tests), then the npm dependencies (pkcs11js and better-sqlite3 compile
 # with node-gyp), and compiles the TypeScript to dist/ (scripts/build.sh), which bin/tresor runs.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -14,6 +14,9 @@ command -v openssl >/dev/null 2>&1 || need_apt+=(openssl)   # TLS tests make a s
 command -v make >/dev/null 2>&1 || need_apt+=(make)
 command -v g++ >/dev/null 2>&1 || need_apt+=(g++)
 command -v python3 >/dev/null 2>&1 || need_apt+=(python3)
+# HA tests start a real etcd; UI tests drive Debian's chromium (no browser download).
+command -v etcd >/dev/null 2>&1 || need_apt+=(etcd-server)
+command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 # The hvac compatibility tests run Debian's hvac with the system Python (not a pyenv/venv one first on PATH).
 /usr/bin/python3 -c 'import hvac' >/dev/null 2>&1 || need_apt+=(python3-hvac)
 if [ ${#need_apt[@]} -gt 0 ]; then
