@@ -47,7 +47,7 @@ if (wants('unseal') || wants('health') || wants('transit') || wants('startup') |
     if (wants('transit')) rows.get('transit')!.push(...(await benchTransit(server, init.rootToken, settings.http)));
     if (wants('startup')) {
       const startup = await benchCliStart(server, settings.startupRounds);
-      rows.get('startup')!.push(startup.figure);
+      rows.get('startup')!.push(startup.figure, startup.againstOneRequest);
       nodeBaseline = startup.baseline;
     }
     if (wants('auth')) rows.get('auth')!.push(...(await benchAuth(server, init.rootToken, settings.http)));

@@ -416,7 +416,8 @@ describe('version, help and unknown commands', () => {
   });
 
   it('-h on every command and subcommand exits 0 with its usage', async () => {
-    const { COMMANDS } = await import('../src/cli/main.ts');
+    const { allCommands } = await import('../src/cli/main.ts');
+    const COMMANDS = await allCommands();
     // A few as real processes, every one through the same entry point in-process (50 spawns would be slow).
     for (const name of [['status'], ['operator', 'generate-root'], ['kv', 'metadata', 'patch'], ['print', 'token'], ['server']]) {
       const res = await local([...name, '-h']);
@@ -431,6 +432,22 @@ describe('version, help and unknown commands', () => {
       assert.equal(code, 0, command.name.join(' '));
       assert.match(err, new RegExp(`^Usage: tresor ${command.name.join(' ')}\\b`), command.name.join(' '));
     }
+  });
+
+  it('the first-word table names the module of every command, so no command is unreachable', async () => {
+    const { COMMAND_MODULES } = await import('../src/cli/main.ts');
+    let seen = 0;
+    for (const loaders of Object.values(COMMAND_MODULES)) {
+      for (const load of loaders) {
+        for (const command of await load()) {
+          seen++;
+          const word = command.name[0]!;
+          assert.ok(Object.hasOwn(COMMAND_MODULES, word), `no table entry for "${command.name.join(' ')}"`);
+          assert.ok(COMMAND_MODULES[word]!.includes(load), `"${command.name.join(' ')}" is not loaded by its first word`);
+        }
+      }
+    }
+    assert.ok(seen > 40, `only ${seen} commands found`);
   });
 
   it('an unknown command says so and suggests the closest one; exit 127 only then', async () => {

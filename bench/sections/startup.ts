@@ -34,6 +34,8 @@ export interface NodeBaseline {
 
 export interface StartupResult {
   figure: Figure;
+  /** The same `tresor status` times beside a bare Node process making the same one GET: the floor for any Node CLI. */
+  againstOneRequest: Figure;
   /** The ceiling, for other start-up figures measured in the same run. */
   baseline: NodeBaseline;
 }
@@ -58,16 +60,30 @@ export async function benchCliStart(server: TestServer, rounds: number): Promise
     if (run.code !== 0) throw new Error(`node -e 0 exited with ${run.code}`);
     return run.ms;
   };
-  for (let i = 0; i < WARMUP_ROUNDS; i++) await status(), await bare();
+  // One GET of sys/seal-status from a bare Node process, printing nothing: what `status` must do at least.
+  const oneGet = `require('node:http').get(${JSON.stringify(`${server.api.addr}/v1/sys/seal-status`)}, { agent: false }, (r) => r.resume())`;
+  const bareGet = async () => {
+    const run = await timeSpawn(process.execPath, ['-e', oneGet]);
+    if (run.code !== 0) throw new Error(`node -e <one GET> exited with ${run.code}`);
+    return run.ms;
+  };
+  for (let i = 0; i < WARMUP_ROUNDS; i++) await status(), await bare(), await bareGet();
   const statusMs: number[] = [];
   const bareMs: number[] = [];
+  const bareGetMs: number[] = [];
   for (let i = 0; i < rounds; i++) {
     statusMs.push(await status());
     bareMs.push(await bare());
+    bareGetMs.push(await bareGet());
   }
+  const oneRequest = { label: 'node -e <one http.get of sys/seal-status>, spawn → exit', value: median(bareGetMs) };
   const baseline = { label: 'node -e 0, spawn → exit', value: median(bareMs) };
   const note = `median of ${rounds}, p95 ${quantile(statusMs, 0.95).toFixed(1)} ms; target < ${STATUS_TARGET_MS} ms`;
-  return { figure: latencyFigure('startup.cli.status', '`tresor status` (compiled CLI), spawn → exit', median(statusMs), baseline, note), baseline };
+  return {
+    figure: latencyFigure('startup.cli.status', '`tresor status` (compiled CLI), spawn → exit', median(statusMs), baseline, note),
+    againstOneRequest: latencyFigure('startup.cli.status-vs-request', '`tresor status` beside a bare Node GET', median(statusMs), oneRequest, `median of ${rounds}`),
+    baseline,
+  };
 }
 
 /** The HSM auto-unseal figure (process start → unsealed) again, beside `node -e 0` and its target. */

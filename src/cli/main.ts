@@ -6,40 +6,54 @@ import { pathToFileURL } from 'node:url';
 import { describeFlags, Flags, parseArgs, UsageError } from './args.ts';
 import { CurlStringRequest } from './client.ts';
 import { CliError, makeContext, STANDARD_FLAGS, type Command } from './command.ts';
-import { authCommands } from './commands/auth.ts';
-import { generateRootCommand } from './commands/generate-root.ts';
-import { genericCommands } from './commands/generic.ts';
-import { kvCommands } from './commands/kv.ts';
-import { loginCommand } from './commands/login.ts';
-import { miscCommands } from './commands/misc.ts';
-import { operatorCommands } from './commands/operator.ts';
-import { pathHelpCommand } from './commands/path-help.ts';
-import { policyCommands } from './commands/policy.ts';
-import { rekeyCommand } from './commands/rekey.ts';
-import { secretsCommands } from './commands/secrets.ts';
-import { serverCommand } from './commands/server.ts';
-import { statusCommand } from './commands/status.ts';
-import { tokenCommands } from './commands/token.ts';
-import { unwrapCommand } from './commands/unwrap.ts';
 import { processIO, PromptInterrupted, type CliIO } from './io.ts';
 
-export const COMMANDS: Command[] = [
-  statusCommand,
-  ...operatorCommands,
-  generateRootCommand,
-  rekeyCommand,
-  ...secretsCommands,
-  ...authCommands,
-  ...genericCommands,
-  pathHelpCommand,
-  unwrapCommand,
-  ...kvCommands,
-  loginCommand,
-  ...tokenCommands,
-  ...policyCommands,
-  serverCommand,
-  ...miscCommands,
+/**
+ * The command modules, by the first word of the commands each one holds. A
+ * command line loads only the modules its first word names (`tresor status`
+ * reads one small module, not all eighteen): most of a short command's time
+ * is Node loading code. Listings, `help` and typo suggestions load them all.
+ * cli-habits.test.ts checks this table against the commands themselves.
+ */
+const operatorModules = [
+  async () => (await import('./commands/operator.ts')).operatorCommands,
+  async () => [(await import('./commands/generate-root.ts')).generateRootCommand],
+  async () => [(await import('./commands/rekey.ts')).rekeyCommand],
 ];
+const genericModule = async () => (await import('./commands/generic.ts')).genericCommands;
+const miscModule = async () => (await import('./commands/misc.ts')).miscCommands;
+export const COMMAND_MODULES: Record<string, Array<() => Promise<Command[]>>> = {
+  status: [async () => [(await import('./commands/status.ts')).statusCommand]],
+  operator: operatorModules,
+  secrets: [async () => (await import('./commands/secrets.ts')).secretsCommands],
+  auth: [async () => (await import('./commands/auth.ts')).authCommands],
+  read: [genericModule],
+  write: [genericModule],
+  list: [genericModule],
+  delete: [genericModule],
+  'path-help': [async () => [(await import('./commands/path-help.ts')).pathHelpCommand]],
+  unwrap: [async () => [(await import('./commands/unwrap.ts')).unwrapCommand]],
+  kv: [async () => (await import('./commands/kv.ts')).kvCommands],
+  login: [async () => [(await import('./commands/login.ts')).loginCommand]],
+  token: [async () => (await import('./commands/token.ts')).tokenCommands],
+  policy: [async () => (await import('./commands/policy.ts')).policyCommands],
+  server: [async () => [(await import('./commands/server.ts')).serverCommand]],
+  print: [miscModule],
+  version: [miscModule],
+};
+
+/** The commands whose first word is `word` (none for an unknown word). */
+async function commandsFor(word: string | undefined): Promise<Command[]> {
+  const loaders = word !== undefined && Object.hasOwn(COMMAND_MODULES, word) ? COMMAND_MODULES[word]! : [];
+  const lists = await Promise.all(loaders.map((load) => load()));
+  return lists.flat().filter((c) => c.name[0] === word);
+}
+
+/** Every command, in the order the listings show them. */
+export async function allCommands(): Promise<Command[]> {
+  const lists = await Promise.all(Object.keys(COMMAND_MODULES).map((word) => commandsFor(word)));
+  return lists.flat();
+}
 
 /** Exit code Vault uses when no (known) command was given. */
 const EXIT_NO_COMMAND = 127;
@@ -47,9 +61,9 @@ const EXIT_NO_COMMAND = 127;
 /** Runs one command line (without the program name); resolves to the exit code. */
 export async function runCli(argv: string[], io: CliIO): Promise<number> {
   if (VERSION_FLAGS.has(argv[0] ?? '')) argv = ['version'];
-  if (argv[0] === 'help') return help(argv.slice(1), io);
-  const command = findCommand(argv);
-  if (!command) return noCommand(argv, io);
+  if (argv[0] === 'help') return help(argv.slice(1), io, await allCommands());
+  const command = findCommand(argv, await commandsFor(argv[0]));
+  if (!command) return noCommand(argv, io, await allCommands());
   const spec = command.local ? command.flags : { ...STANDARD_FLAGS, ...command.flags };
   try {
     const parsed = parseArgs(argv.slice(command.name.length), spec);
@@ -91,37 +105,37 @@ const VERSION_FLAGS = new Set(['-v', '-version', '--version']);
  * 127, as Vault) or with -h (exit 0); otherwise the word is not a command:
  * say so, suggest the closest one, exit 127.
  */
-function noCommand(argv: string[], io: CliIO): number {
-  const group = knownGroup(argv);
+function noCommand(argv: string[], io: CliIO, commands: Command[]): number {
+  const group = knownGroup(argv, commands);
   const rest = argv.slice(group.length);
   if (rest.length === 0 || rest.every((a) => HELP_FLAG.test(a))) {
-    io.stderr(`${listCommands(group)}\n`);
+    io.stderr(`${listCommands(group, commands)}\n`);
     return rest.length === 0 ? EXIT_NO_COMMAND : 0;
   }
-  io.stderr(`${unknownCommand([...group, rest[0]!])}\n`);
+  io.stderr(`${unknownCommand([...group, rest[0]!], commands)}\n`);
   return EXIT_NO_COMMAND;
 }
 
 /** `tresor help [COMMAND...]`: a command's help or a group's listing, exit 0. */
-function help(words: string[], io: CliIO): number {
-  const command = COMMANDS.find((c) => c.name.length === words.length && c.name.every((w, i) => w === words[i]));
+function help(words: string[], io: CliIO, commands: Command[]): number {
+  const command = commands.find((c) => c.name.length === words.length && c.name.every((w, i) => w === words[i]));
   if (command) {
     io.stderr(`${commandHelp(command)}\n`);
     return 0;
   }
-  const group = knownGroup(words);
+  const group = knownGroup(words, commands);
   if (group.length < words.length) {
-    io.stderr(`${unknownCommand(words.slice(0, group.length + 1))}\n`);
+    io.stderr(`${unknownCommand(words.slice(0, group.length + 1), commands)}\n`);
     return EXIT_NO_COMMAND;
   }
-  io.stderr(`${listCommands(group)}\n`);
+  io.stderr(`${listCommands(group, commands)}\n`);
   return 0;
 }
 
 /** `Unknown command "stauts"`, with the nearest command's name when one is close. */
-export function unknownCommand(words: string[]): string {
+export function unknownCommand(words: string[], commands: Command[]): string {
   const typed = words.join(' ');
-  const names = [...new Set(COMMANDS.flatMap((c) => c.name.map((_, i) => c.name.slice(0, i + 1).join(' '))))].filter(
+  const names = [...new Set(commands.flatMap((c) => c.name.map((_, i) => c.name.slice(0, i + 1).join(' '))))].filter(
     (n) => n.split(' ').length === words.length,
   );
   names.push('help', 'version');
@@ -151,9 +165,9 @@ export function editDistance(a: string, b: string): number {
 }
 
 /** The command whose full name is the longest prefix of argv. */
-function findCommand(argv: string[]): Command | undefined {
+function findCommand(argv: string[], commands: Command[]): Command | undefined {
   let best: Command | undefined;
-  for (const c of COMMANDS) {
+  for (const c of commands) {
     const matches = c.name.every((word, i) => argv[i] === word);
     if (matches && (!best || c.name.length > best.name.length)) best = c;
   }
@@ -161,19 +175,19 @@ function findCommand(argv: string[]): Command | undefined {
 }
 
 /** The longest run of leading words naming a command group (`operator`, `kv metadata`). */
-function knownGroup(argv: string[]): string[] {
+function knownGroup(argv: string[], commands: Command[]): string[] {
   const group: string[] = [];
   for (const word of argv) {
     const next = [...group, word];
-    if (!COMMANDS.some((c) => c.name.length > next.length && next.every((w, i) => c.name[i] === w))) break;
+    if (!commands.some((c) => c.name.length > next.length && next.every((w, i) => c.name[i] === w))) break;
     group.push(word);
   }
   return group;
 }
 
 /** `Usage:` plus one line per command under `prefix`, with its synopsis. */
-export function listCommands(prefix: string[]): string {
-  const under = COMMANDS.filter((c) => prefix.every((w, i) => c.name[i] === w) && c.name.length > prefix.length);
+export function listCommands(prefix: string[], commands: Command[]): string {
+  const under = commands.filter((c) => prefix.every((w, i) => c.name[i] === w) && c.name.length > prefix.length);
   const names = under.map((c) => c.name.slice(prefix.length).join(' '));
   const width = Math.max(...names.map((n) => n.length));
   const lines = under.map((c, i) => `    ${names[i]!.padEnd(width)}    ${c.synopsis}`);
