@@ -24,6 +24,10 @@ const MAX_TREE_DEPTH = 1024;
  *   mount/<mountAccessor>/<id>    empty marker: tokens an auth mount issued at login
  *   roles/<name>                  token role JSON (token-roles.ts)
  *   batch-key                     32 random bytes sealing batch tokens, made on first use
+ *   expiry/<hour>/<minute>/<id>   empty marker: the token expires in that minute (unix hours/minutes,
+ *                                 zero-padded so listings sort by time); the sweep reads only these
+ *   expiry-index                  marker: every expiring token has its expiry marker (set by the first
+ *                                 sweep after an upgrade, which builds the index from a full scan)
  */
 const SALT_KEY = 'salt';
 const SALT_BYTES = 32;
@@ -31,6 +35,16 @@ const entryKey = (id: string) => `id/${id}`;
 const parentIndexKey = (parentId: string, childId: string) => `parent/${parentId}/${childId}`;
 const childrenPrefix = (parentId: string) => `parent/${parentId}/`;
 const mountIndexKey = (mountAccessor: string, id: string) => `mount/${mountAccessor}/${id}`;
+const EXPIRY_PREFIX = 'expiry/';
+const EXPIRY_INDEX_BUILT = 'expiry-index';
+const MINUTE_MS = 60_000;
+const HOUR_MS = 60 * MINUTE_MS;
+const hourBucket = (ms: number) => String(Math.floor(ms / HOUR_MS)).padStart(8, '0');
+const minuteBucket = (ms: number) => String(Math.floor(ms / MINUTE_MS)).padStart(10, '0');
+const expiryIndexKey = (expireMs: number, id: string) => `${EXPIRY_PREFIX}${hourBucket(expireMs)}/${minuteBucket(expireMs)}/${id}`;
+/** Tokens the sweep handles between two yields to the event loop. */
+const SWEEP_BATCH = 64;
+const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 export interface TokenStoreDeps {
   storage: LogicalStorage;
@@ -157,6 +171,7 @@ export class TokenStore {
     await this.storage.put(this.accessorKey(salt, accessor), Buffer.from(JSON.stringify({ accessor, id })));
     if (entry.parent) await this.storage.put(parentIndexKey(entry.parent, id), Buffer.alloc(0));
     if (entry.mountAccessor) await this.storage.put(mountIndexKey(entry.mountAccessor, id), Buffer.alloc(0));
+    if (entry.expireTime !== 0) await this.storage.put(expiryIndexKey(entry.expireTime, id), Buffer.alloc(0));
     await this.storage.put(entryKey(id), encodeEntry(entry));
     return { token, entry };
   }
@@ -290,7 +305,13 @@ export class TokenStore {
       const current = await this.liveEntry(entry.id);
       if (!current) throw permissionDenied();
       const renewed: TokenEntry = { ...current, expireTime: nowMs + ttl * 1000 };
+      // The new marker before the entry, the old one after: a crash leaves a stale marker (dropped by
+      // the sweep), never an expiring token without one.
+      await this.storage.put(expiryIndexKey(renewed.expireTime, entry.id), Buffer.alloc(0));
       await this.storage.put(entryKey(entry.id), encodeEntry(renewed));
+      if (expiryIndexKey(current.expireTime, entry.id) !== expiryIndexKey(renewed.expireTime, entry.id)) {
+        await this.storage.delete(expiryIndexKey(current.expireTime, entry.id));
+      }
       return { entry: renewed, ttl, warnings };
     });
   }
@@ -341,18 +362,58 @@ export class TokenStore {
     return ids.length;
   }
 
-  /** Revokes every expired token (with its descendants); returns how many roots were revoked. */
+  /**
+   * Revokes every expired token (with its descendants); returns how many
+   * roots were revoked. Reads only the expiry markers of minutes that have
+   * begun (never every token), in batches that yield to the event loop, so
+   * its cost follows the tokens that expire, not the tokens stored.
+   */
   async sweepExpired(): Promise<number> {
     const nowMs = this.now();
+    if (!(await this.storage.get(EXPIRY_INDEX_BUILT))) await this.buildExpiryIndex();
+    const nowHour = hourBucket(nowMs);
+    const nowMinute = minuteBucket(nowMs);
     let revoked = 0;
-    for (const id of await this.storage.list('id/')) {
-      const entry = await this.readEntry(id);
-      if (entry && isExpired(entry, nowMs)) {
-        await this.revokeTree(id);
-        revoked++;
+    let sinceYield = 0;
+    for (const hourFolder of await this.storage.list(EXPIRY_PREFIX)) {
+      if (hourFolder.slice(0, -1) > nowHour) break; // listings sort by time: the rest is future
+      const hourPrefix = `${EXPIRY_PREFIX}${hourFolder}`;
+      for (const minuteFolder of await this.storage.list(hourPrefix)) {
+        if (minuteFolder.slice(0, -1) > nowMinute) break;
+        const minutePrefix = `${hourPrefix}${minuteFolder}`;
+        for (const id of await this.storage.list(minutePrefix)) {
+          const entry = await this.readEntry(id);
+          if (entry && isExpired(entry, nowMs)) {
+            await this.revokeTree(id);
+            revoked++;
+          }
+          // Gone, revoked now, or renewed (its marker moved): this marker has done its work. A token
+          // expiring later in the current minute keeps it for the next sweep.
+          if (!entry || isExpired(entry, nowMs) || expiryIndexKey(entry.expireTime, id) !== `${minutePrefix}${id}`) {
+            await this.storage.delete(`${minutePrefix}${id}`);
+          }
+          if (++sinceYield >= SWEEP_BATCH) {
+            sinceYield = 0;
+            await yieldToLoop();
+          }
+        }
       }
     }
     return revoked;
+  }
+
+  /** Once, on a store written before the expiry index: a marker for every expiring token. */
+  private async buildExpiryIndex(): Promise<void> {
+    let sinceYield = 0;
+    for (const id of await this.storage.list('id/')) {
+      const entry = await this.readEntry(id);
+      if (entry && entry.expireTime !== 0) await this.storage.put(expiryIndexKey(entry.expireTime, id), Buffer.alloc(0));
+      if (++sinceYield >= SWEEP_BATCH) {
+        sinceYield = 0;
+        await yieldToLoop();
+      }
+    }
+    await this.storage.put(EXPIRY_INDEX_BUILT, Buffer.from('1'));
   }
 
   /** Starts background revocation of expired tokens (the timer does not keep the process alive). */
@@ -393,6 +454,7 @@ export class TokenStore {
     await this.storage.delete(this.accessorKey(await this.salt(), entry.accessor));
     if (entry.parent) await this.storage.delete(parentIndexKey(entry.parent, id));
     if (entry.mountAccessor) await this.storage.delete(mountIndexKey(entry.mountAccessor, id));
+    if (entry.expireTime !== 0) await this.storage.delete(expiryIndexKey(entry.expireTime, id));
     if (this.onRevoke) await this.onRevoke(entry);
   }
 
@@ -440,6 +502,8 @@ export class TokenStore {
       if (existing) return existing;
       const fresh = await this.randomBytes(SALT_BYTES);
       if (fresh.length !== SALT_BYTES) throw new Error('random source returned the wrong number of bytes');
+      // No salt yet means no token yet: every token this store holds will have its expiry marker.
+      await this.storage.put(EXPIRY_INDEX_BUILT, Buffer.from('1'));
       await this.storage.put(SALT_KEY, fresh);
       return fresh;
     })().catch((err) => {
