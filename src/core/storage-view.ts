@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { LogicalStorage } from '../engines/types.ts';
+import { writeAll, type LogicalStorage, type LogicalWrite } from '../engines/types.ts';
 import type { SealWrapper } from '../seal/seal.ts';
 import { KeyedLock } from './keyed-lock.ts';
 
@@ -32,6 +32,9 @@ export class PrefixedStorage implements LogicalStorage {
   }
   list(p: string) {
     return this.inner.list(this.key(p));
+  }
+  transaction(writes: LogicalWrite[]) {
+    return writeAll(this.inner, writes.map((w) => ({ ...w, key: this.key(w.key) })));
   }
 }
 
@@ -207,6 +210,20 @@ export class SealWrappedStorage implements LogicalStorage {
 
   list(p: string) {
     return this.inner.list(p);
+  }
+
+  /** Wraps every value (the HSM calls run side by side), then commits them together. */
+  async transaction(writes: LogicalWrite[]): Promise<void> {
+    const keys = [...new Set(writes.map((w) => w.key))];
+    const commit = async () => {
+      const encoded = await Promise.all(
+        writes.map(async (w): Promise<LogicalWrite> => (w.op === 'put' ? { ...w, value: await this.encode(w.key, w.value) } : w)),
+      );
+      await writeAll(this.inner, encoded);
+    };
+    // Under every key's lock, taken in sorted order so two transactions cannot wait on each other.
+    const locked = keys.sort().reduceRight<() => Promise<void>>((next, k) => () => this.locks.run(k, next), commit);
+    await locked();
   }
 
   /** Rewrites every value below `prefix` as plain (before migrating away from the HSM). Idempotent. */

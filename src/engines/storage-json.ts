@@ -1,5 +1,5 @@
 import { internalError } from '../core/errors.ts';
-import type { LogicalStorage } from './types.ts';
+import type { LogicalStorage, LogicalWrite } from './types.ts';
 
 /**
  * Reads a JSON entry. Entries are UTF-8 JSON text (`JSON.stringify` output).
@@ -14,6 +14,11 @@ export async function getJson<T>(storage: LogicalStorage, key: string): Promise<
   } catch {
     throw internalError(`stored entry "${key}" is not valid JSON`);
   }
+}
+
+/** A put of `value` as UTF-8 JSON text, for writeAll(). */
+export function jsonPut(key: string, value: unknown): LogicalWrite {
+  return { op: 'put', key, value: Buffer.from(JSON.stringify(value), 'utf8') };
 }
 
 /** Writes `value` as UTF-8 JSON text under `key`. */

@@ -5,12 +5,38 @@
  * keys (already behind the barrier, and seal-wrapped when the mount asks).
  */
 
+/** One write of a logical transaction (a put carries its value). */
+export type LogicalWrite = { op: 'put'; key: string; value: Buffer } | { op: 'delete'; key: string };
+
 /** Plaintext storage as an engine sees it; same listing rule as StorageBackend. */
 export interface LogicalStorage {
   get(key: string): Promise<Buffer | undefined>;
   put(key: string, value: Buffer): Promise<void>;
   delete(key: string): Promise<void>;
   list(prefix: string): Promise<string[]>;
+  /**
+   * Applies the writes in order and all-or-nothing, in one storage commit.
+   * Optional: engines call writeAll(), which falls back to one write after
+   * another (in order) on a view without it.
+   */
+  transaction?(writes: LogicalWrite[]): Promise<void>;
+}
+
+/**
+ * Several writes that belong together (a KV version and the metadata that
+ * points at it): one atomic commit where the storage offers it, else the same
+ * writes in order, which the caller has arranged to be crash-safe.
+ */
+export async function writeAll(storage: LogicalStorage, writes: LogicalWrite[]): Promise<void> {
+  if (writes.length === 1) {
+    const [w] = writes as [LogicalWrite];
+    return w.op === 'put' ? storage.put(w.key, w.value) : storage.delete(w.key);
+  }
+  if (storage.transaction) return storage.transaction(writes);
+  for (const w of writes) {
+    if (w.op === 'put') await storage.put(w.key, w.value);
+    else await storage.delete(w.key);
+  }
 }
 
 export const OPERATIONS = ['read', 'list', 'create', 'update', 'delete', 'patch'] as const;

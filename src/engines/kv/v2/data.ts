@@ -4,13 +4,13 @@
  */
 import { badRequest, notFound } from '../../../core/errors.ts';
 import { decodeField, type FieldData, type FieldSchema, type PathDeclaration } from '../../../framework/index.ts';
-import type { LogicalRequest, LogicalResponse, LogicalStorage } from '../../types.ts';
+import { writeAll, type LogicalRequest, type LogicalResponse, type LogicalStorage } from '../../types.ts';
 import { isValidSecretPath } from '../params.ts';
 import { type JsonObject } from '../../../core/request-fields.ts';
 import { applyMergePatch } from './merge-patch.ts';
 import {
-  deleteVersionData, deletionDeadline, effectiveMaxVersions, isUnreadable, loadConfig, loadMetadata, loadVersionData,
-  newMetadata, saveMetadata, saveVersionData, versionView, type StoredConfig, type StoredMetadata,
+  deletionDeadline, effectiveMaxVersions, isUnreadable, loadConfig, loadMetadata, loadVersionData,
+  newMetadata, newVersionWrites, saveMetadata, versionView, type StoredConfig, type StoredMetadata,
 } from './model.ts';
 import { changeSecret, nonNegativeInt, readSecret, SECRET_PATH_FIELD, secretPattern, type KvV2Mount } from './shared.ts';
 import { checkCas, findReadTarget } from './versions.ts';
@@ -123,9 +123,11 @@ async function patchData(storage: LogicalStorage, path: string, fields: FieldDat
 }
 
 /**
- * Stores the next version, then trims the oldest versions beyond max_versions.
- * The version's data is written before the metadata that points at it, so a
- * crash in between leaves only an unreferenced entry the next write replaces.
+ * Stores the next version and trims the oldest versions beyond max_versions,
+ * in one storage transaction (one commit, one fsync). On a view without
+ * transactions the same writes go in order: the version's data before the
+ * metadata that points at it, so a crash in between leaves only an
+ * unreferenced entry the next write replaces.
  */
 async function commitVersion(
   storage: LogicalStorage,
@@ -136,13 +138,11 @@ async function commitVersion(
   nowMs: number,
 ): Promise<LogicalResponse> {
   const version = metadata.currentVersion + 1;
-  await saveVersionData(storage, path, version, data);
   metadata.versions[String(version)] = { createdMs: nowMs, deletionMs: deletionDeadline(nowMs, metadata, config), destroyed: false };
   metadata.currentVersion = version;
   metadata.updatedMs = nowMs;
   const trimmed = trimVersions(metadata, effectiveMaxVersions(metadata, config));
-  await saveMetadata(storage, path, metadata);
-  for (const old of trimmed) await deleteVersionData(storage, path, old);
+  await writeAll(storage, newVersionWrites(path, version, data, metadata, trimmed));
   return { data: versionView(metadata, version) };
 }
 

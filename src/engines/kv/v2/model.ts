@@ -10,8 +10,8 @@
  * `meta/<prefix>` is listing secrets. Times are stored as epoch milliseconds
  * and formatted only on the way out.
  */
-import { getJson, putJson } from '../../storage-json.ts';
-import type { LogicalStorage } from '../../types.ts';
+import { getJson, jsonPut, putJson } from '../../storage-json.ts';
+import type { LogicalStorage, LogicalWrite } from '../../types.ts';
 import { type JsonObject } from '../../../core/request-fields.ts';
 import { formatGoDuration, formatTimestamp } from '../params.ts';
 
@@ -75,11 +75,17 @@ export function newMetadata(nowMs: number): StoredMetadata {
 export const loadVersionData = (storage: LogicalStorage, path: string, version: number) =>
   getJson<JsonObject>(storage, versionKey(path, version));
 
-export const saveVersionData = (storage: LogicalStorage, path: string, version: number, data: JsonObject) =>
-  putJson(storage, versionKey(path, version), data);
-
 export const deleteVersionData = (storage: LogicalStorage, path: string, version: number) =>
   storage.delete(versionKey(path, version));
+
+/** The writes of a new version, in one transaction: its data, the metadata that points at it, the trimmed versions' removal. */
+export function newVersionWrites(path: string, version: number, data: JsonObject, metadata: StoredMetadata, trimmed: number[]): LogicalWrite[] {
+  return [
+    jsonPut(versionKey(path, version), data),
+    jsonPut(metadataKey(path), metadata),
+    ...trimmed.map((old): LogicalWrite => ({ op: 'delete', key: versionKey(path, old) })),
+  ];
+}
 
 /** Removes the secret's metadata and every kept version's data. */
 export async function deleteSecret(storage: LogicalStorage, path: string, metadata: StoredMetadata): Promise<void> {
