@@ -65,7 +65,11 @@ async function mountStorage(sealWrap: boolean) {
 const kv = createKvV2Backend();
 const write = (storage: LogicalStorage, data: Record<string, unknown>, options: Record<string, unknown> = {}) =>
   kv.handle(testRequest(storage, 'update', 'data/app', { data, options })) as Promise<LogicalResponse>;
-const read = (storage: LogicalStorage) => kv.handle(testRequest(storage, 'read', 'data/app')) as Promise<LogicalResponse | undefined>;
+/** The current version's data and metadata, as a KV v2 read returns them. */
+async function read(storage: LogicalStorage) {
+  const res = (await kv.handle(testRequest(storage, 'read', 'data/app'))) as LogicalResponse;
+  return res.data as { data: Record<string, unknown>; metadata: { version: number } };
+}
 
 describe('storage transactions', () => {
   for (const sealWrap of [false, true]) {
@@ -78,7 +82,7 @@ describe('storage transactions', () => {
         { op: 'put', key: 'logical/abc/versions/app/1' },
         { op: 'put', key: 'logical/abc/meta/app' },
       ]);
-      assert.equal((await read(storage))!.data!.data.password, 'one');
+      assert.equal((await read(storage)).data.password, 'one');
     });
   }
 
@@ -102,8 +106,8 @@ describe('storage transactions', () => {
     physical.failNext = true;
     await assert.rejects(write(storage, { password: 'two' }), /disk full/);
     const current = await read(storage);
-    assert.equal(current!.data!.data.password, 'one');
-    assert.equal(current!.data!.metadata.version, 1);
+    assert.equal(current.data.password, 'one');
+    assert.equal(current.metadata.version, 1);
     assert.equal(await storage.get('versions/app/2'), undefined);
     // The next write takes version 2, as if the failed one never happened.
     const next = await write(storage, { password: 'three' });

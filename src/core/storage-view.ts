@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { writeAll, type LogicalStorage, type LogicalWrite } from '../engines/types.ts';
 import type { SealWrapper } from '../seal/seal.ts';
+import { ClockCache } from './clock-cache.ts';
 import { KeyedLock } from './keyed-lock.ts';
 
 /**
@@ -47,32 +48,29 @@ export class PrefixedStorage implements LogicalStorage {
  * leave the old value cached.
  */
 export class CachingStorage implements LogicalStorage {
-  /** Insertion-ordered; `used` marks a hit since the entry was last passed over by eviction (CLOCK). */
-  private readonly cache = new Map<string, { value: Buffer; used: boolean }>();
+  private readonly cache: ClockCache<string, Buffer>;
   /** Bumped at the start and the end of every write. */
   private writeSeq = 0;
 
   constructor(
     private readonly inner: LogicalStorage,
-    private readonly maxEntries = 10_000,
-  ) {}
+    maxEntries = 10_000,
+  ) {
+    this.cache = new ClockCache(maxEntries);
+  }
 
   async get(k: string): Promise<Buffer | undefined> {
     const hit = this.cache.get(k);
-    if (hit) {
-      // A hit only sets a flag: reordering a large Map on every request costs more than the read saves.
-      hit.used = true;
-      return Buffer.from(hit.value);
-    }
+    if (hit) return Buffer.from(hit);
     const seq = this.writeSeq;
     const value = await this.inner.get(k);
-    if (value !== undefined && seq === this.writeSeq) this.remember(k, value);
+    if (value !== undefined && seq === this.writeSeq) this.cache.set(k, Buffer.from(value));
     return value;
   }
 
   async put(k: string, v: Buffer): Promise<void> {
     await this.write(k, () => this.inner.put(k, v));
-    this.remember(k, v);
+    this.cache.set(k, Buffer.from(v));
   }
 
   async delete(k: string): Promise<void> {
@@ -91,29 +89,6 @@ export class CachingStorage implements LogicalStorage {
     } finally {
       this.writeSeq++;
       this.cache.delete(k);
-    }
-  }
-
-  private remember(k: string, v: Buffer): void {
-    this.cache.delete(k);
-    this.cache.set(k, { value: Buffer.from(v), used: false });
-    if (this.cache.size > this.maxEntries) this.evictOne();
-  }
-
-  /**
-   * CLOCK eviction: the oldest entry goes unless it was used since it was
-   * last passed over; a used one moves to the back with its flag cleared.
-   * Each entry is moved at most once per pass, so this ends.
-   */
-  private evictOne(): void {
-    for (const [key, entry] of this.cache) {
-      if (!entry.used) {
-        this.cache.delete(key);
-        return;
-      }
-      entry.used = false;
-      this.cache.delete(key);
-      this.cache.set(key, entry);
     }
   }
 }

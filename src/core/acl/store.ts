@@ -6,6 +6,7 @@
  * exists from the start and may be rewritten but not deleted.
  */
 import type { LogicalStorage } from '../../engines/types.ts';
+import { ClockCache } from '../clock-cache.ts';
 import { badRequest, internalError } from '../errors.ts';
 import { ACL } from './acl.ts';
 import { DEFAULT_POLICY_TEXT, RESPONSE_WRAPPING_POLICY_NAME, RESPONSE_WRAPPING_POLICY_TEXT } from './default-policy.ts';
@@ -15,14 +16,18 @@ import { resolveTemplate, type TemplateIdentity } from './templating.ts';
 const KEY_PREFIX = 'policy/';
 /** Vault's name rule: word characters, with - . @ inside. */
 const NAME_RULE = /^\w(?:[\w\-.@]*\w)?$/;
-const ACL_CACHE_LIMIT = 1024;
+/** Distinct policy sets (times identities, for templated ones) whose combined ACL is kept. */
+const ACL_CACHE_LIMIT = 4096;
+/** Separates the policy names of an ACL cache key, and the key from the identity of a templated set. */
+const NAME_SEPARATOR = '\n';
+const IDENTITY_SEPARATOR = '\u0000';
 
 export const ROOT_POLICY: Policy = Object.freeze({ name: 'root', text: '', rules: [] });
 const RESPONSE_WRAPPING_POLICY: Policy = parsePolicy(RESPONSE_WRAPPING_POLICY_NAME, RESPONSE_WRAPPING_POLICY_TEXT);
 
 export class PolicyStore {
   private readonly policies = new Map<string, Policy | null>();
-  private readonly acls = new Map<string, ACL>();
+  private readonly acls = new ClockCache<string, ACL>(ACL_CACHE_LIMIT);
   /** Policy sets (ACL cache keys) holding a templated policy: their ACLs are cached per identity. */
   private readonly templatedSets = new Set<string>();
   /** Bumped on every change so a read that raced a write is not cached. */
@@ -50,7 +55,7 @@ export class PolicyStore {
     if (key === RESPONSE_WRAPPING_POLICY_NAME) throw badRequest(`cannot update "${key}" policy`);
     const policy = parsePolicy(key, text);
     await this.storage.put(KEY_PREFIX + key, Buffer.from(JSON.stringify({ name: key, policy: text })));
-    this.invalidate();
+    this.invalidate(key);
     return policy;
   }
 
@@ -60,7 +65,7 @@ export class PolicyStore {
     if (key === 'root' || key === 'default') throw badRequest(`cannot delete the "${key}" policy`);
     if (key === RESPONSE_WRAPPING_POLICY_NAME) throw badRequest(`cannot delete "${key}" policy`);
     await this.storage.delete(KEY_PREFIX + key);
-    this.invalidate();
+    this.invalidate(key);
   }
 
   /** All policy names, sorted, always including default and root (response-wrapping is not assignable, so not listed). */
@@ -77,8 +82,8 @@ export class PolicyStore {
    */
   async acl(names: readonly string[], identity?: TemplateIdentity): Promise<ACL> {
     const unique = [...new Set(names.map((n) => n.toLowerCase()))].sort();
-    const setKey = unique.join('\n');
-    const identityKey = `${setKey}\u0000${identity?.key ?? ''}`;
+    const setKey = unique.join(NAME_SEPARATOR);
+    const identityKey = `${setKey}${IDENTITY_SEPARATOR}${identity?.key ?? ''}`;
     const cached = this.acls.get(this.templatedSets.has(setKey) ? identityKey : setKey);
     if (cached) return cached;
     const generation = this.generation;
@@ -88,11 +93,11 @@ export class PolicyStore {
     const templated = policies.some((p) => p.templated);
     const acl = new ACL(templated ? policies.map((p) => (p.templated ? resolvePolicy(p, identity) : p)) : policies);
     if (generation === this.generation) {
-      if (this.acls.size >= ACL_CACHE_LIMIT) {
-        this.acls.clear();
-        this.templatedSets.clear();
+      if (templated) {
+        // Forgetting which sets are templated is always safe (their ACLs are rebuilt under the set's key).
+        if (this.templatedSets.size >= ACL_CACHE_LIMIT) this.templatedSets.clear();
+        this.templatedSets.add(setKey);
       }
-      if (templated) this.templatedSets.add(setKey);
       this.acls.set(templated ? identityKey : setKey, acl);
     }
     return acl;
@@ -111,11 +116,13 @@ export class PolicyStore {
     return parsePolicy(key, stored.policy);
   }
 
-  private invalidate(): void {
+  /** After a change to one policy: forget it and the ACLs of the sets that hold it, nothing else. */
+  private invalidate(name: string): void {
     this.generation++;
-    this.policies.clear();
-    this.acls.clear();
-    this.templatedSets.clear();
+    this.policies.delete(name);
+    const holds = (key: string) => key.split(IDENTITY_SEPARATOR, 1)[0]!.split(NAME_SEPARATOR).includes(name);
+    this.acls.deleteWhere(holds);
+    for (const setKey of this.templatedSets) if (holds(setKey)) this.templatedSets.delete(setKey);
   }
 }
 
