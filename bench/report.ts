@@ -8,7 +8,7 @@ export interface Figure {
   id: string;
   /** Row label, e.g. `GET /v1/sys/health`. */
   label: string;
-  unit: 'req/s' | 'ops/s' | 'ms';
+  unit: 'req/s' | 'ops/s' | 'ms' | 'MB';
   value: number;
   /** `unit` only when it differs from the figure's (raw HSM ops/s beside req/s). */
   ceiling: { label: string; value: number; unit?: Figure['unit'] };
@@ -43,9 +43,14 @@ export function latencyFigure(id: string, label: string, valueMs: number, ceilin
   return { id, label, unit: 'ms', value: valueMs, ceiling, ratio: ceiling.value / valueMs, note };
 }
 
-/** `12,345 req/s` for rates, three significant digits for milliseconds. */
+/** A size (resident memory) beside a ceiling it should stay under: ratio ceiling/value, as for latencies. */
+export function sizeFigure(id: string, label: string, valueMb: number, ceiling: Figure['ceiling'], note?: string): Figure {
+  return { id, label, unit: 'MB', value: valueMb, ceiling, ratio: ceiling.value / valueMb, note };
+}
+
+/** `12,345 req/s` for rates, three significant digits for milliseconds and megabytes. */
 export function formatValue(value: number, unit: Figure['unit']): string {
-  if (unit === 'ms') return `${value >= 100 ? Math.round(value) : value.toPrecision(3)} ms`;
+  if (unit === 'ms' || unit === 'MB') return `${value >= 100 ? Math.round(value) : value.toPrecision(3)} ${unit}`;
   return `${Math.round(value).toLocaleString('en-US')} ${unit}`;
 }
 

@@ -21,6 +21,7 @@ import { benchShamirUnseal, initShamir, SHARES, THRESHOLD } from './sections/sha
 import { autoUnsealStartFigure, benchCliStart, type NodeBaseline } from './sections/startup.ts';
 import { benchTransit } from './sections/transit.ts';
 import { discard, hsmServerConfig, hsmServerEnv, initHsmServer } from './servers.ts';
+import { ProcessProbe } from './process-probe.ts';
 import { loadSettings } from './settings.ts';
 
 const SECTION_NAMES = ['unseal', 'health', 'transit', 'auth', 'hsm', 'kv', 'auto-unseal', 'startup'] as const;
@@ -67,13 +68,15 @@ if (wants('hsm') || wants('kv')) {
 if (wants('kv') || wants('auto-unseal') || wants('startup')) {
   progress('HSM-sealed server: KV v2 plain and seal-wrapped, auto-unseal');
   const token = createSoftHsmToken({ label: 'bench-server' });
-  const server = await TestServer.start({ config: hsmServerConfig(token, SERVER_MAX_PARALLEL), env: hsmServerEnv(token) });
+  const probe = new ProcessProbe();
+  const server = await TestServer.start({ config: hsmServerConfig(token, SERVER_MAX_PARALLEL), env: { ...hsmServerEnv(token), ...probe.env() } });
+  probe.attach(server.proc.pid);
   try {
     const rootToken = await initHsmServer(server, SHARES, THRESHOLD);
     if (wants('kv')) {
       await mountKvEngines(server);
       const ceiling = { label: `raw HSM encrypt, ${SERVER_MAX_PARALLEL} sessions`, value: rawEncryptAtServerParallelism!, unit: 'ops/s' as const };
-      rows.get('kv')!.push(...(await benchKv(server, rootToken, settings.http, ceiling)));
+      rows.get('kv')!.push(...(await benchKv(server, rootToken, settings.http, ceiling, probe)));
     }
     await server.stop();
     if (wants('auto-unseal') || wants('startup')) {

@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import type { TestServer } from '../../test/helpers/server.ts';
 import type { LoopOptions } from '../closed-loop.ts';
 import { httpLoad, type BenchRequest } from '../http-load.ts';
-import { rateFigure, type Figure } from '../report.ts';
+import { IDLE_RSS_TARGET_MB, LOOP_STALL_TARGET_MS, megabytes, type ProcessProbe, type ProbeReading } from '../process-probe.ts';
+import { latencyFigure, rateFigure, sizeFigure, type Figure } from '../report.ts';
 import { expectOk } from '../servers.ts';
 import { bareHttpRate, loopNote } from './http-compare.ts';
 
@@ -25,7 +26,7 @@ export async function mountKvEngines(server: TestServer): Promise<void> {
  * server with file storage, each beside bare node http doing the same
  * exchange; seal-wrapped writes also beside raw HSM encrypt ops/s.
  */
-export async function benchKv(server: TestServer, rootToken: string, loop: LoopOptions, rawEncrypt: Figure['ceiling']): Promise<Figure[]> {
+export async function benchKv(server: TestServer, rootToken: string, loop: LoopOptions, rawEncrypt: Figure['ceiling'], probe: ProcessProbe): Promise<Figure[]> {
   const headers = { 'x-vault-token': rootToken };
   const body = Buffer.from(JSON.stringify({ data: { username: 'bench', password: randomBytes(18).toString('base64') } }));
   const write = (mount: string) => (seq: number): BenchRequest => ({ method: 'POST', path: `/v1/${mount}/data/k${seq}`, body, headers });
@@ -33,9 +34,16 @@ export async function benchKv(server: TestServer, rootToken: string, loop: LoopO
 
   const figures: Figure[] = [];
   const rates = [];
+  await new Promise((r) => setTimeout(r, 1000)); // settle after start-up and mounting
+  const idle = await probe.read();
+  const underWrites: ProbeReading[] = [];
+  const underReads: ProbeReading[] = [];
   for (const mount of MOUNTS) {
+    await probe.read(); // starts a fresh window
     const writes = await httpLoad({ ...loop, url: server.api.addr, request: write(mount.path) });
+    underWrites.push(await probe.read());
     const reads = await httpLoad({ ...loop, url: server.api.addr, request: read(mount.path, writes.issued) });
+    underReads.push(await probe.read());
     rates.push({ mount, writes, reads });
   }
 
@@ -53,5 +61,22 @@ export async function benchKv(server: TestServer, rootToken: string, loop: LoopO
     }
     figures.push(rateFigure(`${id}.read`, `${mount.label} read`, 'req/s', reads.perSecond, { label: 'bare node http', value: bareRead }, loopNote(reads)));
   }
+  figures.push(...loopAndMemoryFigures(idle, underWrites, underReads));
   return figures;
+}
+
+/** The server's event-loop delay under the KV loads (worst window) and its resident memory idle and loaded. */
+function loopAndMemoryFigures(idle: ProbeReading, underWrites: ProbeReading[], underReads: ProbeReading[]): Figure[] {
+  const target = { label: `target: no stall over ${LOOP_STALL_TARGET_MS} ms`, value: LOOP_STALL_TARGET_MS };
+  const worst = (readings: ProbeReading[], pick: (r: ProbeReading) => number) => Math.max(...readings.map(pick));
+  const loaded = [...underWrites, ...underReads];
+  return [
+    latencyFigure('kv.loop.write.max', 'event-loop delay, max, under KV writes', worst(underWrites, (r) => r.maxMs), target,
+      `p99 ${worst(underWrites, (r) => r.p99Ms).toFixed(1)} ms`),
+    latencyFigure('kv.loop.read.max', 'event-loop delay, max, under KV reads', worst(underReads, (r) => r.maxMs), target,
+      `p99 ${worst(underReads, (r) => r.p99Ms).toFixed(1)} ms`),
+    sizeFigure('kv.rss.idle', 'server RSS, idle (unsealed, 2 mounts)', megabytes(idle.rssBytes), { label: 'target', value: IDLE_RSS_TARGET_MB }),
+    sizeFigure('kv.rss.loaded', 'server RSS, after the KV loads', megabytes(worst(loaded, (r) => r.rssBytes)), { label: 'idle target', value: IDLE_RSS_TARGET_MB },
+      'reported; no target under load'),
+  ];
 }
