@@ -17,6 +17,7 @@ import { pathHelpCommand } from './commands/path-help.ts';
 import { policyCommands } from './commands/policy.ts';
 import { rekeyCommand } from './commands/rekey.ts';
 import { secretsCommands } from './commands/secrets.ts';
+import { auditCommands } from './commands/audit.ts';
 import { serverCommand } from './commands/server.ts';
 import { statusCommand } from './commands/status.ts';
 import { tokenCommands } from './commands/token.ts';
@@ -29,6 +30,7 @@ export const COMMANDS: Command[] = [
   generateRootCommand,
   rekeyCommand,
   ...secretsCommands,
+  ...auditCommands,
   ...authCommands,
   ...genericCommands,
   pathHelpCommand,
