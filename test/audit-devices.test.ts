@@ -212,6 +212,8 @@ describe('audit devices (-dev server)', () => {
       ['sys/audit/u', { type: 'socket', options: { address: '127.0.0.1:1', socket_type: 'sctp' } }, 400, /socket_type/],
       ['sys/audit/file', { type: 'file', options: { file_path: path.join(dir, 'dup.log') } }, 400, /^path already in use$/],
       ['sys/audit/u', { type: 'file', options: 'not-a-map' }, 400, /options/],
+      ['sys/audit/u', { type: 'file', options: { file_path: path.join(dir, 'm.log') }, local: 'maybe' }, 400, /local/],
+      ['sys/audit/u', { type: 'file', options: { file_path: path.join(dir, 'm.log'), log_raw: 'maybe' } }, 400, /"log_raw"/],
     ];
     for (const [p, body, status, message] of bad) {
       const res = await api.put(p, body);
@@ -228,6 +230,13 @@ describe('audit devices (-dev server)', () => {
       assert.deepEqual(res.body, { errors: ['permission denied'] });
     }
     assert.ok(!fs.existsSync(path.join(dir, 'n.log')));
+    assert.deepEqual(await auditTable(api), before);
+    // Framework decoding: null is absent, "true" is a bool, unknown and "__proto__" keys are harmless.
+    const lenient = await api.call('PUT', 'sys/audit/lenient', '{"type":"file","description":null,"local":"true","__proto__":{"x":1},"bogus":1,"options":{"file_path":"' + path.join(dir, 'lenient.log') + '"}}');
+    assert.equal(lenient.status, 204, JSON.stringify(lenient.body));
+    assert.deepEqual((await auditTable(api))['lenient/'], { path: 'lenient/', type: 'file', description: '', options: { file_path: path.join(dir, 'lenient.log') }, local: true });
+    assert.equal((await api.delete('sys/audit/lenient')).status, 204);
+    assert.equal((await api.call('PATCH', 'sys/audit/lenient', {})).status, 405);
     assert.deepEqual(await auditTable(api), before);
     const hashMissing = await api.put('sys/audit-hash/file', {});
     assert.equal(hashMissing.status, 400);
