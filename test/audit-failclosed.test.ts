@@ -179,4 +179,31 @@ describe('audit: file storage server (storage directory guard, table kept across
     assert.equal((await api.put('secret-none/x', {})).status >= 400, true);
     assert.ok(fs.readFileSync(file, 'utf8').includes('"path":"secret-none/x"'));
   });
+
+  it('a clean shutdown under load: every acknowledged request has its request and response entries', async () => {
+    const file = path.join(logDir, 'kept.log');
+    assert.equal((await api.post('sys/mounts/load', { type: 'kv' })).status, 204);
+    const acknowledged: string[] = [];
+    const worker = async (w: number) => {
+      // Until the server is gone (fetch throws), so writes are in flight when SIGTERM arrives.
+      for (let i = 0; i < 20_000; i++) {
+        try {
+          const res = await api.put(`load/k${w}-${i}`, { v: `value-${w}-${i}` });
+          if (res.status === 204 || res.status === 200) acknowledged.push(`load/k${w}-${i}`);
+        } catch {
+          return; // the server is gone
+        }
+      }
+    };
+    const workers = Array.from({ length: 8 }, (_, w) => worker(w));
+    await until(() => acknowledged.length >= 40, 'some acknowledged writes');
+    server.proc.kill('SIGTERM');
+    await Promise.all(workers);
+    await server.waitExit();
+    const logged = fs.readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    const responded = new Set(logged.filter((e) => e.type === 'response' && !e.error).map((e) => e.request.path));
+    const requested = new Set(logged.filter((e) => e.type === 'request').map((e) => e.request.path));
+    assert.ok(acknowledged.length >= 40);
+    for (const p of acknowledged) assert.ok(requested.has(p) && responded.has(p), `entries of the acknowledged write ${p}`);
+  });
 });
