@@ -197,6 +197,44 @@ describe('audit devices (-dev server)', () => {
     assert.equal((await api.delete('sys/audit/syslog')).status, 204);
   });
 
+  it('syslog through a real unix datagram socket (TRESOR_SYSLOG_SOCKET): RFC 5424 messages with the tag and facility', async () => {
+    // A second server whose syslog socket is a datagram socket bound by python (Node cannot bind one).
+    const sock = path.join(dir, 'syslog.sock');
+    const { spawn } = await import('node:child_process');
+    const receiver = spawn('python3', ['-c', [
+      'import socket, sys',
+      's = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)',
+      `s.bind(${JSON.stringify(sock)})`,
+      'print("ready", flush=True)',
+      'while True:',
+      '    print(s.recv(70000).decode().replace("\\n", " "), flush=True)',
+    ].join('\n')], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let got = '';
+    receiver.stdout!.on('data', (d) => (got += d));
+    const syslogServer = await TestServer.start({ args: ['-dev', '-dev-root-token-id=root'], env: { TRESOR_SYSLOG_SOCKET: sock } });
+    try {
+      await until(() => got.includes('ready'), 'the syslog receiver');
+      const sapi = new Api(syslogServer.api.addr, 'root');
+      const res = await sapi.put('sys/audit/syslog', { type: 'syslog', options: { facility: 'LOCAL0', tag: 'tresor-test' } });
+      assert.equal(res.status, 204, JSON.stringify(res.body));
+      assert.equal((await sapi.put('secret/data/via-syslog', { data: { password: SECRET } })).status, 200);
+      await until(() => got.includes('"path":"secret/data/via-syslog"') && /"type":"response".*via-syslog/.test(got), 'syslog messages');
+      // <134> = facility local0 (16) * 8 + severity info (6); RFC 5424 version 1; the tag as APP-NAME.
+      const line = got.split('\n').find((l) => l.includes('"path":"secret/data/via-syslog"'))!;
+      assert.match(line, /^<134>1 \S+ \S+ tresor-test /);
+      const entry = JSON.parse(line.slice(line.indexOf('{')));
+      assert.equal(entry.request.data.data.password, await hashOf(sapi, 'syslog', SECRET));
+      assert.ok(!got.includes(SECRET));
+      const bad = await sapi.put('sys/audit/syslog2', { type: 'syslog', options: { facility: 'nope' } });
+      assert.equal(bad.status, 400);
+      assert.match(bad.body.errors[0], /unknown syslog facility/);
+    } finally {
+      await syslogServer.kill();
+      syslogServer.cleanup();
+      receiver.kill();
+    }
+  });
+
   it('bad enable requests are 4xx and leave the audit table unchanged', async () => {
     const before = await auditTable(api);
     const bad: [string, unknown, number, RegExp][] = [

@@ -6,6 +6,14 @@ import type { AuditDevice } from './types.ts';
 /** The system's syslog socket (a unix datagram socket). */
 export const SYSLOG_SOCKET = '/dev/log';
 
+/**
+ * The syslog socket in use: /dev/log, or `TRESOR_SYSLOG_SOCKET` where the
+ * daemon listens elsewhere (containers mounting the host's socket; tests).
+ */
+export function syslogSocketPath(env: NodeJS.ProcessEnv = process.env): string {
+  return env.TRESOR_SYSLOG_SOCKET?.trim() || SYSLOG_SOCKET;
+}
+
 const FACILITIES = new Set([
   'kern', 'user', 'mail', 'daemon', 'auth', 'syslog', 'lpr', 'news', 'uucp', 'cron', 'authpriv', 'ftp',
   'local0', 'local1', 'local2', 'local3', 'local4', 'local5', 'local6', 'local7',
@@ -26,7 +34,7 @@ export function syslogOptions(options: Record<string, string>): SyslogOptions {
 }
 
 /** Refuses a syslog device on a system without a syslog socket (400 naming the socket). */
-export function checkSyslogSocket(path = SYSLOG_SOCKET): void {
+export function checkSyslogSocket(path = syslogSocketPath()): void {
   let isSocket = false;
   try {
     isSocket = statSync(path).isSocket();
@@ -49,7 +57,7 @@ export class SyslogDevice implements AuditDevice {
 
   constructor(
     private readonly opts: SyslogOptions,
-    private readonly socketPath = SYSLOG_SOCKET,
+    private readonly socketPath = syslogSocketPath(),
   ) {}
 
   private start(): ChildProcess {
