@@ -123,6 +123,29 @@ describe('audit devices (-dev server)', () => {
     assert.equal(added[0].request.client_token, await hashOf(api, 'file', 'not-a-token'));
   });
 
+  it('tokens handed out (login, token create) appear only hashed; stdout and discard paths work', async () => {
+    const file = path.join(dir, 'audit.log');
+    assert.equal((await api.post('sys/auth/userpass', { type: 'userpass' })).status, 204);
+    assert.equal((await api.post('auth/userpass/users/alice', { password: 'alice-password-1', token_policies: 'default' })).status, 204);
+    const login = await api.post('auth/userpass/login/alice', { password: 'alice-password-1' }, '');
+    assert.equal(login.status, 200, JSON.stringify(login.body));
+    const created = await api.createToken({ policies: ['default'] });
+    const text = fs.readFileSync(file, 'utf8');
+    for (const secret of [login.body.auth.client_token, created.client_token, created.accessor, 'alice-password-1']) {
+      assert.ok(!text.includes(secret), 'a token, accessor or password in the clear');
+    }
+    const loginResponse = entries(text).find((e) => e.type === 'response' && e.request.path === 'auth/userpass/login/alice');
+    assert.equal(loginResponse.response.auth.client_token, await hashOf(api, 'file', login.body.auth.client_token));
+    assert.equal(loginResponse.request.mount_type, 'userpass');
+    assert.equal(loginResponse.request.data.password, await hashOf(api, 'file', 'alice-password-1'));
+    assert.equal((await api.put('sys/audit/nowhere', { type: 'file', options: { file_path: 'discard' } })).status, 204);
+    assert.equal((await api.put('sys/audit/out', { type: 'file', options: { file_path: 'stdout' } })).status, 204);
+    assert.equal((await api.put('secret/data/to-stdout', { data: { v: 'x' } })).status, 200);
+    await until(() => server.output.includes('"path":"secret/data/to-stdout"'), 'the entry on the server\'s stdout');
+    assert.equal((await api.delete('sys/audit/nowhere')).status, 204);
+    assert.equal((await api.delete('sys/audit/out')).status, 204);
+  });
+
   it('file options: log_raw, hmac_accessor=false, prefix, jsonx, mode, elide_list_responses', async () => {
     const raw = path.join(dir, 'raw.log');
     const x = path.join(dir, 'x.log');
