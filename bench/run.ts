@@ -4,7 +4,7 @@
  * processes; the load generator runs here. Prints a table and writes
  * bench/results.json (full runs only).
  *
- * BENCH_ONLY=unseal,health,transit,auth,hsm,kv,auto-unseal,startup picks sections;
+ * BENCH_ONLY=unseal,health,transit,auth,hsm,kv,auto-unseal,startup,audit picks sections;
  * BENCH_DURATION_MS sets each counted window (default 3000).
  */
 import * as os from 'node:os';
@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { TestServer } from '../test/helpers/server.ts';
 import { createSoftHsmToken } from '../test/helpers/softhsm.ts';
 import { formatTable, machineInfo, writeResults, type Row, type Section } from './report.ts';
+import { benchAudit } from './sections/audit.ts';
 import { benchAuth } from './sections/auth.ts';
 import { benchAutoUnseal } from './sections/auto-unseal.ts';
 import { benchHealth } from './sections/health.ts';
@@ -24,7 +25,7 @@ import { discard, hsmServerConfig, hsmServerEnv, initHsmServer } from './servers
 import { ProcessProbe } from './process-probe.ts';
 import { loadSettings } from './settings.ts';
 
-const SECTION_NAMES = ['unseal', 'health', 'transit', 'auth', 'hsm', 'kv', 'auto-unseal', 'startup'] as const;
+const SECTION_NAMES = ['unseal', 'health', 'transit', 'auth', 'hsm', 'kv', 'auto-unseal', 'startup', 'audit'] as const;
 type SectionName = (typeof SECTION_NAMES)[number];
 /** The HSM-sealed server's max_parallel; its seal-wrapped writes are compared with raw encrypt at this concurrency. */
 const SERVER_MAX_PARALLEL = 4;
@@ -38,8 +39,8 @@ const startedAt = new Date();
 const loadAtStart = os.loadavg()[0]!;
 
 let nodeBaseline: NodeBaseline | undefined;
-if (wants('unseal') || wants('health') || wants('transit') || wants('startup') || wants('auth')) {
-  progress('Shamir server: unseal latency, sys/health, transit, logins, tresor status start-up');
+if (wants('unseal') || wants('health') || wants('transit') || wants('startup') || wants('auth') || wants('audit')) {
+  progress('Shamir server: unseal latency, sys/health, transit, logins, tresor status start-up, audit');
   const server = await TestServer.start();
   try {
     const init = await initShamir(server);
@@ -52,6 +53,8 @@ if (wants('unseal') || wants('health') || wants('transit') || wants('startup') |
       nodeBaseline = startup.baseline;
     }
     if (wants('auth')) rows.get('auth')!.push(...(await benchAuth(server, init.rootToken, settings.http)));
+    // Last on this server: it leaves no audit device behind, but its mounts stay.
+    if (wants('audit')) rows.get('audit')!.push(...(await benchAudit(server, init.rootToken, settings.http)));
   } finally {
     await discard(server);
   }
@@ -99,8 +102,9 @@ const titles: Record<SectionName, string> = {
   transit: '5. Transit encrypt and sign',
   auth: '6. Logins and token creation (file storage, Shamir seal; each stores a token)',
   startup: '7. Start-up of the compiled JavaScript (bin/tresor runs dist/)',
+  audit: '8. Audit: KV v2 write and transit encrypt with one file audit device (file storage, Shamir seal)',
 };
-const order: SectionName[] = ['unseal', 'auto-unseal', 'health', 'hsm', 'kv', 'transit', 'auth', 'startup'];
+const order: SectionName[] = ['unseal', 'auto-unseal', 'health', 'hsm', 'kv', 'transit', 'auth', 'startup', 'audit'];
 const sections: Section[] = order.filter(wants).map((name) => ({ title: titles[name], rows: rows.get(name)! }));
 
 const elapsedS = ((Date.now() - startedAt.getTime()) / 1000).toFixed(0);

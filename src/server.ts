@@ -99,6 +99,8 @@ export async function runServer(opts: RunServerOptions): Promise<RunningServer> 
     entropyAugmentation: Boolean(config.entropy),
     clusterName: config.clusterName,
     logger,
+    // An audit file may not be written inside Tresor's own storage or plugin directories.
+    auditForbiddenDirs: [(storageCfg.options as Record<string, string>).path, config.pluginDirectory].filter((d): d is string => Boolean(d)),
   });
 
   // "Started" is said only once the seal has answered: a wrong PIN or library stops here with its error alone.
@@ -157,6 +159,7 @@ export async function runServer(opts: RunServerOptions): Promise<RunningServer> 
     if (stopping) return;
     stopping = true;
     await tcp.close();
+    // core.shutdown() closes the unsealed state, which flushes and closes the audit devices (core.audit.flush()).
     await core.shutdown();
     await hsm?.close();
     await oldHsm?.close();
@@ -179,6 +182,12 @@ export async function runServer(opts: RunServerOptions): Promise<RunningServer> 
       );
     });
   }
+  // SIGHUP reopens the audit files and sockets (logrotate). MERGE NOTE: the observability work owns SIGHUP
+  // (log level reload); join this call, core.audit.reopen(), into its handler.
+  process.on('SIGHUP', () => {
+    logger.info('server: SIGHUP received, reopening audit devices');
+    void core.audit.reopen();
+  });
   return { core, http, address, stop };
 }
 

@@ -27,6 +27,7 @@ export const COMMAND_MODULES: Record<string, Array<() => Promise<Command[]>>> = 
   operator: operatorModules,
   secrets: [async () => (await import('./commands/secrets.ts')).secretsCommands],
   auth: [async () => (await import('./commands/auth.ts')).authCommands],
+  audit: [async () => (await import('./commands/audit.ts')).auditCommands],
   read: [genericModule],
   write: [genericModule],
   list: [genericModule],

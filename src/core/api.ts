@@ -11,6 +11,8 @@ import type { LogicalResponse, Operation } from '../engines/types.ts';
 import { notFound } from './errors.ts';
 import { sysBackend, type SysRequest } from './sys/index.ts';
 import { wrapReply } from './wrapping.ts';
+import type { AuditRecord } from './audit/index.ts';
+import type { Caller } from './unsealed-state.ts';
 
 export interface ApiRequest {
   operation: Operation;
@@ -22,6 +24,8 @@ export interface ApiRequest {
   /** Seconds asked for with X-Vault-Wrap-TTL (undefined when absent). */
   wrapTtlSeconds?: number;
   remoteAddress?: string;
+  /** The client's port (audit entries' remote_port). */
+  remotePort?: number;
   /** `?help=1`: describe the path instead of running it. */
   help?: boolean;
 }
@@ -63,22 +67,72 @@ export function isUnauthenticated(core: Core, path: string, operation: Operation
  * wrapped: envelopes with something in them).
  */
 export async function handleApiRequest(core: Core, req: ApiRequest): Promise<ApiReply> {
-  const reply = await answer(core, req);
+  // With audit devices enabled, every request but the unauthenticated sys endpoints (seal-status, init,
+  // unseal...: Vault serves those outside its audited router) and ?help is recorded, before it runs and
+  // after it answers.
+  if (!core.audit.active || req.help || core.sealed || (isSysPath(req.path) && isUnauthenticated(core, req.path))) {
+    return wrapped(core, req, await answer(core, req));
+  }
+  const record: AuditRecord = {
+    id: randomUUID(),
+    operation: req.operation,
+    path: isSysPath(req.path) ? `sys/${sysRelativePath(req.path)}` : req.path,
+    data: req.data,
+    remoteAddress: req.remoteAddress,
+    remotePort: req.remotePort,
+    wrapTtl: req.wrapTtlSeconds,
+    token: req.token,
+    requestLogged: false,
+  };
+  let reply: ApiReply;
+  try {
+    reply = await wrapped(core, req, await answer(core, req, record));
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    // A refusal before the handler (bad token: 403, ACL) is recorded too, as Vault does.
+    if (!record.requestLogged) await core.audit.logRequest(record, message);
+    await core.audit.logResponse(record, undefined, message);
+    throw err;
+  }
+  // The entries and the body carry the same request id.
+  const body = reply.body as Record<string, unknown> | undefined;
+  if (body && typeof body === 'object' && typeof body.request_id === 'string') body.request_id = record.id;
+  await core.audit.logResponse(record, reply);
+  return reply;
+}
+
+function wrapped(core: Core, req: ApiRequest, reply: ApiReply): ApiReply | Promise<ApiReply> {
   if (!req.wrapTtlSeconds || req.help) return reply;
   const path = isSysPath(req.path) ? `sys/${sysRelativePath(req.path)}` : req.path;
   return wrapReply(core, { path, operation: req.operation, wrapTtlSeconds: req.wrapTtlSeconds }, reply);
 }
 
-async function answer(core: Core, req: ApiRequest): Promise<ApiReply> {
+/**
+ * The audit hook run once the request is authenticated and authorised,
+ * right before its handler: the request entry is written, or (no device
+ * could record it) the request fails with a 500 and the handler never runs.
+ */
+export type BeforeHandle = (mount: { type: string; accessor: string; path: string }) => Promise<void> | void;
+
+function auditHook(core: Core, record: AuditRecord | undefined, caller: Caller | undefined): BeforeHandle | undefined {
+  if (!record) return undefined;
+  if (caller) record.tokenEntry = caller.entry;
+  return (mount) => {
+    record.mount = mount;
+    return core.audit.logRequest(record);
+  };
+}
+
+async function answer(core: Core, req: ApiRequest, record?: AuditRecord): Promise<ApiReply> {
   if (req.help) return helpReply(core, req);
   if (!isSysPath(req.path)) {
     const state = core.unsealed();
     // Logins need no token: the auth mount's declared path says so.
     const login = state.unauthenticatedRoute(req.path, req.operation);
-    if (login) return toReply(await state.handleUnauthenticated(req, login));
+    if (login) return toReply(await state.handleUnauthenticated(req, login, auditHook(core, record, undefined)));
     const caller = await state.authenticate(req.token, req.remoteAddress);
     try {
-      return toReply(await state.handleLogical(req, caller));
+      return toReply(await state.handleLogical(req, caller, auditHook(core, record, caller)));
     } finally {
       await state.finishRequest(caller);
     }
@@ -93,6 +147,11 @@ async function answer(core: Core, req: ApiRequest): Promise<ApiReply> {
   try {
     if (!match.declaration.authorizesItself) {
       state.authorize(caller, `sys/${path}`, req.operation, { data: req.data, wrapTtlSeconds: req.wrapTtlSeconds }, match.declaration.sudo === true);
+    }
+    const hook = auditHook(core, record, caller);
+    if (hook) {
+      const sys = state.mounts.get('sys/')?.entry;
+      await hook({ type: 'system', accessor: sys?.accessor ?? '', path: 'sys/' });
     }
     return toReply((await sysBackend.handle({ ...base, state, caller }))!, 'system');
   } finally {

@@ -27,6 +27,7 @@ import { deleteTree, PrefixedStorage, SealWrappedStorage } from './storage-view.
 import { migrateHsmToShamir, migrateShamirToHsm, migrationDirection, type MigrationDirection } from './seal-migration.ts';
 import { MOUNT_TABLE_PATH, storagePrefix, type MountEntry } from './mounts.ts';
 import type { Logger } from '../logger.ts';
+import { AuditBroker } from './audit/index.ts';
 
 import { BUILD_DATE, VERSION } from '../version.ts';
 
@@ -43,6 +44,8 @@ export interface CoreOptions {
   entropyAugmentation?: boolean;
   clusterName?: string;
   logger: Logger;
+  /** Directories an audit file_path may not be inside (the storage path, plugin_directory). */
+  auditForbiddenDirs?: string[];
 }
 
 export interface InitRequest {
@@ -98,6 +101,8 @@ export class Core {
   readonly configuredClusterName: string | undefined;
   /** Random for keys and root tokens: HSM-augmented when configured. */
   readonly keyRandom: RandomSource;
+  /** The audit devices (loaded from the barrier on unseal, closed on seal). */
+  readonly audit: AuditBroker;
   private unsealProgress: ShareCollector | undefined;
   private state: UnsealedState | undefined;
   /** Set by a manual seal: auto-unseal then waits for recovery keys or a restart. */
@@ -113,6 +118,7 @@ export class Core {
     this.storageType = opts.storageType;
     this.configuredClusterName = opts.clusterName;
     this.keyRandom = opts.entropyAugmentation && opts.hsm ? augmentedRandom(opts.hsm) : osRandom;
+    this.audit = new AuditBroker({ logger: opts.logger, forbiddenDirs: opts.auditForbiddenDirs });
     this.barrier = new AesGcmBarrier(this.physical, { random: this.keyRandom, logger: this.logger });
     // Under the HSM seal the keyring is seal-wrapped too (it is Tresor's most sensitive entry).
     // (During a migration to Shamir, the old HSM still opens the keyring.)

@@ -19,7 +19,7 @@ import { osRandom } from './entropy.ts';
 import { defineBackend } from '../framework/index.ts';
 import { isWrappingToken } from './wrapping.ts';
 import type { Core } from './core.ts';
-import type { ApiRequest } from './api.ts';
+import type { ApiRequest, BeforeHandle } from './api.ts';
 
 const CLUSTER_INFO_PATH = 'core/cluster';
 /** How often mounts' periodic hooks run (Vault's rollback manager period). */
@@ -108,6 +108,7 @@ export class UnsealedState {
     const state = new UnsealedState(core, clusterId, clusterName, tokens, policies, mounts, identity);
     if (opts.firstTime || !(await mounts.load())) await state.createDefaultMounts();
     cubbyholeStorage.current = mounts.get('cubbyhole/')?.storage;
+    await core.audit.load(barrier);
     tokens.startExpiryTimer();
     state.startPeriodic();
     return state;
@@ -158,6 +159,8 @@ export class UnsealedState {
     if (this.periodicTimer) clearInterval(this.periodicTimer);
     this.periodicTimer = undefined;
     this.tokens.stop();
+    // Audit devices are flushed and closed with the unsealed state (seal, shutdown).
+    await this.core.audit.unload();
   }
 
   /**
@@ -236,7 +239,7 @@ export class UnsealedState {
   }
 
   /** Routes a request to the engine mounted under its path. */
-  async handleLogical(req: ApiRequest, caller: Caller): Promise<LogicalResponse> {
+  async handleLogical(req: ApiRequest, caller: Caller, beforeHandle?: BeforeHandle): Promise<LogicalResponse> {
     // A list is of a folder: "kv/dir" and "kv/dir/" are the same request, for the ACL and the engine.
     const path = aclPath(req.path, req.operation);
     const aclRequest: AclRequest = { data: req.data, wrapTtlSeconds: req.wrapTtlSeconds };
@@ -265,6 +268,7 @@ export class UnsealedState {
     const logical: LogicalRequest = { operation: req.operation, ...base };
     logical.operation = await this.writeOperation(caller, path, match.backend, logical);
     this.authorize(caller, path, logical.operation, aclRequest, match.backend.route(match.relPath)?.declaration.sudo === true);
+    if (beforeHandle) await beforeHandle({ type: match.entry.type, accessor: match.entry.accessor, path: match.entry.path });
     const res = await match.backend.handle(logical);
     if (res === null) throw notFound(`unsupported path "${req.path}"`);
     res.mountType = match.entry.type;
@@ -290,9 +294,10 @@ export class UnsealedState {
    * client address, no token and no ACL; a login answer becomes a token
    * issued through the token store with the mount's TTL limits.
    */
-  async handleUnauthenticated(req: ApiRequest, match: RouteMatch): Promise<LogicalResponse> {
+  async handleUnauthenticated(req: ApiRequest, match: RouteMatch, beforeHandle?: BeforeHandle): Promise<LogicalResponse> {
     const path = aclPath(req.path, req.operation);
     this.loginLimiter.take(match.entry, req.remoteAddress, path);
+    if (beforeHandle) await beforeHandle({ type: match.entry.type, accessor: match.entry.accessor, path: match.entry.path });
     const logical: LogicalRequest = {
       operation: req.operation,
       path: match.relPath,

@@ -101,6 +101,7 @@ async function handleApi(core: Core, req: FastifyRequest, reply: FastifyReply, o
     token: requestToken(req),
     wrapTtlSeconds: requestWrapTtl(req),
     remoteAddress,
+    remotePort: req.socket.remotePort,
     help: parsed.query.has('help') && parsed.query.get('help') !== '',
   });
   reply.code(out.status);
