@@ -55,7 +55,7 @@ export async function call<T = any>(method: string, path: string, body?: unknown
   if (res.ok || opts.accept?.includes(res.status)) return parsed as T;
   const errors: string[] = Array.isArray(parsed?.errors) ? parsed.errors.map(String) : [typeof parsed === 'string' && parsed ? parsed : `HTTP ${res.status}`];
   const err = new ApiError(res.status, errors, method, path);
-  if (res.status === 403 && token && path !== 'sys/capabilities-self') err.explanation = await explain403(method, path);
+  if (res.status === 403 && token && opts.token === undefined && path !== 'sys/capabilities-self') err.explanation = await explain403(method, path);
   throw err;
 }
 

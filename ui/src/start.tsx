@@ -2,7 +2,7 @@
 import { useState } from 'preact/hooks';
 import { ApiError, get, post, put } from './api.ts';
 import { Check, Copy, ErrorBox, Field, Hidden, Section, Select, downloadJson, fieldError, useAction } from './ui.tsx';
-import type { SealStatus } from './main.tsx';
+import { navigate, type SealStatus } from './main.tsx';
 
 /** A PGP public key file as Vault wants it: the base64 of the binary key (armour stripped). */
 async function pgpKeyFromFile(file: File): Promise<string> {
@@ -172,7 +172,10 @@ function UnsealForm({ seal, onChange }: { seal: SealStatus; onChange: () => void
             const r = await put('sys/unseal', { key: key.trim() });
             setKey('');
             setProgress({ progress: r.progress, t: r.t });
-            if (!r.sealed) onChange();
+            if (!r.sealed) {
+              onChange();
+              navigate('/status');
+            }
           });
         }}
       >

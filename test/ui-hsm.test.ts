@@ -1,0 +1,137 @@
+/**
+ * The web UI on a real server sealed by a SoftHSM2 token, in a real (headless) chromium: initialise under the
+ * HSM seal through the form, sign in with the root token, watch the HSM panel go unhealthy when the token
+ * directory is taken away and healthy again when it returns, seal from the operator page and unseal with
+ * recovery keys through the unseal form. axe-core checks each page on the way.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import { TestServer } from './helpers/server.ts';
+import { createSoftHsmToken, hsmServerConfig, type SoftHsmToken } from './helpers/softhsm.ts';
+import { assertCleanConsole, checkAccessibility, openBrowser, step, UI_TIMEOUT, type UiSession } from './helpers/browser.ts';
+
+describe('web UI on the HSM seal: init, sign in, HSM health, seal and unseal with recovery keys', () => {
+  let token: SoftHsmToken;
+  let server: TestServer;
+  let ui: UiSession;
+  let base: string;
+  let rootToken = '';
+  const recoveryKeys: string[] = [];
+
+  before(async () => {
+    token = createSoftHsmToken();
+    server = await TestServer.start({
+      config: `${hsmServerConfig(token)}ui = true\n`,
+      env: { ...token.env, VAULT_HSM_PIN: token.pin, TRESOR_HSM_HEARTBEAT_MS: '300' },
+    });
+    await server.waitFor('pkcs11 seal opened', 20_000);
+    base = `http://127.0.0.1:${server.port}`;
+    ui = await openBrowser();
+  });
+  after(async () => {
+    await ui?.close();
+    await server?.kill();
+    server?.cleanup();
+    if (token && fs.existsSync(`${token.tokenDir}.away`)) fs.renameSync(`${token.tokenDir}.away`, token.tokenDir);
+    token?.cleanup();
+  });
+
+  it('initialises with recovery shares through the form and shows the keys and root token once', async () => {
+    const { page } = ui;
+    await step(page, 'hsm-init', async () => {
+      await page.goto(`${base}/`);
+      assert.match(page.url(), /\/ui\/$/);
+      await page.getByRole('heading', { name: 'Initialise Tresor' }).waitFor();
+      await checkAccessibility(page, 'the init form');
+      await page.getByLabel('Recovery key shares').fill('3');
+      await page.getByLabel('Recovery key threshold').fill('2');
+      await page.getByRole('button', { name: 'Initialise' }).click();
+      await page.getByRole('heading', { name: 'Tresor is initialised' }).waitFor();
+      const keys = await page.getByTestId('init-key').allTextContents();
+      assert.equal(keys.length, 3);
+      recoveryKeys.push(...keys);
+      rootToken = (await page.getByTestId('root-token').textContent()) ?? '';
+      assert.match(rootToken, /^hvs\./);
+      await checkAccessibility(page, 'the init result');
+      const download = page.waitForEvent('download');
+      await page.getByRole('button', { name: 'Download keys as JSON' }).click();
+      const saved = JSON.parse(fs.readFileSync((await (await download).path())!, 'utf8'));
+      assert.equal(saved.root_token, rootToken);
+      assert.deepEqual(saved.recovery_keys_base64 ?? saved.recovery_keys_b64, keys);
+    });
+    const status = await server.api.get('sys/seal-status');
+    assert.equal(status.body.initialized, true);
+    assert.equal(status.body.recovery_seal, true);
+  });
+
+  it('signs in with the token form after signing out, keeping the token in sessionStorage only', async () => {
+    const { page } = ui;
+    await step(page, 'hsm-sign-in', async () => {
+      await page.getByRole('button', { name: 'I have saved them: continue' }).click();
+      await page.getByRole('heading', { name: 'Status' }).waitFor();
+      await page.getByRole('button', { name: 'Sign out' }).click();
+      await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+      await checkAccessibility(page, 'the sign-in page');
+      // A wrong token: the server's 403 message beside the field, still signed out.
+      await page.getByLabel('Token').fill('hvs.not-a-token');
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByText('permission denied').waitFor();
+      await page.getByLabel('Token').fill(rootToken);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByRole('heading', { name: 'Status' }).waitFor();
+      const stored = await page.evaluate(() => ({ session: sessionStorage.getItem('tresor.token'), local: localStorage.length, url: location.href }));
+      assert.equal(stored.session, rootToken);
+      assert.equal(stored.local, 0);
+      assert.ok(!stored.url.includes(rootToken));
+    });
+  });
+
+  it('shows the HSM healthy, unhealthy while the token directory is away, and healthy again when it returns', async () => {
+    const { page } = ui;
+    const health = page.getByTestId('hsm-health');
+    await step(page, 'hsm-health', async () => {
+      await page.getByRole('heading', { name: 'HSM', exact: true }).waitFor();
+      await health.getByText('HSM healthy').waitFor();
+      await checkAccessibility(page, 'the status page');
+      fs.renameSync(token.tokenDir, `${token.tokenDir}.away`);
+      await health.getByText('HSM UNHEALTHY').waitFor({ timeout: 45_000 });
+      assert.match((await health.textContent()) ?? '', /since/);
+      // Impossible to miss: the panel is announced as a status and carries text, not colour alone.
+      assert.equal(await health.getAttribute('role'), 'status');
+      await checkAccessibility(page, 'the status page, HSM unhealthy');
+      fs.renameSync(`${token.tokenDir}.away`, token.tokenDir);
+      await health.getByText('HSM healthy').waitFor({ timeout: 60_000 });
+    });
+  });
+
+  it('seals from the operator page and unseals with two recovery keys through the form, with progress', async () => {
+    const { page } = ui;
+    await step(page, 'hsm-seal-unseal', async () => {
+      await page.getByRole('link', { name: 'Operator' }).click();
+      await page.getByRole('heading', { name: 'Operator' }).waitFor();
+      await checkAccessibility(page, 'the operator page');
+      await page.getByRole('button', { name: 'Seal', exact: true }).click();
+      await page.getByRole('button', { name: 'Yes, seal' }).click();
+      await page.getByRole('heading', { name: 'Unseal Tresor' }).waitFor();
+      await page.getByRole('alert').filter({ hasText: 'SEALED' }).waitFor();
+      assert.equal((await server.api.get('sys/seal-status')).body.sealed, true);
+      await checkAccessibility(page, 'the unseal form');
+
+      await page.getByLabel('Recovery key').fill('not-a-key');
+      await page.getByRole('button', { name: 'Submit key' }).click();
+      await page.locator('.field-error').waitFor();
+      assert.equal((await server.api.get('sys/seal-status')).body.progress, 0);
+
+      await page.getByLabel('Recovery key').fill(recoveryKeys[0]);
+      await page.getByRole('button', { name: 'Submit key' }).click();
+      await page.getByTestId('progress').getByText('1 of 2').waitFor();
+      assert.equal(await page.locator('progress').getAttribute('value'), '1');
+      await page.getByLabel('Recovery key').fill(recoveryKeys[2]);
+      await page.getByRole('button', { name: 'Submit key' }).click();
+      await page.getByRole('heading', { name: 'Status' }).waitFor({ timeout: UI_TIMEOUT });
+    });
+    assert.equal((await server.api.get('sys/seal-status')).body.sealed, false);
+    assertCleanConsole(ui.console, [rootToken, ...recoveryKeys]);
+  });
+});
