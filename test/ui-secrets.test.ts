@@ -261,23 +261,62 @@ describe('web UI in chromium: KV v2, transit, policies, 403s, narrow screens', (
     assert.match((await server.api.get('sys/policies/acl/broken')).body.data.policy, /kv2\/data\/app/);
   });
 
-  it('explains a 403 by the missing capability and path, for a token signed in with a narrow policy', async () => {
+  it('creates a token shown once and revokes it by accessor on the tokens page', async () => {
     const { page } = ui;
-    const narrow = await server.api.createToken({ policies: ['broken'], ttl: '1h' });
-    await step(page, 'forbidden', async () => {
+    let accessor = '';
+    await step(page, 'tokens', async () => {
       await page.getByRole('link', { name: 'Tokens' }).click();
       await page.getByRole('heading', { name: 'This token' }).waitFor();
+      await page.getByText('root', { exact: true }).first().waitFor();
       await checkAccessibility(page, 'the tokens page');
+      await page.getByLabel('Policies (comma-separated)').fill('broken, default');
+      await page.getByLabel('TTL').fill('not-a-duration');
+      await page.getByRole('button', { name: 'Create token' }).click();
+      await page.locator('.field-error').first().waitFor();
+      await page.getByLabel('TTL').fill('2h');
+      await page.getByRole('button', { name: 'Create token' }).click();
+      await page.getByText('The new token is shown once.').waitFor();
+      accessor = (await page.locator('.warning .kv > div', { hasText: 'Accessor' }).locator('code').textContent()) ?? '';
+      assert.ok(accessor.length > 10);
+      await checkAccessibility(page, 'a new token');
+      const looked = await server.api.post('auth/token/lookup-accessor', { accessor });
+      assert.equal(looked.status, 200);
+      assert.deepEqual(looked.body.data.policies, ['broken', 'default']);
+      assert.ok(looked.body.data.ttl > 3600 && looked.body.data.ttl <= 7200);
+      await page.getByRole('textbox', { name: 'Accessor' }).fill(accessor);
+      await page.getByRole('button', { name: 'Revoke' }).click();
+      await page.getByText(`Revoked the token with accessor ${accessor}`).waitFor();
+    });
+    assert.equal((await server.api.post('auth/token/lookup-accessor', { accessor })).status, 400);
+  });
+
+  it('signs in with userpass and explains a 403 by the missing capability and path', async () => {
+    const { page } = ui;
+    assert.equal((await server.api.post('sys/auth/userpass', { type: 'userpass' })).status, 204);
+    assert.equal((await server.api.post('auth/userpass/users/alice', { password: 'correct horse', token_policies: 'broken' })).status, 204);
+    await step(page, 'userpass-forbidden', async () => {
       await page.getByRole('link', { name: 'Operator' }).click();
       await page.getByRole('heading', { name: 'Operator' }).waitFor();
       await checkAccessibility(page, 'the operator page');
       await page.getByRole('button', { name: 'Sign out' }).click();
-      await page.getByLabel('Token').fill(narrow.client_token);
+      await page.getByLabel('Method').selectOption('userpass');
+      await page.getByLabel('Username').fill('alice');
+      await page.getByLabel('Password').fill('wrong horse');
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.locator('.field-error').waitFor();
+      await checkAccessibility(page, 'the userpass sign-in with an error');
+      await page.getByLabel('Password').fill('correct horse');
       await page.getByRole('button', { name: 'Sign in' }).click();
       await page.getByRole('heading', { name: 'Status' }).waitFor();
       await page.getByRole('link', { name: 'Secrets' }).click();
       await page.getByText('This token lacks the "read" capability on "sys/mounts" (it has: deny).').waitFor();
       await checkAccessibility(page, 'a 403');
+      // What the policy does allow: the checker says so.
+      await page.getByRole('link', { name: 'Policies' }).click();
+      await page.getByText('This token lacks the "list" capability on "sys/policies/acl"').waitFor();
+      await page.getByLabel('Path', { exact: true }).fill('kv2/data/app/db');
+      await page.getByRole('button', { name: 'Check' }).click();
+      await page.getByTestId('caps').getByText('read').waitFor();
     });
   });
 

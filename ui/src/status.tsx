@@ -3,44 +3,12 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, get, missing } from './api.ts';
 import { ErrorBox, KV, Section } from './ui.tsx';
 import type { SealStatus } from './main.tsx';
+import { hsmFigures, parseProm, type PromSample } from './metrics.ts';
 
 interface Sample {
   at: number;
   latencyMs: number | undefined;
   errors: number;
-}
-
-/** Sums a metric family's samples from Prometheus text whose name matches. */
-function parseProm(text: string): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    if (!line || line.startsWith('#')) continue;
-    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})?\s+(\S+)/.exec(line);
-    if (!m) continue;
-    const v = Number(m[3]);
-    if (Number.isFinite(v)) out.set(m[1], (out.get(m[1]) ?? 0) + v);
-  }
-  return out;
-}
-
-/** HSM call latency (ms, mean over the interval) and errors (over the interval) from two scrapes. */
-function hsmFigures(prev: Map<string, number> | undefined, cur: Map<string, number>): { latencyMs?: number; errors: number; found: boolean } {
-  const isHsm = (n: string) => /pkcs11|hsm|seal/i.test(n);
-  let sum: string | undefined;
-  let count: string | undefined;
-  const errorNames: string[] = [];
-  for (const name of cur.keys()) {
-    if (!isHsm(name)) continue;
-    if (name.endsWith('_sum') && !sum) sum = name;
-    if (name.endsWith('_count') && !count && (!sum || name.slice(0, -6) === sum.slice(0, -4))) count = name;
-    if (/error|fail/i.test(name) && !name.endsWith('_bucket')) errorNames.push(name);
-  }
-  const found = Boolean(sum || errorNames.length);
-  const d = (n: string | undefined) => (n ? (cur.get(n) ?? 0) - (prev?.get(n) ?? 0) : 0);
-  const calls = prev ? d(count) : 0;
-  const seconds = prev ? d(sum) : 0;
-  const unit = sum && /_seconds_sum$/.test(sum) ? 1000 : 1;
-  return { latencyMs: calls > 0 ? (seconds / calls) * unit : undefined, errors: prev ? errorNames.reduce((a, n) => a + Math.max(0, d(n)), 0) : 0, found };
 }
 
 function Chart({ samples }: { samples: Sample[] }) {
@@ -71,7 +39,7 @@ function useMetrics(): { samples: Sample[]; available: boolean | undefined; erro
   const [samples, setSamples] = useState<Sample[]>([]);
   const [available, setAvailable] = useState<boolean | undefined>();
   const [error, setError] = useState<unknown>();
-  const prev = useRef<Map<string, number> | undefined>(undefined);
+  const prev = useRef<PromSample[] | undefined>(undefined);
   useEffect(() => {
     let stopped = false;
     const tick = async () => {
