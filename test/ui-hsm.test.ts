@@ -142,4 +142,45 @@ describe('web UI on the HSM seal: init, sign in, HSM health, seal and unseal wit
     assert.equal((await server.api.get('sys/seal-status')).body.sealed, false);
     assertCleanConsole(ui.console, [rootToken, ...recoveryKeys]);
   });
+
+  it('generates a root token with recovery keys (the OTP kept and applied in the browser), then rekeys the recovery keys', async () => {
+    const { page } = ui;
+    let newRoot = '';
+    await step(page, 'hsm-generate-root-rekey', async () => {
+      await page.getByRole('link', { name: 'Operator' }).click();
+      await page.getByRole('button', { name: 'Start generate-root' }).click();
+      const form = page.getByRole('form', { name: 'Generate root: submit a key' });
+      await form.getByTestId('progress').getByText('0 of 2').waitFor();
+      await checkAccessibility(page, 'generate-root in progress');
+      await form.getByLabel('Recovery key').fill(recoveryKeys[1]);
+      await form.getByRole('button', { name: 'Submit key' }).click();
+      await form.getByTestId('progress').getByText('1 of 2').waitFor();
+      await form.getByLabel('Recovery key').fill(recoveryKeys[2]);
+      await form.getByRole('button', { name: 'Submit key' }).click();
+      await page.getByRole('button', { name: 'Reveal new root token' }).click();
+      newRoot = (await page.locator('#generate-root-h ~ div code').first().textContent()) ?? '';
+      assert.match(newRoot, /^hvs\./);
+      await page.getByRole('button', { name: 'Done' }).click();
+
+      // Rekey the recovery keys: 2 of the old ones authorise a new split of 2 shares, threshold 2.
+      const start = page.getByRole('form', { name: 'Start rekey' });
+      await start.getByLabel('New key shares').fill('2');
+      await start.getByLabel('New key threshold').fill('2');
+      await start.getByRole('button', { name: 'Start rekey' }).click();
+      const submit = page.getByRole('form', { name: 'Rekey: submit a key' });
+      await submit.getByLabel('Current recovery key').fill(recoveryKeys[0]);
+      await submit.getByRole('button', { name: 'Submit key' }).click();
+      await submit.getByTestId('progress').getByText('1 of 2').waitFor();
+      await submit.getByLabel('Current recovery key').fill(recoveryKeys[1]);
+      await submit.getByRole('button', { name: 'Submit key' }).click();
+      await page.getByText('The new recovery keys are shown once.').waitFor();
+      assert.equal(await page.locator('#rekey-h ~ div ol code').count(), 2);
+      await checkAccessibility(page, 'the new recovery keys');
+    });
+    const looked = await server.api.get('auth/token/lookup-self', newRoot);
+    assert.equal(looked.status, 200);
+    assert.deepEqual(looked.body.data.policies, ['root']);
+    assert.equal((await server.api.get('sys/seal-status')).body.n, 2);
+    assertCleanConsole(ui.console, [rootToken, newRoot, ...recoveryKeys]);
+  });
 });
