@@ -195,6 +195,36 @@ describe('web UI in chromium: KV v2, transit, policies, 403s, narrow screens', (
     assert.equal((await api.get('kv2/data/app/db?version=1')).status, 404);
   });
 
+  it('browses folders and writes, reads and deletes a KV v1 secret', async () => {
+    const { page } = ui;
+    assert.equal((await server.api.post('sys/mounts/kv1', { type: 'kv', options: { version: '1' } })).status, 204);
+    assert.equal((await server.api.put('kv1/team/ops/pager', { number: '555-0100' })).status, 204);
+    await step(page, 'kv-v1', async () => {
+      await page.getByRole('link', { name: 'Secrets', exact: true }).click();
+      await page.getByRole('link', { name: 'kv1/' }).click();
+      await page.getByRole('heading', { name: 'kv1/ (kv v1)' }).waitFor();
+      await page.getByRole('link', { name: 'team/' }).click();
+      await page.getByRole('link', { name: 'ops/' }).click();
+      await page.getByRole('link', { name: 'pager' }).click();
+      await page.getByRole('button', { name: 'Reveal value of number' }).click();
+      await page.getByText('555-0100').waitFor();
+      await checkAccessibility(page, 'a kv v1 secret');
+      await page.getByRole('navigation', { name: 'Breadcrumb' }).getByRole('link', { name: 'team' }).click();
+      await page.getByRole('button', { name: 'Create secret' }).click();
+      await page.getByLabel('Path of the new secret').fill('oncall');
+      await page.getByLabel('Key 1', { exact: true }).fill('who');
+      await page.getByLabel('Value 1', { exact: true }).fill('bob');
+      await page.getByRole('button', { name: 'Save secret' }).click();
+      await page.getByRole('heading', { name: 'Secret team/oncall' }).waitFor();
+      assert.deepEqual((await server.api.get('kv1/team/oncall')).body.data, { who: 'bob' });
+      await page.getByRole('button', { name: 'Delete', exact: true }).click();
+      await page.getByRole('button', { name: 'Yes, delete' }).click();
+      await page.getByRole('heading', { name: 'kv1/ (kv v1)' }).waitFor();
+    });
+    assert.equal((await server.api.get('kv1/team/oncall')).status, 404);
+    assert.equal((await server.api.get('kv1/team/ops/pager')).status, 200);
+  });
+
   it('creates a transit key and round-trips encrypt and decrypt, doing the base64', async () => {
     const { page } = ui;
     await step(page, 'transit', async () => {

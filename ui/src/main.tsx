@@ -164,4 +164,7 @@ function App() {
   );
 }
 
-render(<App />, document.getElementById('app')!);
+// index.html carries a static shell so the first paint does not wait for this script; replace it.
+const root = document.getElementById('app')!;
+root.textContent = '';
+render(<App />, root);

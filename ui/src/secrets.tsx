@@ -32,15 +32,16 @@ function useMounts(): [Mount[] | undefined, unknown, () => Promise<void>] {
       setError(e);
     }
   };
-  useEffect(() => {
-    void load();
-  }, []);
   return [mounts, error, load];
 }
 
 export function SecretsPage({ route }: { route: string }) {
   const [mounts, error, reload] = useMounts();
   const rest = decodeURIComponent(route.replace(/^\/secrets\/?/, ''));
+  // Engines come and go (here or elsewhere): read the table again on every move within Secrets.
+  useEffect(() => {
+    void reload();
+  }, [route]);
   if (!rest) return <MountsList mounts={mounts} error={error} reload={reload} />;
   if (!mounts) return <ErrorBox error={error} />;
   const mount = mounts.filter((m) => rest.startsWith(m.path) || `${rest}/` === m.path).sort((a, b) => b.path.length - a.path.length)[0];
