@@ -101,11 +101,14 @@ describe('web UI on the HSM seal: init, sign in, HSM health, seal and unseal wit
       fs.renameSync(token.tokenDir, `${token.tokenDir}.away`);
       await health.getByText('HSM UNHEALTHY').waitFor({ timeout: 45_000 });
       assert.match((await health.textContent()) ?? '', /since/);
+      // Every page says so too, in words.
+      await page.getByRole('alert').filter({ hasText: 'HSM unhealthy since' }).waitFor();
       // Impossible to miss: the panel is announced as a status and carries text, not colour alone.
       assert.equal(await health.getAttribute('role'), 'status');
       await checkAccessibility(page, 'the status page, HSM unhealthy');
       fs.renameSync(`${token.tokenDir}.away`, token.tokenDir);
       await health.getByText('HSM healthy').waitFor({ timeout: 60_000 });
+      await page.getByRole('alert').filter({ hasText: 'HSM unhealthy' }).waitFor({ state: 'detached' });
     });
   });
 

@@ -66,10 +66,14 @@ function App() {
   const [sealError, setSealError] = useState<unknown>();
   const [token, setTok] = useState(getToken());
 
+  const [hsm, setHsm] = useState<{ healthy: boolean; unhealthy_since?: string } | undefined>();
   const refreshSeal = async () => {
     try {
-      setSeal(await get<SealStatus>('sys/seal-status'));
+      const s = await get<SealStatus>('sys/seal-status');
+      setSeal(s);
       setSealError(undefined);
+      // The HSM's health on every page, not only on Status (unauthenticated, as in Vault).
+      if (s.type === 'pkcs11' || s.recovery_seal) setHsm(await get('sys/seal-backend-status').catch(() => undefined));
     } catch (e) {
       setSealError(e);
     }
@@ -155,6 +159,13 @@ function App() {
       {seal?.sealed && seal.initialized && (
         <div class="banner bad" role="alert">
           <strong>SEALED.</strong> Tresor cannot serve secrets until it is unsealed.
+        </div>
+      )}
+      {hsm && !hsm.healthy && (
+        <div class="banner bad" role="alert">
+          <strong>HSM unhealthy</strong>
+          {hsm.unhealthy_since ? ` since ${new Date(hsm.unhealthy_since).toLocaleString()}` : ''}: the seal cannot reach its token; Tresor keeps serving
+          with the keys it holds, but cannot unseal or seal-wrap until the HSM answers.
         </div>
       )}
       <main id="main" tabIndex={-1}>
