@@ -4,7 +4,7 @@
  * processes; the load generator runs here. Prints a table and writes
  * bench/results.json (full runs only).
  *
- * BENCH_ONLY=unseal,health,transit,auth,hsm,kv,auto-unseal,startup,audit picks sections;
+ * BENCH_ONLY=unseal,health,transit,auth,hsm,kv,auto-unseal,startup,audit,ui picks sections;
  * BENCH_DURATION_MS sets each counted window (default 3000).
  */
 import * as os from 'node:os';
@@ -21,11 +21,12 @@ import { benchKv, mountKvEngines } from './sections/kv.ts';
 import { benchShamirUnseal, initShamir, SHARES, THRESHOLD } from './sections/shamir-unseal.ts';
 import { autoUnsealStartFigure, benchCliStart, type NodeBaseline } from './sections/startup.ts';
 import { benchTransit } from './sections/transit.ts';
+import { benchUi } from './sections/ui.ts';
 import { discard, hsmServerConfig, hsmServerEnv, initHsmServer } from './servers.ts';
 import { ProcessProbe } from './process-probe.ts';
 import { loadSettings } from './settings.ts';
 
-const SECTION_NAMES = ['unseal', 'health', 'transit', 'auth', 'hsm', 'kv', 'auto-unseal', 'startup', 'audit'] as const;
+const SECTION_NAMES = ['unseal', 'health', 'transit', 'auth', 'hsm', 'kv', 'auto-unseal', 'startup', 'audit', 'ui'] as const;
 type SectionName = (typeof SECTION_NAMES)[number];
 /** The HSM-sealed server's max_parallel; its seal-wrapped writes are compared with raw encrypt at this concurrency. */
 const SERVER_MAX_PARALLEL = 4;
@@ -93,6 +94,16 @@ if (wants('kv') || wants('auto-unseal') || wants('startup')) {
   }
 }
 
+if (wants('ui')) {
+  progress('-dev server (ui = true): the web UI\'s files');
+  const server = await TestServer.startDev();
+  try {
+    rows.get('ui')!.push(...(await benchUi(server, settings.http)));
+  } finally {
+    await discard(server);
+  }
+}
+
 const titles: Record<SectionName, string> = {
   unseal: '1. Unseal latency (Shamir)',
   'auto-unseal': '1. Unseal latency (HSM auto-unseal)',
@@ -103,8 +114,9 @@ const titles: Record<SectionName, string> = {
   auth: '6. Logins and token creation (file storage, Shamir seal; each stores a token)',
   startup: '7. Start-up of the compiled JavaScript (bin/tresor runs dist/)',
   audit: '8. Audit: KV v2 write and transit encrypt with one file audit device (file storage, Shamir seal)',
+  ui: '9. Web UI files (GET /ui/ and its script, -dev server)',
 };
-const order: SectionName[] = ['unseal', 'auto-unseal', 'health', 'hsm', 'kv', 'transit', 'auth', 'startup', 'audit'];
+const order: SectionName[] = ['unseal', 'auto-unseal', 'health', 'hsm', 'kv', 'transit', 'auth', 'startup', 'audit', 'ui'];
 const sections: Section[] = order.filter(wants).map((name) => ({ title: titles[name], rows: rows.get(name)! }));
 
 const elapsedS = ((Date.now() - startedAt.getTime()) / 1000).toFixed(0);

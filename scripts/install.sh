@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what Tresor needs on Debian: SoftHSM2 and OpenSC (for the HSM seal and its tests), OpenSSL (TLS tests),
 # python3-hvac (Vault-client compatibility tests), etcd-server (HA tests), chromium (UI tests), then the npm dependencies (pkcs11js and better-sqlite3 compile
-# with node-gyp), and compiles the TypeScript to dist/ (scripts/build.sh), which bin/tresor runs.
+# with node-gyp), compiles the TypeScript to dist/ (scripts/build.sh), which bin/tresor runs, and builds the web UI into ui/dist.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"

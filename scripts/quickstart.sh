@@ -139,5 +139,6 @@ else
   echo "    Root token:   $(node -p 'require(process.argv[1]).root_token' "$home/init.json")"
   echo "    Recovery key: $(node -p 'require(process.argv[1]).recovery_keys_b64[0]' "$home/init.json")"
 fi
+echo "==> web UI: $TRESOR_ADDR/ui/ (sign in with the root token)"
 echo "==> export TRESOR_ADDR=$TRESOR_ADDR; then try: ./bin/tresor status"
 wait "$server"

@@ -117,6 +117,7 @@ export async function runServer(opts: RunServerOptions): Promise<RunningServer> 
   const listener = config.listeners[0];
   const http = createHttpServer(core, {
     logger,
+    ui: config.ui,
     maxRequestSize: listener.maxRequestSize,
     disableUnauthedRekeyEndpoints: listener.disableUnauthedRekeyEndpoints,
     disableUnauthedGenerateRootEndpoints: listener.disableUnauthedGenerateRootEndpoints,
@@ -230,6 +231,7 @@ function devConfig(): ServerConfig {
 }
 
 function applyDevDefaults(config: ServerConfig, listenAddress?: string): void {
+  config.ui = true; // as Vault's -dev
   config.storage ??= { type: 'inmem', options: {}, source: { file: '-dev', line: 0 } };
   const address = listenAddress ?? '127.0.0.1:8200';
   if (listenAddress || config.listeners.length === 0) {

@@ -120,6 +120,11 @@ describe('scripts/quickstart.sh', () => {
     assert.equal(init.recovery_keys_b64.length, 1);
     assert.equal((await api.get('sys/seal-status')).body.sealed, false);
     assert.equal((await api.get('auth/token/lookup-self', init.root_token)).status, 200);
+    // The web UI is on (ui = true) and its address is printed.
+    assert.ok(first.output.includes(`==> web UI: http://${listen}/ui/`));
+    const ui = await fetch(`http://${listen}/ui/`);
+    assert.equal(ui.status, 200);
+    assert.match(ui.headers.get('content-security-policy') ?? '', /default-src 'none'/);
 
     // While it runs, another quick start on the same state directory (or the same address) is refused.
     const again = start(home, listen);

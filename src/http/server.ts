@@ -8,12 +8,15 @@ import type { Logger } from '../logger.ts';
 import { operationFor, parseApiUrl } from './request-path.ts';
 import { handleApiRequest, isSysPath, isUnauthenticated } from '../core/api.ts';
 import { disabledUnauthedEndpoint, type UnauthedEndpointOptions } from './unauthed-endpoints.ts';
+import { registerUi } from './ui.ts';
 import { bodyTooLarge, limitBody, parseJsonBody, UNAUTHENTICATED_BODY_LIMIT } from './json-body.ts';
 
 export interface HttpOptions extends UnauthedEndpointOptions {
   /** Largest accepted request body; Vault's listener default is 32 MiB. */
   maxRequestSize?: number;
   logger: Logger;
+  /** Serve the web UI at /ui/ (config `ui = true`). */
+  ui?: boolean;
 }
 
 
@@ -66,6 +69,7 @@ export function createHttpServer(core: Core, opts: HttpOptions): FastifyInstance
     url: '/v1/*',
     handler: (req, reply) => handleApi(core, req, reply, opts),
   });
+  if (opts.ui) registerUi(app);
   return app;
 }
 
