@@ -81,6 +81,8 @@ export interface ServerConfig {
   entropy?: EntropyConfig;
   apiAddr?: string;
   clusterAddr?: string;
+  /** HA: a standby answers 307 to the active node's api_addr instead of forwarding (Tresor's own key). */
+  disableForwarding?: boolean;
   clusterName?: string;
   ui: boolean;
   disableMlock: boolean;

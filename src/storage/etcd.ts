@@ -47,7 +47,7 @@ export interface EtcdOptions {
 export type WriteGuard =
   | { mode: 'open' }
   | { mode: 'closed'; reason: string }
-  | { mode: 'fenced'; leaderKey: Buffer; createRevision: string; onLost: () => void };
+  | { mode: 'fenced'; leaderKey: Buffer; createRevision: string; onLost: () => void; isValid?: () => boolean };
 
 export { ETCD_OPTION_KEYS } from './etcd-options.ts';
 
@@ -244,6 +244,11 @@ export class EtcdBackend implements TransactionalBackend {
     if (guard.mode === 'open') {
       await this.call(() => this.client.kv.txn({ compare: [], success, failure: [] }, this.callOptions()));
       return;
+    }
+    // The local lease clock first: a node that cannot vouch for its lease does not even try.
+    if (guard.isValid && !guard.isValid()) {
+      guard.onLost();
+      throw new TresorError(503, 'this node is no longer the active node; the write was not applied');
     }
     const res = await this.call(() =>
       this.client.kv.txn(
