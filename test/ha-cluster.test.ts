@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { TestEtcd } from './helpers/etcd.ts';
 import { createSoftHsmToken, type SoftHsmToken } from './helpers/softhsm.ts';
 import { startHaNode, waitForActive } from './helpers/ha.ts';
-import type { TestServer } from './helpers/server.ts';
+import { runCli, type TestServer } from './helpers/server.ts';
 
 /**
  * Three real Tresor nodes on one real etcd, sharing one SoftHSM2 token:
@@ -83,6 +83,18 @@ describe('HA on etcd with three nodes', () => {
     const anon = await b.api.call('GET', 'secret/data/fwd', undefined, '');
     assert.equal(anon.status, 403);
 
+    // A value over etcd's request limit: Vault's error shape with 413, through the standby too, and nothing changed.
+    const huge = 'x'.repeat(1600 * 1024);
+    for (const via of [a, b]) {
+      const big = await via.api.put('secret/data/fwd', { data: { v: huge } });
+      assert.equal(big.status, 413, JSON.stringify(big.body).slice(0, 200));
+      assert.match(big.body.errors[0], /too large/);
+      assert.doesNotMatch(JSON.stringify(big.body), /xxxx/);
+    }
+    const unchanged = await a.api.get('secret/data/fwd');
+    assert.equal(unchanged.body.data.data.v, 'through-b');
+    assert.equal(unchanged.body.data.metadata.version, 1);
+
     const res = await fetch(`${addr(c)}/v1/secret/data/fwd?x=1`, { headers: { 'X-Vault-Token': rootToken }, redirect: 'manual' });
     assert.equal(res.status, 307);
     assert.equal(res.headers.get('location'), `${addr(a)}/v1/secret/data/fwd?x=1`);
@@ -98,6 +110,12 @@ describe('HA on etcd with three nodes', () => {
       assert.ok(n.api_address.startsWith('http://127.0.0.1:'));
     }
     assert.equal((await a.api.get('sys/ha-status', 'not-a-token')).status, 403);
+    const members = await runCli(['operator', 'members'], { addr: addr(b), token: rootToken });
+    assert.equal(members.code, 0, members.stderr);
+    const lines = members.stdout.trim().split('\n');
+    assert.match(lines[0], /^Host Name\s+API Address\s+Cluster Address\s+Active Node\s+Version/);
+    assert.equal(lines.length, 5);
+    assert.match(lines[2], new RegExp(`${addr(a)}\\s+${addr(a)}\\s+true`));
   });
 
   it('step-down (sudo) hands leadership to another node, repeatedly, across the three nodes', async () => {
@@ -107,8 +125,15 @@ describe('HA on etcd with three nodes', () => {
     assert.equal(await waitForActive(nodes), active);
     const seen = new Set<TestServer>([active]);
     for (let round = 0; round < 4; round++) {
-      const res = await active.api.put('sys/step-down', {});
-      assert.equal(res.status, 204, JSON.stringify(res.body));
+      if (round === 0) {
+        // The CLI, sent to the active node.
+        const cli = await runCli(['operator', 'step-down'], { addr: addr(active), token: rootToken });
+        assert.equal(cli.code, 0, cli.stderr);
+        assert.equal(cli.stdout.trim(), `Success! Stepped down: ${addr(active)}`);
+      } else {
+        const res = await active.api.put('sys/step-down', {});
+        assert.equal(res.status, 204, JSON.stringify(res.body));
+      }
       const next = await waitForActive(nodes, 15_000, active);
       assert.notEqual(next, active);
       // Data written by every previous active node is there.

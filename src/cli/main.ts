@@ -13,6 +13,7 @@ import { kvCommands } from './commands/kv.ts';
 import { loginCommand } from './commands/login.ts';
 import { miscCommands } from './commands/misc.ts';
 import { operatorCommands } from './commands/operator.ts';
+import { haCommands } from './commands/ha.ts';
 import { pathHelpCommand } from './commands/path-help.ts';
 import { policyCommands } from './commands/policy.ts';
 import { rekeyCommand } from './commands/rekey.ts';
@@ -26,6 +27,7 @@ import { processIO, PromptInterrupted, type CliIO } from './io.ts';
 export const COMMANDS: Command[] = [
   statusCommand,
   ...operatorCommands,
+  ...haCommands,
   generateRootCommand,
   rekeyCommand,
   ...secretsCommands,
