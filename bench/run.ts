@@ -4,7 +4,7 @@
  * processes; the load generator runs here. Prints a table and writes
  * bench/results.json (full runs only).
  *
- * BENCH_ONLY=unseal,health,transit,auth,hsm,kv,auto-unseal,startup picks sections;
+ * BENCH_ONLY=unseal,health,transit,auth,hsm,kv,auto-unseal,startup,ha picks sections;
  * BENCH_DURATION_MS sets each counted window (default 3000).
  */
 import * as os from 'node:os';
@@ -14,6 +14,7 @@ import { createSoftHsmToken } from '../test/helpers/softhsm.ts';
 import { formatTable, machineInfo, writeResults, type Row, type Section } from './report.ts';
 import { benchAuth } from './sections/auth.ts';
 import { benchAutoUnseal } from './sections/auto-unseal.ts';
+import { benchHa } from './sections/ha.ts';
 import { benchHealth } from './sections/health.ts';
 import { benchHsmSeal } from './sections/hsm-seal.ts';
 import { benchKv, mountKvEngines } from './sections/kv.ts';
@@ -23,7 +24,7 @@ import { benchTransit } from './sections/transit.ts';
 import { discard, hsmServerConfig, hsmServerEnv, initHsmServer } from './servers.ts';
 import { loadSettings } from './settings.ts';
 
-const SECTION_NAMES = ['unseal', 'health', 'transit', 'auth', 'hsm', 'kv', 'auto-unseal', 'startup'] as const;
+const SECTION_NAMES = ['unseal', 'health', 'transit', 'auth', 'hsm', 'kv', 'auto-unseal', 'startup', 'ha'] as const;
 type SectionName = (typeof SECTION_NAMES)[number];
 /** The HSM-sealed server's max_parallel; its seal-wrapped writes are compared with raw encrypt at this concurrency. */
 const SERVER_MAX_PARALLEL = 4;
@@ -87,6 +88,11 @@ if (wants('kv') || wants('auto-unseal') || wants('startup')) {
   }
 }
 
+if (wants('ha')) {
+  progress('HA on etcd: KV on etcd beside file storage and raw etcd3; takeover after kill -9');
+  rows.get('ha')!.push(...(await benchHa(settings.http, Number(process.env.BENCH_HA_ROUNDS ?? 5))));
+}
+
 const titles: Record<SectionName, string> = {
   unseal: '1. Unseal latency (Shamir)',
   'auto-unseal': '1. Unseal latency (HSM auto-unseal)',
@@ -96,8 +102,9 @@ const titles: Record<SectionName, string> = {
   transit: '5. Transit encrypt and sign',
   auth: '6. Logins and token creation (file storage, Shamir seal; each stores a token)',
   startup: '7. Start-up of the compiled JavaScript (bin/tresor runs dist/)',
+  ha: '8. HA on etcd (one local etcd, three nodes, HSM seal, lock_timeout 2s)',
 };
-const order: SectionName[] = ['unseal', 'auto-unseal', 'health', 'hsm', 'kv', 'transit', 'auth', 'startup'];
+const order: SectionName[] = ['unseal', 'auto-unseal', 'health', 'hsm', 'kv', 'transit', 'auth', 'startup', 'ha'];
 const sections: Section[] = order.filter(wants).map((name) => ({ title: titles[name], rows: rows.get(name)! }));
 
 const elapsedS = ((Date.now() - startedAt.getTime()) / 1000).toFixed(0);
