@@ -595,7 +595,8 @@ export class Core {
       rootKey.fill(0);
     }
     await this.afterBarrierUnsealed();
-    await this.rewrapCoreEntries(blob);
+    // In HA a standby writes nothing: the node that becomes active re-wraps (becomeActive).
+    if (!this.ha) await this.rewrapCoreEntries(blob);
   }
 
   /** After an HSM key switch, writes the core's HSM-wrapped entries again under the current key. */
@@ -666,9 +667,11 @@ export class Core {
   becomeActive(): Promise<void> {
     return this.exclusive(async () => {
       if (this.barrier.sealed || this.state) return;
+      let rootBlob: Buffer | undefined;
       if (this.hsm) {
         this.barrier.seal();
-        const { rootKey } = await this.unwrapStoredRootKey(this.hsm);
+        const { blob, rootKey } = await this.unwrapStoredRootKey(this.hsm);
+        rootBlob = blob;
         try {
           await this.barrier.unseal(rootKey);
         } finally {
@@ -687,6 +690,7 @@ export class Core {
         }
       }
       this.state = await UnsealedState.create(this, { firstTime: false });
+      if (rootBlob) await this.rewrapCoreEntries(rootBlob);
       this.logger.info('core: active: keyring, mounts, policies and tokens loaded from storage');
     });
   }
