@@ -70,5 +70,19 @@ describe('HA on etcd under the Shamir seal', () => {
     assert.equal(asChild.status, 200);
     assert.equal(asChild.body.data.v, 1);
     assert.equal((await b.api.put('kv/z', { v: 3 }, child.body.auth.client_token)).status, 403);
+
+    // Sealing the active node hands over too; unsealed again, it rejoins as a standby (once, not twice).
+    const c = await TestServer.start({ config: config() });
+    nodes.push(c);
+    c.api.token = root;
+    assert.equal((await c.api.put('sys/unseal', { key })).body.sealed, false);
+    assert.equal((await c.api.get('sys/health')).status, 429);
+    assert.equal((await b.api.put('sys/seal', {})).status, 204);
+    assert.equal(await waitForActive([b, c], 10_000), c);
+    assert.equal((await b.api.get('sys/seal-status')).body.sealed, true);
+    assert.equal((await b.api.put('sys/unseal', { key })).body.sealed, false);
+    await b.until(async () => (await b.api.get('sys/health')).status === 429, 10_000, 'b standby');
+    assert.equal(await waitForActive([b, c]), c);
+    assert.equal((await b.api.get('kv/y')).body.data.v, 2, 'read through the standby');
   });
 });

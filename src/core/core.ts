@@ -666,7 +666,8 @@ export class Core {
    */
   becomeActive(): Promise<void> {
     return this.exclusive(async () => {
-      if (this.barrier.sealed || this.state) return;
+      if (this.barrier.sealed) throw sealedError();
+      if (this.state) return;
       let rootBlob: Buffer | undefined;
       if (this.hsm) {
         this.barrier.seal();

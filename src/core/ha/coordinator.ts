@@ -63,6 +63,8 @@ export class HaCoordinator {
   private readonly stepDownWaitMs: number;
   private core: HaCore | undefined;
   private campaigning = false;
+  /** Bumped by every start(): a loop from before a seal/unseal cycle ends instead of running twice. */
+  private generation = 0;
   private roleNow: HaRole = 'off';
   private activeSince: Date | undefined;
   private leaderCache: { info: HaNodeInfo; createRevision: string } | undefined;
@@ -148,7 +150,7 @@ export class HaCoordinator {
     this.backend.setWriteGuard({ mode: 'closed', reason: 'this node is a standby; writes go to the active node' });
     this.startPresence();
     this.startWatch();
-    void this.campaignLoop();
+    void this.campaignLoop(++this.generation);
   }
 
   /** Called on seal/shutdown: leave the election and give up the lock if held. */
@@ -176,12 +178,13 @@ export class HaCoordinator {
     this.lostActive?.();
   }
 
-  private async campaignLoop(): Promise<void> {
-    while (this.campaigning) {
+  private async campaignLoop(generation: number): Promise<void> {
+    const current = () => this.campaigning && generation === this.generation;
+    while (current()) {
       try {
         const wait = this.notBefore - Date.now();
         if (wait > 0) await this.sleep(wait);
-        if (!this.campaigning) break;
+        if (!current()) break;
         const won = await this.tryAcquire();
         this.lastError = undefined;
         if (!won) {
@@ -247,6 +250,8 @@ export class HaCoordinator {
       release();
     };
     this.lostActive = () => lose('stepped down');
+    // Sealed (or shut down) while the key was being won: give it straight back.
+    if (!this.campaigning) lose('sealed');
     const valid = () => !lost && Date.now() < confirmedAt + ttlMs - margin;
     this.backend.setWriteGuard({
       mode: 'fenced',
