@@ -4,7 +4,7 @@
  * processes; the load generator runs here. Prints a table and writes
  * bench/results.json (full runs only).
  *
- * BENCH_ONLY=unseal,health,transit,auth,hsm,kv,auto-unseal,startup,audit,ui picks sections;
+ * BENCH_ONLY=unseal,health,transit,auth,hsm,kv,auto-unseal,startup,audit,ui,ha picks sections;
  * BENCH_DURATION_MS sets each counted window (default 3000).
  */
 import * as os from 'node:os';
@@ -15,6 +15,7 @@ import { formatTable, machineInfo, writeResults, type Row, type Section } from '
 import { benchAudit } from './sections/audit.ts';
 import { benchAuth } from './sections/auth.ts';
 import { benchAutoUnseal } from './sections/auto-unseal.ts';
+import { benchHa } from './sections/ha.ts';
 import { benchHealth } from './sections/health.ts';
 import { benchHsmSeal } from './sections/hsm-seal.ts';
 import { benchKv, mountKvEngines } from './sections/kv.ts';
@@ -26,7 +27,7 @@ import { discard, hsmServerConfig, hsmServerEnv, initHsmServer } from './servers
 import { ProcessProbe } from './process-probe.ts';
 import { loadSettings } from './settings.ts';
 
-const SECTION_NAMES = ['unseal', 'health', 'transit', 'auth', 'hsm', 'kv', 'auto-unseal', 'startup', 'audit', 'ui'] as const;
+const SECTION_NAMES = ['unseal', 'health', 'transit', 'auth', 'hsm', 'kv', 'auto-unseal', 'startup', 'audit', 'ui', 'ha'] as const;
 type SectionName = (typeof SECTION_NAMES)[number];
 /** The HSM-sealed server's max_parallel; its seal-wrapped writes are compared with raw encrypt at this concurrency. */
 const SERVER_MAX_PARALLEL = 4;
@@ -103,6 +104,10 @@ if (wants('ui')) {
     await discard(server);
   }
 }
+if (wants('ha')) {
+  progress('HA on etcd: KV on etcd beside file storage and raw etcd3; takeover after kill -9');
+  rows.get('ha')!.push(...(await benchHa(settings.http, Number(process.env.BENCH_HA_ROUNDS ?? 5))));
+}
 
 const titles: Record<SectionName, string> = {
   unseal: '1. Unseal latency (Shamir)',
@@ -115,8 +120,9 @@ const titles: Record<SectionName, string> = {
   startup: '7. Start-up of the compiled JavaScript (bin/tresor runs dist/)',
   audit: '8. Audit: KV v2 write and transit encrypt with one file audit device (file storage, Shamir seal)',
   ui: '9. Web UI files (GET /ui/ and its script, -dev server)',
+  ha: '10. HA on etcd (one local etcd, three nodes, HSM seal, lock_timeout 2s)',
 };
-const order: SectionName[] = ['unseal', 'auto-unseal', 'health', 'hsm', 'kv', 'transit', 'auth', 'startup', 'audit', 'ui'];
+const order: SectionName[] = ['unseal', 'auto-unseal', 'health', 'hsm', 'kv', 'transit', 'auth', 'startup', 'audit', 'ui', 'ha'];
 const sections: Section[] = order.filter(wants).map((name) => ({ title: titles[name], rows: rows.get(name)! }));
 
 const elapsedS = ((Date.now() - startedAt.getTime()) / 1000).toFixed(0);

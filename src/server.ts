@@ -3,6 +3,8 @@ import type { FastifyInstance } from 'fastify';
 import { loadConfig, type ServerConfig, type Pkcs11SealConfig as ConfigPkcs11 } from './config/config.ts';
 import { defaultListener } from './config/stanzas.ts';
 import { createStorage } from './storage/index.ts';
+import { EtcdBackend } from './storage/etcd.ts';
+import { HaCoordinator } from './core/ha/coordinator.ts';
 import type { StorageBackend } from './storage/backend.ts';
 import { Core } from './core/core.ts';
 import { TresorError } from './core/errors.ts';
@@ -80,6 +82,7 @@ export async function runServer(opts: RunServerOptions): Promise<RunningServer> 
 
   const storageCfg = config.storage ?? { type: 'inmem' as const, options: {} };
   const physical: StorageBackend = createStorage(storageCfg.type, storageCfg.options);
+  const ha = await haFor(physical, config);
   const activeSeal = config.seals.find((s) => !s.disabled);
   const hsmCfg = activeSeal?.type === 'pkcs11' ? activeSeal : undefined;
   if (config.entropy && !hsmCfg) throw new TresorError(400, 'entropy "seal" requires a pkcs11 seal stanza');
@@ -101,6 +104,7 @@ export async function runServer(opts: RunServerOptions): Promise<RunningServer> 
     logger,
     // An audit file may not be written inside Tresor's own storage or plugin directories.
     auditForbiddenDirs: [(storageCfg.options as Record<string, string>).path, config.pluginDirectory].filter((d): d is string => Boolean(d)),
+    ha,
   });
 
   // "Started" is said only once the seal has answered: a wrong PIN or library stops here with its error alone.
@@ -121,6 +125,7 @@ export async function runServer(opts: RunServerOptions): Promise<RunningServer> 
     maxRequestSize: listener.maxRequestSize,
     disableUnauthedRekeyEndpoints: listener.disableUnauthedRekeyEndpoints,
     disableUnauthedGenerateRootEndpoints: listener.disableUnauthedGenerateRootEndpoints,
+    disableForwarding: config.disableForwarding,
   });
   const [host, portText] = splitHostPort(listener.address);
   const tcp = await listen(http, {
@@ -137,6 +142,7 @@ export async function runServer(opts: RunServerOptions): Promise<RunningServer> 
   const port = tcp.port;
   const scheme = listener.tlsDisable ? 'http' : 'https';
   const address = `${scheme}://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  ha?.setAddresses(config.apiAddr ?? address, config.clusterAddr ?? '');
   if (config.pidFile) writeFileSync(config.pidFile, String(process.pid));
 
   out(
@@ -147,7 +153,7 @@ export async function runServer(opts: RunServerOptions): Promise<RunningServer> 
       `               Listener 1: tcp (addr: "${host}:${port}", max_request_size: "${listener.maxRequestSize}", tls: "${listener.tlsDisable ? 'disabled' : 'enabled'}")`,
       `                Log Level: ${config.logLevel}`,
       `                Seal Type: ${hsm ? 'pkcs11' : 'shamir'}`,
-      `                  Storage: ${storageCfg.type}`,
+      `                  Storage: ${storageCfg.type}${ha ? ' (HA available)' : ''}`,
       `                  Version: Tresor ${(await import('./core/core.ts')).VERSION}`,
       '',
       '==> Tresor server started! Log data will stream in below:',
@@ -216,6 +222,28 @@ async function autoUnsealLoop(core: Core, hsm: OpeningSeal, logger: Logger, stop
       delay = Math.min(delay * 2, 10_000);
     }
   }
+}
+
+/** HA on etcd when the storage stanza says ha_enabled. */
+async function haFor(physical: StorageBackend, config: ServerConfig): Promise<HaCoordinator | undefined> {
+  if (!(physical instanceof EtcdBackend) || !physical.haEnabled) return undefined;
+  const { VERSION } = await import('./core/core.ts');
+  return new HaCoordinator({
+    backend: physical,
+    apiAddr: config.apiAddr ?? '',
+    clusterAddr: config.clusterAddr ?? '',
+    version: VERSION,
+    logger: createLogger(config.logLevel),
+    stepDownWaitMs: stepDownWaitFromEnv(process.env),
+  });
+}
+
+/** `TRESOR_HA_STEP_DOWN_WAIT_MS`: how long a node that stepped down waits before campaigning again (default 10 000). */
+function stepDownWaitFromEnv(env: NodeJS.ProcessEnv): number | undefined {
+  const raw = env.TRESOR_HA_STEP_DOWN_WAIT_MS?.trim();
+  if (!raw) return undefined;
+  if (!/^\d+$/.test(raw)) throw new TresorError(400, 'environment variable TRESOR_HA_STEP_DOWN_WAIT_MS must be a non-negative integer (milliseconds)');
+  return Number(raw);
 }
 
 function devConfig(): ServerConfig {

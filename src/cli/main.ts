@@ -19,6 +19,7 @@ const operatorModules = [
   async () => (await import('./commands/operator.ts')).operatorCommands,
   async () => [(await import('./commands/generate-root.ts')).generateRootCommand],
   async () => [(await import('./commands/rekey.ts')).rekeyCommand],
+  async () => (await import('./commands/ha.ts')).haCommands,
 ];
 const genericModule = async () => (await import('./commands/generic.ts')).genericCommands;
 const miscModule = async () => (await import('./commands/misc.ts')).miscCommands;

@@ -130,10 +130,13 @@ plugin_directory  = "/plugins"
     assert.match(err.message, /disable_unauthed_rekey_endpoints" must be a boolean/);
   });
 
-  it('accepts backend as an alias of storage; does not offer etcd before it exists', () => {
+  it('accepts backend as an alias of storage; reads the etcd stanza and refuses unknown keys in it', () => {
     assert.equal(parseConfig('backend "inmem" {}', 'a.hcl', NO_ENV).storage?.type, 'inmem');
-    const etcd = configError('storage "etcd" {\n  address = "http://127.0.0.1:2379"\n}');
-    assert.match(etcd.message, /unsupported storage type "etcd" \(supported: file, inmem\)/);
+    const etcd = parseConfig('storage "etcd" {\n  address = "http://127.0.0.1:2379"\n  ha_enabled = "true"\n}', 'a.hcl', NO_ENV).storage;
+    assert.equal(etcd?.type, 'etcd');
+    assert.deepEqual(etcd?.options, { address: 'http://127.0.0.1:2379', ha_enabled: 'true' });
+    assert.match(configError('storage "etcd" {\n  bogus = 1\n}').message, /bogus/);
+    assert.match(configError('storage "nope" {}').message, /unsupported storage type "nope" \(supported: file, inmem, etcd\)/);
   });
 
   it('requires a storage stanza except in dev mode', () => {

@@ -37,7 +37,7 @@ const STRING_KEYS = {
   pid_file: 'pidFile',
   plugin_directory: 'pluginDirectory',
 } as const;
-const BOOLEAN_KEYS = { ui: 'ui', disable_mlock: 'disableMlock' } as const;
+const BOOLEAN_KEYS = { ui: 'ui', disable_mlock: 'disableMlock', disable_forwarding: 'disableForwarding' } as const;
 const DURATION_KEYS = { default_lease_ttl: 'defaultLeaseTtl', max_lease_ttl: 'maxLeaseTtl' } as const;
 const LOG_LEVELS: Record<string, LogLevel> = {
   trace: 'trace', debug: 'debug', info: 'info', warn: 'warn', warning: 'warn', err: 'error', error: 'error',

@@ -1,11 +1,13 @@
 /** Readers for the `storage`, `listener` and `entropy` stanzas. */
 import { BodyReader, type DecodedBlock } from './hcl.ts';
+import { ETCD_OPTION_KEYS } from '../storage/etcd-options.ts';
 import type { ConfigSource, EntropyConfig, ListenerConfig, StorageConfig, StorageType } from './types.ts';
 
 /** Allowed option keys per storage type (all kept as strings). */
 const STORAGE_OPTIONS: Record<StorageType, readonly string[]> = {
   file: ['path'],
   inmem: [],
+  etcd: ETCD_OPTION_KEYS,
 };
 const REQUIRED_STORAGE_OPTIONS: Partial<Record<StorageType, readonly string[]>> = { file: ['path'] };
 const BOOLEAN_STORAGE_OPTIONS = new Set<string>();

@@ -7,8 +7,8 @@ export interface ConfigSource {
   line: number;
 }
 
-/** The storage backends that exist (etcd joins with HA; until then a config naming it is refused where it stands). */
-export type StorageType = 'file' | 'inmem';
+/** The storage backends that exist. */
+export type StorageType = 'file' | 'inmem' | 'etcd';
 
 export interface StorageConfig {
   type: StorageType;
@@ -81,6 +81,8 @@ export interface ServerConfig {
   entropy?: EntropyConfig;
   apiAddr?: string;
   clusterAddr?: string;
+  /** HA: a standby answers 307 to the active node's api_addr instead of forwarding (Tresor's own key). */
+  disableForwarding?: boolean;
   clusterName?: string;
   ui: boolean;
   disableMlock: boolean;

@@ -28,6 +28,8 @@ import { migrateHsmToShamir, migrateShamirToHsm, migrationDirection, type Migrat
 import { MOUNT_TABLE_PATH, storagePrefix, type MountEntry } from './mounts.ts';
 import type { Logger } from '../logger.ts';
 import { AuditBroker } from './audit/index.ts';
+import type { HaCoordinator } from './ha/coordinator.ts';
+import { standbyError } from './ha/standby.ts';
 
 import { BUILD_DATE, VERSION } from '../version.ts';
 
@@ -46,6 +48,8 @@ export interface CoreOptions {
   logger: Logger;
   /** Directories an audit file_path may not be inside (the storage path, plugin_directory). */
   auditForbiddenDirs?: string[];
+  /** HA on etcd: the node serves only while it holds the leader lock. */
+  ha?: HaCoordinator;
 }
 
 export interface InitRequest {
@@ -103,6 +107,7 @@ export class Core {
   readonly keyRandom: RandomSource;
   /** The audit devices (loaded from the barrier on unseal, closed on seal). */
   readonly audit: AuditBroker;
+  readonly ha: HaCoordinator | undefined;
   private unsealProgress: ShareCollector | undefined;
   private state: UnsealedState | undefined;
   /** Set by a manual seal: auto-unseal then waits for recovery keys or a restart. */
@@ -117,6 +122,8 @@ export class Core {
     this.logger = opts.logger;
     this.storageType = opts.storageType;
     this.configuredClusterName = opts.clusterName;
+    this.ha = opts.ha;
+    this.ha?.attach({ becomeActive: () => this.becomeActive(), becomeStandby: () => this.becomeStandby() });
     this.keyRandom = opts.entropyAugmentation && opts.hsm ? augmentedRandom(opts.hsm) : osRandom;
     this.audit = new AuditBroker({ logger: opts.logger, forbiddenDirs: opts.auditForbiddenDirs });
     this.barrier = new AesGcmBarrier(this.physical, { random: this.keyRandom, logger: this.logger });
@@ -138,12 +145,19 @@ export class Core {
   }
 
   get sealed(): boolean {
-    return this.barrier.sealed || this.state === undefined;
+    // An HA standby is unsealed (its barrier is open) but holds no state until it is active.
+    return this.barrier.sealed || (this.state === undefined && this.ha === undefined);
   }
 
-  /** The unsealed state; throws Vault's 503 when sealed. */
+  /** Unsealed, in HA, and not the active node. */
+  get standby(): boolean {
+    return this.ha !== undefined && !this.barrier.sealed && this.state === undefined;
+  }
+
+  /** The unsealed state; throws Vault's 503 when sealed (or on an HA standby). */
   unsealed(): UnsealedState {
-    if (!this.state || this.barrier.sealed) throw sealedError();
+    if (this.barrier.sealed) throw sealedError();
+    if (!this.state) throw this.ha ? standbyError() : sealedError();
     return this.state;
   }
 
@@ -266,8 +280,13 @@ export class Core {
           secret_threshold: 1,
           stored_shares: 1,
         });
-        // Under the HSM seal the server stays unsealed after init.
-        this.state = state;
+        // Under the HSM seal the server stays unsealed after init (in HA: as a standby that campaigns).
+        if (this.ha) {
+          await state.close();
+          this.ha.start();
+        } else {
+          this.state = state;
+        }
       } else {
         await this.completeInit({
           type: 'shamir',
@@ -582,7 +601,8 @@ export class Core {
       rootKey.fill(0);
     }
     await this.afterBarrierUnsealed();
-    await this.rewrapCoreEntries(blob);
+    // In HA a standby writes nothing: the node that becomes active re-wraps (becomeActive).
+    if (!this.ha) await this.rewrapCoreEntries(blob);
   }
 
   /** After an HSM key switch, writes the core's HSM-wrapped entries again under the current key. */
@@ -600,6 +620,12 @@ export class Core {
   }
 
   private async afterBarrierUnsealed(): Promise<void> {
+    if (this.ha) {
+      // A standby builds nothing: the active node's data is read when (if) this node wins.
+      this.ha.start();
+      this.logger.info('core: unsealed (HA standby, campaigning)');
+      return;
+    }
     try {
       this.state = await UnsealedState.create(this, { firstTime: false });
     } catch (err) {
@@ -630,6 +656,7 @@ export class Core {
   seal(): Promise<void> {
     return this.exclusive(async () => {
       if (this.sealed) return;
+      await this.ha?.stop();
       await this.state?.close();
       this.state = undefined;
       this.barrier.seal();
@@ -638,9 +665,58 @@ export class Core {
     });
   }
 
+  /**
+   * HA: this node won the election. The barrier is re-opened from storage
+   * (the active node may have rotated the keyring or, under the HSM, the root
+   * key) and the state is built fresh, so nothing from before is reused.
+   */
+  becomeActive(): Promise<void> {
+    return this.exclusive(async () => {
+      if (this.barrier.sealed) throw sealedError();
+      if (this.state) return;
+      let rootBlob: Buffer | undefined;
+      if (this.hsm) {
+        this.barrier.seal();
+        const { blob, rootKey } = await this.unwrapStoredRootKey(this.hsm);
+        rootBlob = blob;
+        try {
+          await this.barrier.unseal(rootKey);
+        } finally {
+          rootKey.fill(0);
+        }
+      } else {
+        const rootKey = this.barrier.rootKey();
+        try {
+          this.barrier.seal();
+          await this.barrier.unseal(rootKey);
+        } catch (err) {
+          this.logger.error('core: the root key held since unseal no longer opens the keyring (rekeyed by another node?): unseal this node again');
+          throw err;
+        } finally {
+          rootKey.fill(0);
+        }
+      }
+      this.state = await UnsealedState.create(this, { firstTime: false });
+      if (rootBlob) await this.rewrapCoreEntries(rootBlob);
+      this.logger.info('core: active: keyring, mounts, policies and tokens loaded from storage');
+    });
+  }
+
+  /** HA: this node lost (or gave up) the lock: drop every cached state, keep the barrier open. */
+  becomeStandby(): Promise<void> {
+    const state = this.state;
+    // At once, outside the lifecycle queue: no request may reach the old state from here on.
+    this.state = undefined;
+    return this.exclusive(async () => {
+      await state?.close();
+      this.logger.info('core: standby');
+    });
+  }
+
   /** Seals on shutdown without marking it as an operator's seal. */
   async shutdown(): Promise<void> {
     await this.exclusive(async () => {
+      await this.ha?.stop();
       await this.state?.close();
       this.state = undefined;
       this.barrier.seal();

@@ -9,6 +9,7 @@ import { operationFor, parseApiUrl } from './request-path.ts';
 import { handleApiRequest, isSysPath, isUnauthenticated } from '../core/api.ts';
 import { disabledUnauthedEndpoint, type UnauthedEndpointOptions } from './unauthed-endpoints.ts';
 import { registerUi } from './ui.ts';
+import { forwardIfStandby } from './forward.ts';
 import { bodyTooLarge, limitBody, parseJsonBody, UNAUTHENTICATED_BODY_LIMIT } from './json-body.ts';
 
 export interface HttpOptions extends UnauthedEndpointOptions {
@@ -17,6 +18,8 @@ export interface HttpOptions extends UnauthedEndpointOptions {
   logger: Logger;
   /** Serve the web UI at /ui/ (config `ui = true`). */
   ui?: boolean;
+  /** HA: answer a standby's requests with a 307 to the active node instead of forwarding them. */
+  disableForwarding?: boolean;
 }
 
 
@@ -81,6 +84,7 @@ async function handleApi(core: Core, req: FastifyRequest, reply: FastifyReply, o
     sendErrors(reply, 405, ['unsupported operation']);
     return;
   }
+  if (core.ha && (await forwardIfStandby(core, parsed.path, req, reply, opts))) return;
   // Vault reads a DELETE's parameters from the query only; sys/ keeps its body (the rekey and generate-root cancel nonce).
   const body = method === 'DELETE' && !isSysPath(parsed.path) ? undefined : req.body;
   if (body !== undefined && (typeof body !== 'object' || body === null || Array.isArray(body))) {
@@ -152,6 +156,8 @@ function isAnonymous(core: Core, req: FastifyRequest): boolean {
 /** Whether the request's token is live (the server unsealed and the token known and unexpired). */
 async function holdsLiveToken(core: Core, req: FastifyRequest): Promise<boolean> {
   const token = requestToken(req);
+  // A standby forwards the body to the active node, which applies its own limits and checks the token.
+  if (token && core.standby) return true;
   if (!token || core.sealed) return false;
   try {
     return (await core.unsealed().tokens.lookup(token)) !== undefined;

@@ -4,6 +4,7 @@
  */
 import { FrameworkBackend } from '../../framework/index.ts';
 import { lifecyclePaths } from './lifecycle.ts';
+import { haPaths } from '../ha/sys.ts';
 import { mountPaths } from './mounts.ts';
 import { authPaths } from './auth.ts';
 import { policyPaths } from './policies.ts';
@@ -15,6 +16,7 @@ import type { SysRequest } from './request.ts';
 
 export const sysBackend = new FrameworkBackend<SysRequest>([
   ...lifecyclePaths,
+  ...haPaths,
   ...recoveryPaths,
   ...mountPaths,
   ...authPaths,

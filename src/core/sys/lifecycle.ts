@@ -2,6 +2,7 @@ import { badRequest } from '../errors.ts';
 import { VERSION } from '../core.ts';
 import type { FieldSchemas } from '../../framework/index.ts';
 import { noContent, raw, sysData, type SysPath } from './request.ts';
+import { leaderStatus } from '../ha/sys.ts';
 
 const STATUS_CODE = (what: string) => ({ type: 'int', description: `HTTP status code to answer when the node is ${what}.` }) as const;
 const HEALTH_FIELDS: FieldSchemas = {
@@ -73,11 +74,12 @@ export const lifecyclePaths: SysPath[] = [
         let status = statusCode(f.get('activecode'), 'activecode');
         if (!initialized) status = statusCode(f.get('uninitcode'), 'uninitcode');
         else if (sealed) status = statusCode(f.get('sealedcode'), 'sealedcode');
+        else if (core.standby && !f.get('standbyok')) status = statusCode(f.get('standbycode'), 'standbycode');
         return raw({
           initialized,
           sealed,
           // Vault reports a sealed node as standby (it cannot be active).
-          standby: sealed,
+          standby: sealed || core.standby,
           performance_standby: false,
           replication_performance_mode: 'disabled',
           replication_dr_mode: 'disabled',
@@ -93,18 +95,7 @@ export const lifecyclePaths: SysPath[] = [
     pattern: 'leader',
     unauthenticated: true,
     synopsis: 'Whether HA is enabled and which node is the leader.',
-    operations: {
-      read: async () => raw({
-        ha_enabled: false,
-        // Vault answers false without HA.
-        is_self: false,
-        active_time: '0001-01-01T00:00:00Z',
-        leader_address: '',
-        leader_cluster_address: '',
-        performance_standby: false,
-        performance_standby_last_remote_wal: 0,
-      }),
-    },
+    operations: { read: async ({ core }) => raw(await leaderStatus(core)) },
   },
   {
     pattern: 'seal-backend-status',
@@ -128,12 +119,6 @@ export const lifecyclePaths: SysPath[] = [
         return noContent();
       },
     },
-  },
-  {
-    pattern: 'step-down',
-    sudo: true,
-    synopsis: 'Give up the active role (a single node is always active: nothing happens).',
-    operations: { update: async () => noContent() },
   },
   {
     pattern: 'rotate',
