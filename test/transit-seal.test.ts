@@ -241,3 +241,79 @@ describe('seal "transit" through a second Tresor server', () => {
     assert.ok(!main.output.includes('token renewed'), main.output);
   });
 });
+
+describe('seal migration with the transit seal', () => {
+  let peer: TestServer;
+  after(async () => {
+    await peer?.kill();
+    peer?.cleanup();
+  });
+
+  it('moves Shamir -> transit -> Shamir with -migrate, every secret readable, recovery keys working', async () => {
+    peer = await TestServer.startDev();
+    assert.equal((await peer.api.post('sys/mounts/transit', { type: 'transit' })).status, 204);
+    assert.ok([200, 204].includes((await peer.api.post('transit/keys/autounseal', {})).status));
+    const env = { ...CLEAN_ENV, VAULT_TOKEN: 'root' };
+    const transitConfig = (disabled: boolean) =>
+      sealedServerConfig(peer.port, { extra: disabled ? 'disabled = "true"' : '' });
+    const shamirConfig = transitConfig(false).replace(/seal "transit" \{[\s\S]*\}\n$/, '');
+
+    // 1. Shamir with a plain and a seal-wrapped mount.
+    let server = await TestServer.start({ config: shamirConfig, env });
+    const dir = server.dir;
+    const init = await server.api.put('sys/init', { secret_shares: 3, secret_threshold: 2 });
+    assert.equal(init.status, 200, JSON.stringify(init.body));
+    const keys: string[] = init.body.keys_base64;
+    const rootToken = init.body.root_token;
+    server.api.token = rootToken;
+    for (const k of keys.slice(0, 2)) await server.api.put('sys/unseal', { key: k });
+    assert.equal((await server.api.post('sys/mounts/wrapped', { type: 'kv', seal_wrap: true })).status, 200);
+    assert.equal((await server.api.put('wrapped/b', { v: 'two' })).status, 204);
+    await server.stop();
+
+    try {
+      // 2. Transit stanza added: migration pending; the old unseal keys with migrate=true move it.
+      server = await TestServer.start({ config: transitConfig(false), env, dir });
+      server.api.token = rootToken;
+      await server.waitFor('transit seal opened', 20_000);
+      let status = (await server.api.get('sys/seal-status')).body;
+      assert.deepEqual([status.sealed, status.migration], [true, true]);
+      for (const k of keys.slice(1, 3)) await server.api.put('sys/unseal', { key: k, migrate: true });
+      status = (await server.api.get('sys/seal-status')).body;
+      assert.deepEqual([status.sealed, status.migration, status.type, status.recovery_seal], [false, false, 'transit', true]);
+      assert.equal((await server.api.get('wrapped/b')).body.data.v, 'two');
+      assert.equal((await server.api.put('wrapped/c', { v: 'three' })).status, 204);
+      await server.stop();
+
+      // 3. Restart: auto-unsealed through the peer; the old unseal keys now are recovery keys.
+      server = await TestServer.start({ config: transitConfig(false), env, dir });
+      server.api.token = rootToken;
+      await server.until(async () => (await server.api.get('sys/seal-status')).body.sealed === false, 20_000, 'auto-unseal');
+      assert.equal((await server.api.put('sys/seal', {})).status, 204);
+      for (const k of keys.slice(0, 2)) await server.api.put('sys/unseal', { key: k });
+      assert.equal((await server.api.get('sys/seal-status')).body.sealed, false, 'recovery keys unseal after an operator seal');
+      await server.stop();
+
+      // 4. Transit marked disabled: back to Shamir with the recovery keys.
+      server = await TestServer.start({ config: transitConfig(true), env, dir });
+      server.api.token = rootToken;
+      await server.waitFor('transit seal opened', 20_000);
+      for (const k of [keys[0], keys[2]]) await server.api.put('sys/unseal', { key: k, migrate: true });
+      status = (await server.api.get('sys/seal-status')).body;
+      assert.deepEqual([status.sealed, status.type, status.recovery_seal], [false, 'shamir', false]);
+      for (const [p, v] of [['wrapped/b', 'two'], ['wrapped/c', 'three']]) assert.equal((await server.api.get(p)).body.data.v, v, p);
+      await server.stop();
+
+      // 5. Plain Shamir, peer gone: the same keys unseal it.
+      await peer.stop();
+      server = await TestServer.start({ config: shamirConfig, env, dir });
+      server.api.token = rootToken;
+      for (const k of keys.slice(0, 2)) await server.api.put('sys/unseal', { key: k });
+      assert.equal((await server.api.get('sys/seal-status')).body.sealed, false);
+      assert.equal((await server.api.get('wrapped/c')).body.data.v, 'three');
+    } finally {
+      await server.kill();
+      server.cleanup();
+    }
+  });
+});
