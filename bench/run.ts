@@ -4,7 +4,7 @@
  * processes; the load generator runs here. Prints a table and writes
  * bench/results.json (full runs only).
  *
- * BENCH_ONLY=unseal,health,transit,auth,hsm,kv,auto-unseal,startup picks sections;
+ * BENCH_ONLY=unseal,health,transit,auth,hsm,kv,auto-unseal,startup,transit-seal picks sections;
  * BENCH_DURATION_MS sets each counted window (default 3000).
  */
 import * as os from 'node:os';
@@ -20,10 +20,11 @@ import { benchKv, mountKvEngines } from './sections/kv.ts';
 import { benchShamirUnseal, initShamir, SHARES, THRESHOLD } from './sections/shamir-unseal.ts';
 import { autoUnsealStartFigure, benchCliStart, type NodeBaseline } from './sections/startup.ts';
 import { benchTransit } from './sections/transit.ts';
+import { benchTransitSeal } from './sections/transit-seal.ts';
 import { discard, hsmServerConfig, hsmServerEnv, initHsmServer } from './servers.ts';
 import { loadSettings } from './settings.ts';
 
-const SECTION_NAMES = ['unseal', 'health', 'transit', 'auth', 'hsm', 'kv', 'auto-unseal', 'startup'] as const;
+const SECTION_NAMES = ['unseal', 'health', 'transit', 'auth', 'hsm', 'kv', 'auto-unseal', 'startup', 'transit-seal'] as const;
 type SectionName = (typeof SECTION_NAMES)[number];
 /** The HSM-sealed server's max_parallel; its seal-wrapped writes are compared with raw encrypt at this concurrency. */
 const SERVER_MAX_PARALLEL = 4;
@@ -87,6 +88,11 @@ if (wants('kv') || wants('auto-unseal') || wants('startup')) {
   }
 }
 
+if (wants('transit-seal')) {
+  progress('transit-sealed server against a second Tresor: seal-wrapped KV writes');
+  rows.get('transit-seal')!.push(...(await benchTransitSeal(settings.http)));
+}
+
 const titles: Record<SectionName, string> = {
   unseal: '1. Unseal latency (Shamir)',
   'auto-unseal': '1. Unseal latency (HSM auto-unseal)',
@@ -96,8 +102,9 @@ const titles: Record<SectionName, string> = {
   transit: '5. Transit encrypt and sign',
   auth: '6. Logins and token creation (file storage, Shamir seal; each stores a token)',
   startup: '7. Start-up of the compiled JavaScript (bin/tresor runs dist/)',
+  'transit-seal': '8. Seal "transit" (peer: a second Tresor, -dev)',
 };
-const order: SectionName[] = ['unseal', 'auto-unseal', 'health', 'hsm', 'kv', 'transit', 'auth', 'startup'];
+const order: SectionName[] = ['unseal', 'auto-unseal', 'health', 'hsm', 'kv', 'transit', 'auth', 'startup', 'transit-seal'];
 const sections: Section[] = order.filter(wants).map((name) => ({ title: titles[name], rows: rows.get(name)! }));
 
 const elapsedS = ((Date.now() - startedAt.getTime()) / 1000).toFixed(0);
