@@ -317,3 +317,37 @@ describe('seal migration with the transit seal', () => {
     }
   });
 });
+
+describe('transit seal on storage sealed by another auto-unseal seal', () => {
+  it('stays sealed with a message naming both seal types; storage unchanged', async () => {
+    const { createSoftHsmToken, hsmServerConfig } = await import('./helpers/softhsm.ts');
+    const token = createSoftHsmToken({ label: 'transit-mismatch' });
+    const peer = await TestServer.startDev();
+    let server: TestServer | undefined;
+    try {
+      assert.equal((await peer.api.post('sys/mounts/transit', { type: 'transit' })).status, 204);
+      assert.ok([200, 204].includes((await peer.api.post('transit/keys/autounseal', {})).status));
+      const hsmEnv = { ...token.env, ...CLEAN_ENV, VAULT_HSM_PIN: token.pin };
+      server = await TestServer.start({ config: hsmServerConfig(token), env: hsmEnv });
+      await server.waitFor('pkcs11 seal opened', 20_000);
+      assert.equal((await server.api.put('sys/init', { recovery_shares: 1, recovery_threshold: 1 })).status, 200);
+      await server.until(async () => (await server!.api.get('sys/seal-status')).body.sealed === false, 20_000, 'unsealed');
+      const dir = server.dir;
+      await server.stop();
+      const before = snapshot(path.join(dir, 'data'));
+
+      server = await TestServer.start({ config: sealedServerConfig(peer.port), env: { ...CLEAN_ENV, VAULT_TOKEN: 'root' }, dir });
+      await server.waitFor('storage was sealed by the pkcs11 seal but the configured seal is transit', 20_000);
+      const status = (await server.api.get('sys/seal-status')).body;
+      assert.deepEqual([status.sealed, status.initialized], [true, true]);
+      await server.stop();
+      assert.deepEqual(snapshot(path.join(dir, 'data')), before);
+    } finally {
+      await server?.kill();
+      server?.cleanup();
+      await peer.kill();
+      peer.cleanup();
+      token.cleanup();
+    }
+  });
+});

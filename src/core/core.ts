@@ -616,6 +616,13 @@ export class Core {
         this.logger.warn(`core: storage uses the ${cfg.type} seal but ${this.hsm.type} is configured: unseal with -migrate to migrate`);
         return false;
       }
+      if (cfg.type !== this.hsm.type) {
+        // Two auto-unseal seals of different types: the configured one cannot read the stored root key.
+        this.logger.error(
+          `core: storage was sealed by the ${cfg.type} seal but the configured seal is ${this.hsm.type}; migrating between two auto-unseal seals is not supported (go through Shamir with -migrate): staying sealed`,
+        );
+        return false;
+      }
       await this.unsealThroughHsm();
       return true;
     });
