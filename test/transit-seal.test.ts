@@ -351,3 +351,60 @@ describe('transit seal on storage sealed by another auto-unseal seal', () => {
     }
   });
 });
+
+describe('transit seal over TLS', () => {
+  it('verifies the peer with tls_ca_cert and tls_server_name, refuses an unverified peer, and tls_skip_verify skips the check', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const os = await import('node:os');
+    const certDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tresor-transit-tls-'));
+    const certFile = path.join(certDir, 'peer.pem');
+    const keyFile = path.join(certDir, 'peer.key');
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', '/CN=peer.test',
+      '-addext', 'subjectAltName=DNS:peer.test,IP:127.0.0.1', '-keyout', keyFile, '-out', certFile], { stdio: 'ignore' });
+    const peerConfigTls = `listener "tcp" {\n  address = "127.0.0.1:{{PORT}}"\n  tls_cert_file = "${certFile}"\n  tls_key_file = "${keyFile}"\n}\n`;
+    const peer = await TestServer.start({ args: ['-dev', '-dev-root-token-id=root'], config: peerConfigTls, env: CLEAN_ENV });
+    const servers: TestServer[] = [];
+    const transitConfig = (extra: string) =>
+      sealedServerConfig(peer.port, { extra }).replace(`http://127.0.0.1:${peer.port}`, `https://127.0.0.1:${peer.port}`);
+    const env = { ...CLEAN_ENV, VAULT_TOKEN: 'root' };
+    try {
+      const peerApi = new Api(`https://127.0.0.1:${peer.port}`, 'root');
+      // The test's own client trusts the peer's self-signed certificate for set-up only.
+      const tlsOff = process.env.NODE_TLS_REJECT_UNAUTHORIZED;
+      process.env.NODE_TLS_REJECT_UNAUTHORIZED = '0';
+      try {
+        assert.equal((await peerApi.post('sys/mounts/transit', { type: 'transit' })).status, 204);
+        assert.ok([200, 204].includes((await peerApi.post('transit/keys/autounseal', {})).status));
+      } finally {
+        if (tlsOff === undefined) delete process.env.NODE_TLS_REJECT_UNAUTHORIZED;
+        else process.env.NODE_TLS_REJECT_UNAUTHORIZED = tlsOff;
+      }
+
+      for (const extra of [`tls_ca_cert = "${certFile}"`, `tls_ca_cert = "${certFile}"\n  tls_server_name = "peer.test"`, 'tls_skip_verify = "true"']) {
+        const server = await TestServer.start({ config: transitConfig(extra), env });
+        servers.push(server);
+        await server.waitFor('transit seal opened', 20_000);
+        const init = await server.api.put('sys/init', { recovery_shares: 1, recovery_threshold: 1 });
+        assert.equal(init.status, 200, `${extra}: ${JSON.stringify(init.body)}`);
+        await server.stop();
+      }
+
+      const unverified = await expectStartFailure(transitConfig(''), env);
+      assert.notEqual(unverified.code, 0);
+      assert.match(unverified.output, /Error initializing seal of type transit: seal "transit": TLS to https:\/\/127\.0\.0\.1:\d+ failed: \w*SELF_SIGNED\w*/);
+      const wrongName = await expectStartFailure(transitConfig(`tls_ca_cert = "${certFile}"\n  tls_server_name = "other.test"`), env);
+      assert.notEqual(wrongName.code, 0);
+      assert.match(wrongName.output, /seal "transit": TLS to https:\/\/127\.0\.0\.1:\d+ failed: ERR_TLS_CERT_ALTNAME_INVALID/);
+      const missingCa = await expectStartFailure(transitConfig(`tls_ca_cert = "${path.join(certDir, 'absent.pem')}"`), env);
+      assert.match(missingCa.output, /seal "transit": cannot read "tls_ca_cert" file: ENOENT/);
+    } finally {
+      for (const s of servers) {
+        await s.kill();
+        s.cleanup();
+      }
+      await peer.kill();
+      peer.cleanup();
+      fs.rmSync(certDir, { recursive: true, force: true });
+    }
+  });
+});
