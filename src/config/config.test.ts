@@ -294,7 +294,7 @@ describe('VAULT_HSM_* environment overrides', () => {
     assert.deepEqual(parseConfig(STORAGE, 'server.hcl', { VAULT_HSM_LIB: '/lib.so' }).seals, [], 'VAULT_HSM_LIB alone adds no seal');
     const legacy = parseConfig(STORAGE, 'server.hcl', { ...env, VAULT_SEAL_TYPE: undefined, VAULT_HSM_TYPE: 'pkcs11' });
     assert.equal(pkcs11(legacy).lib, '/lib.so', 'VAULT_HSM_TYPE is the older spelling');
-    assert.equal(configError(STORAGE, { VAULT_SEAL_TYPE: 'awskms' }).message, 'environment variable VAULT_SEAL_TYPE must be "pkcs11", "transit" or "shamir"');
+    assert.equal(configError(STORAGE, { VAULT_SEAL_TYPE: 'awskms' }).message, 'environment variable VAULT_SEAL_TYPE must be "pkcs11" or "shamir"');
     const incomplete = configError(STORAGE, { VAULT_SEAL_TYPE: 'pkcs11', VAULT_HSM_LIB: '/lib.so', VAULT_HSM_SLOT: '1', VAULT_HSM_PIN: 'zz-pin' });
     assert.equal(incomplete.message, 'seal "pkcs11" (from environment): missing required key "key_label"');
   });
@@ -361,55 +361,5 @@ describe('parseDuration', () => {
 
   it('a config duration past 100 years is refused naming the key', () => {
     assert.match(configError(`${STORAGE}max_lease_ttl = "1000000h"`).message, /^server\.hcl:4: key "max_lease_ttl" must be at most 100 years/);
-  });
-});
-
-describe('seal "transit" stanza', () => {
-  const TRANSIT = `seal "transit" {
-  address         = "https://peer:8200/"
-  token           = "s.secret-token"
-  key_name        = "autounseal"
-  mount_path      = "/transit/"
-  namespace       = "ns1/"
-  tls_ca_cert     = "/etc/ca.pem"
-  tls_server_name = "peer"
-  tls_skip_verify = "false"
-  disable_renewal = "true"
-}
-`;
-  const transit = (config: ReturnType<typeof parseConfig>) => {
-    const seal = config.seals.find((s) => s.type === 'transit');
-    assert.ok(seal && seal.type === 'transit');
-    return seal;
-  };
-
-  it('reads Vault names, trims the mount path and the address slash', () => {
-    const seal = transit(parseConfig(`${STORAGE}${TRANSIT}`, 'server.hcl', NO_ENV));
-    assert.deepEqual(
-      [seal.address, seal.token, seal.keyName, seal.mountPath, seal.namespace, seal.tlsCaCert, seal.tlsServerName, seal.tlsSkipVerify, seal.disableRenewal],
-      ['https://peer:8200', 's.secret-token', 'autounseal', 'transit', 'ns1/', '/etc/ca.pem', 'peer', false, true],
-    );
-  });
-
-  it('takes VAULT_ADDR, VAULT_TOKEN and VAULT_TRANSIT_SEAL_* over the stanza, and adds the seal from VAULT_SEAL_TYPE=transit', () => {
-    const env = { VAULT_ADDR: 'http://other:8200', VAULT_TOKEN: 'env-token', VAULT_TRANSIT_SEAL_KEY_NAME: 'k2', VAULT_TRANSIT_SEAL_MOUNT_PATH: 't2/', VAULT_TRANSIT_SEAL_DISABLE_RENEWAL: 'false', VAULT_SKIP_VERIFY: 'true' };
-    const seal = transit(parseConfig(`${STORAGE}${TRANSIT}`, 'server.hcl', env));
-    assert.deepEqual([seal.address, seal.token, seal.keyName, seal.mountPath, seal.disableRenewal, seal.tlsSkipVerify], ['http://other:8200', 'env-token', 'k2', 't2', false, true]);
-    const fromEnv = transit(parseConfig(STORAGE, 'server.hcl', { ...env, VAULT_SEAL_TYPE: 'transit' }));
-    assert.equal(fromEnv.source, undefined);
-    assert.equal(fromEnv.keyName, 'k2');
-  });
-
-  it('refuses missing required keys and bad values naming the stanza, never echoing the token', () => {
-    const missing = configError(`${STORAGE}${TRANSIT.replace(/ *token .*\n/, '')}`);
-    assert.equal(missing.message, 'server.hcl:4: seal "transit": missing required key "token" (or environment variable VAULT_TOKEN)');
-    assert.match(configError(`${STORAGE}${TRANSIT.replace(/ *key_name .*\n/, '')}`).message, /seal "transit": missing required key "key_name"/);
-    assert.match(configError(`${STORAGE}${TRANSIT.replace('https://peer:8200/', 'peer:8200')}`).message, /seal "transit": key "address" must be an http:\/\/ or https:\/\/ URL/);
-    assert.match(configError(`${STORAGE}${TRANSIT.replace('tls_server_name', 'tls_client_cert')}`).message, /"tls_client_cert" and "tls_client_key" must be given together/);
-    const env = configError(STORAGE, { VAULT_SEAL_TYPE: 'transit', VAULT_ADDR: 'http://p:1', VAULT_TOKEN: 's.tok', VAULT_TRANSIT_SEAL_KEY_NAME: 'k' });
-    assert.equal(env.message, 'seal "transit" (from environment): missing required key "mount_path" (or environment variable VAULT_TRANSIT_SEAL_MOUNT_PATH)');
-    const badBool = configError(`${STORAGE}${TRANSIT}`, { VAULT_TRANSIT_SEAL_DISABLE_RENEWAL: 'maybe' });
-    assert.equal(badBool.message, 'environment variable VAULT_TRANSIT_SEAL_DISABLE_RENEWAL must be a boolean');
-    for (const err of [missing, badBool]) assert.ok(!err.message.includes('secret-token'));
   });
 });

@@ -1,11 +1,10 @@
 /**
- * `seal "pkcs11" { ... }`, `seal "transit" { ... }` and `seal "shamir" { ... }`
- * stanzas, and the VAULT_HSM_* / VAULT_TRANSIT_SEAL_* / VAULT_SEAL_TYPE
- * environment variables that override them.
+ * `seal "pkcs11" { ... }` and `seal "shamir" { ... }` stanzas, and the
+ * VAULT_HSM_* / VAULT_SEAL_TYPE environment variables that override them.
  */
 import { BodyReader, parseBoolean, type DecodedBlock } from './hcl.ts';
 import { ConfigError } from './errors.ts';
-import type { ConfigSource, Pkcs11SealConfig, SealConfig, ShamirSealConfig, TransitSealConfig } from './types.ts';
+import type { ConfigSource, Pkcs11SealConfig, SealConfig, ShamirSealConfig } from './types.ts';
 
 type FieldType = 'string' | 'bool' | 'int';
 type Pkcs11Prop = Exclude<keyof Pkcs11SealConfig, 'type' | 'disabled' | 'source'>;
@@ -40,29 +39,7 @@ const OAEP_HASHES = new Set(['sha1', 'sha224', 'sha256', 'sha384', 'sha512']);
 
 /** A pkcs11 stanza before environment overrides, defaults and checks. */
 export type Pkcs11Draft = Partial<Pkcs11SealConfig> & { type: 'pkcs11'; disabled: boolean; source?: ConfigSource };
-export type TransitDraft = Partial<TransitSealConfig> & { type: 'transit'; disabled: boolean; source?: ConfigSource };
-export type SealDraft = Pkcs11Draft | ShamirSealConfig | TransitDraft;
-
-type TransitProp = Exclude<keyof TransitSealConfig, 'type' | 'disabled' | 'source'>;
-
-/**
- * Stanza key, environment override and TS field for every transit option.
- * As in Vault, a set environment variable wins over the stanza.
- */
-const TRANSIT_FIELDS: readonly { key: string; env: string; prop: TransitProp; type: 'string' | 'bool' }[] = [
-  { key: 'address', env: 'VAULT_ADDR', prop: 'address', type: 'string' },
-  { key: 'token', env: 'VAULT_TOKEN', prop: 'token', type: 'string' },
-  { key: 'key_name', env: 'VAULT_TRANSIT_SEAL_KEY_NAME', prop: 'keyName', type: 'string' },
-  { key: 'mount_path', env: 'VAULT_TRANSIT_SEAL_MOUNT_PATH', prop: 'mountPath', type: 'string' },
-  { key: 'namespace', env: 'VAULT_NAMESPACE', prop: 'namespace', type: 'string' },
-  { key: 'key_id_prefix', env: 'VAULT_TRANSIT_SEAL_KEY_ID_PREFIX', prop: 'keyIdPrefix', type: 'string' },
-  { key: 'disable_renewal', env: 'VAULT_TRANSIT_SEAL_DISABLE_RENEWAL', prop: 'disableRenewal', type: 'bool' },
-  { key: 'tls_ca_cert', env: 'VAULT_CACERT', prop: 'tlsCaCert', type: 'string' },
-  { key: 'tls_client_cert', env: 'VAULT_CLIENT_CERT', prop: 'tlsClientCert', type: 'string' },
-  { key: 'tls_client_key', env: 'VAULT_CLIENT_KEY', prop: 'tlsClientKey', type: 'string' },
-  { key: 'tls_server_name', env: 'VAULT_TLS_SERVER_NAME', prop: 'tlsServerName', type: 'string' },
-  { key: 'tls_skip_verify', env: 'VAULT_SKIP_VERIFY', prop: 'tlsSkipVerify', type: 'bool' },
-];
+export type SealDraft = Pkcs11Draft | ShamirSealConfig;
 
 /** Reads one `seal "<type>"` block (throws HclDecodeError). */
 export function readSealBlock(block: DecodedBlock, source: ConfigSource): SealDraft {
@@ -72,17 +49,7 @@ export function readSealBlock(block: DecodedBlock, source: ConfigSource): SealDr
     reader.allowOnly(['disabled']);
     return { type, disabled: reader.bool('disabled') ?? false, source };
   }
-  if (type === 'transit') {
-    reader.allowOnly(['disabled', ...TRANSIT_FIELDS.map((f) => f.key)]);
-    const draft: TransitDraft = { type, disabled: reader.bool('disabled') ?? false, source };
-    const target = draft as Record<string, unknown>;
-    for (const field of TRANSIT_FIELDS) {
-      const value = field.type === 'bool' ? reader.bool(field.key) : reader.string(field.key);
-      if (value !== undefined) target[field.prop] = value;
-    }
-    return draft;
-  }
-  if (type !== 'pkcs11') throw reader.error(`unsupported seal type "${type}" (supported: pkcs11, transit, shamir)`);
+  if (type !== 'pkcs11') throw reader.error(`unsupported seal type "${type}" (supported: pkcs11, shamir)`);
   reader.allowOnly(['disabled', ...PKCS11_FIELDS.map((f) => f.key)]);
   const draft: Pkcs11Draft = { type, disabled: reader.bool('disabled') ?? false, source };
   const target = draft as Record<string, unknown>;
@@ -102,70 +69,15 @@ export function applySealEnvironment(seals: SealDraft[], env: NodeJS.ProcessEnv)
   // VAULT_HSM_TYPE is the older spelling of VAULT_SEAL_TYPE in Vault's docs.
   const typeVariable = env.VAULT_SEAL_TYPE ? 'VAULT_SEAL_TYPE' : 'VAULT_HSM_TYPE';
   const sealType = env[typeVariable]?.trim();
-  if (sealType && sealType !== 'pkcs11' && sealType !== 'shamir' && sealType !== 'transit') {
-    throw new ConfigError(`environment variable ${typeVariable} must be "pkcs11", "transit" or "shamir"`);
+  if (sealType && sealType !== 'pkcs11' && sealType !== 'shamir') {
+    throw new ConfigError(`environment variable ${typeVariable} must be "pkcs11" or "shamir"`);
   }
   const result = [...seals];
   if (sealType === 'pkcs11' && env.VAULT_HSM_LIB && !result.some((s) => s.type === 'pkcs11')) {
     result.push({ type: 'pkcs11', disabled: false });
   }
-  if (sealType === 'transit' && !result.some((s) => s.type === 'transit')) {
-    result.push({ type: 'transit', disabled: false });
-  }
   const overrides = readEnvironmentOverrides(env);
-  const transitOverrides = readTransitEnvironment(env);
-  return result.map((seal) =>
-    seal.type === 'pkcs11' ? { ...seal, ...overrides } : seal.type === 'transit' ? { ...seal, ...transitOverrides } : seal,
-  );
-}
-
-function readTransitEnvironment(env: NodeJS.ProcessEnv): Partial<TransitSealConfig> {
-  const overrides: Record<string, unknown> = {};
-  for (const field of TRANSIT_FIELDS) {
-    const raw = env[field.env];
-    if (raw === undefined || raw === '') continue;
-    if (field.type === 'string') {
-      overrides[field.prop] = raw;
-    } else {
-      const parsed = parseBoolean(raw.trim());
-      if (parsed === undefined) throw new ConfigError(`environment variable ${field.env} must be a boolean`);
-      overrides[field.prop] = parsed;
-    }
-  }
-  return overrides as Partial<TransitSealConfig>;
-}
-
-function finishTransit(draft: TransitDraft): TransitSealConfig {
-  const fail = (message: string): never => {
-    const where = draft.source ? 'seal "transit"' : 'seal "transit" (from environment)';
-    throw new ConfigError(`${where}: ${message}`, draft.source?.file, draft.source?.line);
-  };
-  const required = (key: string, env: string, value: string | undefined): string =>
-    value !== undefined && value.trim() !== '' ? value : fail(`missing required key "${key}" (or environment variable ${env})`);
-  const address = required('address', 'VAULT_ADDR', draft.address).trim();
-  let url: URL | undefined;
-  try {
-    url = new URL(address);
-  } catch {
-    url = undefined;
-  }
-  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) fail('key "address" must be an http:// or https:// URL');
-  const mountPath = required('mount_path', 'VAULT_TRANSIT_SEAL_MOUNT_PATH', draft.mountPath).trim().replace(/^\/+|\/+$/g, '');
-  if (mountPath === '') fail('key "mount_path" must name a mount');
-  const keyName = required('key_name', 'VAULT_TRANSIT_SEAL_KEY_NAME', draft.keyName).trim();
-  if (!/^[\w.@-]+$/.test(keyName)) fail('key "key_name" must be a transit key name (letters, digits, "_", "-", ".", "@")');
-  if ((draft.tlsClientCert === undefined) !== (draft.tlsClientKey === undefined)) {
-    fail('keys "tls_client_cert" and "tls_client_key" must be given together');
-  }
-  return {
-    ...draft,
-    address: address.replace(/\/+$/, ''),
-    token: required('token', 'VAULT_TOKEN', draft.token),
-    keyName,
-    mountPath,
-    tlsSkipVerify: draft.tlsSkipVerify ?? false,
-    disableRenewal: draft.disableRenewal ?? false,
-  };
+  return result.map((seal) => (seal.type === 'pkcs11' ? { ...seal, ...overrides } : seal));
 }
 
 function readEnvironmentOverrides(env: NodeJS.ProcessEnv): Partial<Pkcs11SealConfig> {
@@ -190,7 +102,6 @@ function readEnvironmentOverrides(env: NodeJS.ProcessEnv): Partial<Pkcs11SealCon
 /** Fills defaults and checks required pkcs11 options (after env overrides). */
 export function finishSeal(draft: SealDraft): SealConfig {
   if (draft.type === 'shamir') return draft;
-  if (draft.type === 'transit') return finishTransit(draft);
   const fail = (message: string): never => {
     const where = draft.source ? 'seal "pkcs11"' : 'seal "pkcs11" (from environment)';
     throw new ConfigError(`${where}: ${message}`, draft.source?.file, draft.source?.line);

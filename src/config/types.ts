@@ -63,30 +63,7 @@ export interface ShamirSealConfig {
   source: ConfigSource;
 }
 
-/**
- * A `seal "transit"` stanza (or VAULT_ADDR / VAULT_TOKEN / VAULT_TRANSIT_SEAL_*):
- * auto-unseal through another server's transit engine.
- */
-export interface TransitSealConfig {
-  type: 'transit';
-  disabled: boolean;
-  address: string;
-  token: string;
-  keyName: string;
-  /** Without slashes at either end, e.g. "transit". */
-  mountPath: string;
-  namespace?: string;
-  keyIdPrefix?: string;
-  tlsCaCert?: string;
-  tlsClientCert?: string;
-  tlsClientKey?: string;
-  tlsServerName?: string;
-  tlsSkipVerify: boolean;
-  disableRenewal: boolean;
-  source?: ConfigSource;
-}
-
-export type SealConfig = Pkcs11SealConfig | ShamirSealConfig | TransitSealConfig;
+export type SealConfig = Pkcs11SealConfig | ShamirSealConfig;
 
 export interface EntropyConfig {
   mode: 'augmentation';

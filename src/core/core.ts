@@ -371,7 +371,7 @@ export class Core {
       ).filter(([, v]) => v !== undefined && v !== 1);
       if (wrong.length) {
         // Vault's wording; only 1 (the root key is wrapped by the HSM, not split) is accepted.
-        throw badRequest(`parameters ${wrong.map(([k]) => k).join(',')} not applicable to seal type ${this.hsm.type}`);
+        throw badRequest(`parameters ${wrong.map(([k]) => k).join(',')} not applicable to seal type pkcs11`);
       }
       if (pgpKeys) throw badRequest('pgp_keys is not supported when using an HSM seal; use recovery_pgp_keys');
       if (recoveryShares === undefined || recoveryThreshold === undefined) {
@@ -646,13 +646,6 @@ export class Core {
       if (!cfg) return false;
       if (migrationDirection(cfg, this.hsm)) {
         this.logger.warn(`core: storage uses the ${cfg.type} seal but ${this.hsm.type} is configured: unseal with -migrate to migrate`);
-        return false;
-      }
-      if (cfg.type !== this.hsm.type) {
-        // Two auto-unseal seals of different types: the configured one cannot read the stored root key.
-        this.logger.error(
-          `core: storage was sealed by the ${cfg.type} seal but the configured seal is ${this.hsm.type}; migrating between two auto-unseal seals is not supported (go through Shamir with -migrate): staying sealed`,
-        );
         return false;
       }
       await this.unsealThroughHsm();
