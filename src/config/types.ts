@@ -1,5 +1,6 @@
 /** The server configuration as the rest of Tresor consumes it. */
 import type { Pkcs11SealConfig as Pkcs11SealOptions } from '../seal/pkcs11/config.ts';
+import type { TransitSealOptions } from '../seal/transit.ts';
 
 /** Where a stanza came from, for later error messages. */
 export interface ConfigSource {
@@ -63,7 +64,15 @@ export interface ShamirSealConfig {
   source: ConfigSource;
 }
 
-export type SealConfig = Pkcs11SealConfig | ShamirSealConfig;
+/** A `seal "transit"` stanza (or VAULT_SEAL_TYPE=transit with the environment), defaults filled in. */
+export interface TransitSealConfig extends TransitSealOptions {
+  type: 'transit';
+  disabled: boolean;
+  /** Absent when the seal was configured from environment variables alone. */
+  source?: ConfigSource;
+}
+
+export type SealConfig = Pkcs11SealConfig | TransitSealConfig | ShamirSealConfig;
 
 export interface EntropyConfig {
   mode: 'augmentation';

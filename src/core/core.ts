@@ -346,7 +346,7 @@ export class Core {
       ).filter(([, v]) => v !== undefined && v !== 1);
       if (wrong.length) {
         // Vault's wording; only 1 (the root key is wrapped by the HSM, not split) is accepted.
-        throw badRequest(`parameters ${wrong.map(([k]) => k).join(',')} not applicable to seal type pkcs11`);
+        throw badRequest(`parameters ${wrong.map(([k]) => k).join(',')} not applicable to seal type ${this.hsm.type}`);
       }
       if (pgpKeys) throw badRequest('pgp_keys is not supported when using an HSM seal; use recovery_pgp_keys');
       if (recoveryShares === undefined || recoveryThreshold === undefined) {
