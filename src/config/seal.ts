@@ -82,8 +82,8 @@ export function readSealBlock(block: DecodedBlock, source: ConfigSource): SealDr
     return { type, disabled: reader.bool('disabled') ?? false, source };
   }
   if (type === 'transit') {
-    reader.allowOnly(['disabled', ...TRANSIT_FIELDS.map((f) => f.key)]);
-    const draft: TransitDraft = { type, disabled: reader.bool('disabled') ?? false, source };
+    reader.allowOnly(['disabled', 'name', 'priority', ...TRANSIT_FIELDS.map((f) => f.key)]);
+    const draft: TransitDraft = { type, disabled: reader.bool('disabled') ?? false, source, ...readIdentity(reader) };
     const target = draft as Record<string, unknown>;
     for (const field of TRANSIT_FIELDS) {
       const value = field.type === 'bool' ? reader.bool(field.key) : reader.string(field.key);
@@ -92,14 +92,29 @@ export function readSealBlock(block: DecodedBlock, source: ConfigSource): SealDr
     return draft;
   }
   if (type !== 'pkcs11') throw reader.error(`unsupported seal type "${type}" (supported: pkcs11, transit, shamir)`);
-  reader.allowOnly(['disabled', ...PKCS11_FIELDS.map((f) => f.key)]);
-  const draft: Pkcs11Draft = { type, disabled: reader.bool('disabled') ?? false, source };
+  reader.allowOnly(['disabled', 'name', 'priority', ...PKCS11_FIELDS.map((f) => f.key)]);
+  const draft: Pkcs11Draft = { type, disabled: reader.bool('disabled') ?? false, source, ...readIdentity(reader) };
   const target = draft as Record<string, unknown>;
   for (const field of PKCS11_FIELDS) {
     const value = field.type === 'bool' ? reader.bool(field.key) : field.type === 'int' ? reader.integer(field.key) : reader.string(field.key);
     if (value !== undefined) target[field.prop] = value;
   }
   return draft;
+}
+
+function readIdentity(reader: BodyReader): { name?: string; priority?: number } {
+  const out: { name?: string; priority?: number } = {};
+  const name = reader.string('name');
+  if (name !== undefined) {
+    if (!/^[A-Za-z0-9_.-]+$/.test(name)) throw reader.error('key "name" may hold only letters, digits, "-", "_" and "."', reader.attribute('name'));
+    out.name = name;
+  }
+  const priority = reader.integer('priority');
+  if (priority !== undefined) {
+    if (priority < 1) throw reader.error('key "priority" must be at least 1', reader.attribute('priority'));
+    out.priority = priority;
+  }
+  return out;
 }
 
 /**
@@ -214,11 +229,41 @@ export function finishSeal(draft: SealDraft): SealConfig {
   };
 }
 
-/** Checks the seal list: at most two, and two only for a migration. */
-export function checkSealSet(seals: SealConfig[]): void {
+/** The name a seal goes by in multiseal blobs and status: its `name`, else its type. */
+export function sealName(seal: SealConfig): string {
+  return (seal.type !== 'shamir' ? seal.name : undefined) ?? seal.type;
+}
+
+/**
+ * Checks the seal list. Without enable_multiseal: at most two, and two only
+ * for a migration (one disabled). With it: every enabled stanza an
+ * auto-unseal seal with a unique name and a unique priority.
+ */
+export function checkSealSet(seals: SealConfig[], enableMultiseal = false): void {
   const at = (seal: SealConfig) => [seal.source?.file, seal.source?.line] as const;
-  if (seals.length > 2) throw new ConfigError('at most two seal stanzas are allowed (two only for a seal migration)', ...at(seals[2]));
+  const label = (seal: SealConfig) => `seal "${seal.type}" (name "${sealName(seal)}")`;
+  if (enableMultiseal) {
+    const enabled = seals.filter((s) => !s.disabled);
+    const names = new Map<string, SealConfig>();
+    const priorities = new Map<number, SealConfig>();
+    for (const seal of enabled) {
+      if (seal.type === 'shamir') throw new ConfigError('seal "shamir": enable_multiseal takes only auto-unseal seals (pkcs11, transit)', ...at(seal));
+      const name = sealName(seal);
+      if (names.has(name)) throw new ConfigError(`${label(seal)}: another seal stanza already has the name "${name}"; give each seal its own name`, ...at(seal));
+      names.set(name, seal);
+      if (seal.priority === undefined) throw new ConfigError(`${label(seal)}: missing required key "priority" (enable_multiseal is set)`, ...at(seal));
+      const other = priorities.get(seal.priority);
+      if (other) throw new ConfigError(`${label(seal)}: priority ${seal.priority} is also the priority of seal "${sealName(other)}"; priorities must differ`, ...at(seal));
+      priorities.set(seal.priority, seal);
+    }
+    if (enabled.length === 0) throw new ConfigError('enable_multiseal is set but no seal stanza is enabled');
+    return;
+  }
+  if (seals.length > 2) throw new ConfigError('at most two seal stanzas are allowed (two only for a seal migration; several seals need enable_multiseal = true)', ...at(seals[2]));
   if (seals.length === 2 && seals.filter((s) => s.disabled).length !== 1) {
-    throw new ConfigError('with two seal stanzas exactly one must have disabled = "true" (seal migration)', ...at(seals[1]));
+    throw new ConfigError(
+      `${label(seals[1])}: with two seal stanzas exactly one must have disabled = "true" (seal migration), or set enable_multiseal = true to use both`,
+      ...at(seals[1]),
+    );
   }
 }
