@@ -11,6 +11,7 @@ import { listen } from './http/listener.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { OpeningSeal } from './seal/opening-seal.ts';
 import type { SealWrapper } from './seal/seal.ts';
+import { MultiSeal, type MultiSealMember } from './seal/multiseal.ts';
 
 export interface RunServerOptions {
   configPaths: string[];
@@ -74,6 +75,18 @@ async function openingSeal(cfg: SealConfig, logger: Logger): Promise<OpeningSeal
   return undefined;
 }
 
+/** enable_multiseal: every enabled stanza opened on its own, behind one MultiSeal. */
+async function openMultiseal(seals: SealConfig[], logger: Logger): Promise<MultiSeal> {
+  const { sealName } = await import('./config/seal.ts');
+  const members: MultiSealMember[] = [];
+  for (const cfg of seals) {
+    if (cfg.disabled || cfg.type === 'shamir') continue;
+    const seal = (await openingSeal(cfg, logger))!;
+    members.push({ name: sealName(cfg), type: cfg.type, priority: cfg.priority ?? members.length + 1, seal });
+  }
+  return new MultiSeal(members, logger);
+}
+
 /**
  * `TRESOR_HSM_HEARTBEAT_MS`: the HSM heartbeat period in milliseconds
  * (positive integer; default 10 000). Integration tests shorten it to see a
@@ -99,7 +112,7 @@ export async function runServer(opts: RunServerOptions): Promise<RunningServer> 
   const hsmCfg = activeSeal && activeSeal.type !== 'shamir' ? activeSeal : undefined;
   if (config.entropy && hsmCfg?.type !== 'pkcs11') throw new TresorError(400, 'entropy "seal" requires a pkcs11 seal stanza');
 
-  const hsm = hsmCfg ? await openingSeal(hsmCfg, logger) : undefined;
+  const hsm = config.enableMultiseal ? await openMultiseal(config.seals, logger) : hsmCfg ? await openingSeal(hsmCfg, logger) : undefined;
   // A disabled auto-unseal stanza beside no enabled one: the source of a migration to Shamir.
   const oldHsmCfg = hsmCfg ? undefined : config.seals.find((s) => s.disabled && s.type !== 'shamir');
   const oldHsm = oldHsmCfg ? await openingSeal(oldHsmCfg, logger) : undefined;
@@ -199,7 +212,7 @@ export async function runServer(opts: RunServerOptions): Promise<RunningServer> 
  * retrying with backoff while the HSM cannot answer. A configuration mistake
  * found while opening the seal stops the process with its message.
  */
-async function autoUnsealLoop(core: Core, hsm: OpeningSeal, logger: Logger, stopped: () => boolean): Promise<void> {
+async function autoUnsealLoop(core: Core, hsm: OpeningSeal | MultiSeal, logger: Logger, stopped: () => boolean): Promise<void> {
   try {
     await hsm.ready;
   } catch (err) {

@@ -78,6 +78,8 @@ export interface SealStatus {
   cluster_name?: string;
   cluster_id?: string;
   recovery_seal: boolean;
+  /** With enable_multiseal: every seal's name, type, priority and health. */
+  seals?: import('../seal/seal.ts').SealBackendStatus[];
   recovery_seal_type?: string;
   storage_type: string;
 }
@@ -184,6 +186,9 @@ export class Core {
       storage_type: this.storageType,
     };
     if (recoverySeal) status.recovery_seal_type = 'shamir';
+    // enable_multiseal only: each seal with its health (Tresor's addition).
+    const backends = this.hsm?.backends?.();
+    if (backends) status.seals = backends;
     if (!sealed) {
       status.cluster_name = this.clusterName;
       status.cluster_id = this.clusterId;
