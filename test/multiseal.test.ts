@@ -122,4 +122,28 @@ seal "pkcs11" {
     assert.equal((await server.api.get('wrapped/during')).body.data.v, '1');
     fs.renameSync(away, gone);
   });
+
+  it('refuses at start-up two seals with one name, one priority twice, and two stanzas without enable_multiseal, leaving storage as it was', async () => {
+    const snapshot = () => fs.readdirSync(path.join(dir, 'data')).filter((f) => !f.endsWith('-shm') && !f.endsWith('-wal')).map((f) => [f, fs.readFileSync(path.join(dir, 'data', f)).toString('base64')]);
+    await server!.stop();
+    const before = snapshot();
+    const cases: [string, RegExp][] = [
+      [config.replace('name           = "hsm-b"', 'name           = "hsm-a"'), /seal "pkcs11" \(name "hsm-a"\): another seal stanza already has the name "hsm-a"/],
+      [config.replace('priority       = 2', 'priority       = 1'), /seal "pkcs11" \(name "hsm-b"\): priority 1 is also the priority of seal "hsm-a"/],
+      [config.replace('enable_multiseal = true', ''), /seal "pkcs11" \(name "hsm-b"\): with two seal stanzas exactly one must have disabled/],
+    ];
+    for (const [text, expected] of cases) {
+      let output = '';
+      try {
+        const s = await TestServer.start({ config: text, env: env(), dir });
+        await s.waitExit(15_000).catch(async () => s.kill());
+        output = s.output;
+      } catch (err) {
+        output = (err as Error).message;
+      }
+      assert.match(output, expected);
+      assert.ok(!output.includes(token.pin + '\n'), 'no PIN in the output');
+    }
+    assert.deepEqual(snapshot(), before);
+  });
 });
