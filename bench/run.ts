@@ -4,7 +4,7 @@
  * processes; the load generator runs here. Prints a table and writes
  * bench/results.json (full runs only).
  *
- * BENCH_ONLY=unseal,health,transit,auth,hsm,kv,auto-unseal,startup picks sections;
+ * BENCH_ONLY=unseal,health,transit,auth,hsm,kv,auto-unseal,startup,transit-seal picks sections;
  * BENCH_DURATION_MS sets each counted window (default 3000).
  */
 import * as os from 'node:os';
@@ -20,11 +20,12 @@ import { benchKv, mountKvEngines } from './sections/kv.ts';
 import { benchShamirUnseal, initShamir, SHARES, THRESHOLD } from './sections/shamir-unseal.ts';
 import { autoUnsealStartFigure, benchCliStart, type NodeBaseline } from './sections/startup.ts';
 import { benchTransit } from './sections/transit.ts';
+import { benchTransitSeal } from './sections/transit-seal.ts';
 import { discard, hsmServerConfig, hsmServerEnv, initHsmServer } from './servers.ts';
 import { ProcessProbe } from './process-probe.ts';
 import { loadSettings } from './settings.ts';
 
-const SECTION_NAMES = ['unseal', 'health', 'transit', 'auth', 'hsm', 'kv', 'auto-unseal', 'startup'] as const;
+const SECTION_NAMES = ['unseal', 'health', 'transit', 'auth', 'hsm', 'kv', 'auto-unseal', 'startup', 'transit-seal'] as const;
 type SectionName = (typeof SECTION_NAMES)[number];
 /** The HSM-sealed server's max_parallel; its seal-wrapped writes are compared with raw encrypt at this concurrency. */
 const SERVER_MAX_PARALLEL = 4;
@@ -90,6 +91,11 @@ if (wants('kv') || wants('auto-unseal') || wants('startup')) {
   }
 }
 
+if (wants('transit-seal')) {
+  progress('transit-sealed server vs pkcs11-sealed server: seal-wrapped KV writes');
+  rows.get('transit-seal')!.push(...(await benchTransitSeal(settings.http, SERVER_MAX_PARALLEL)));
+}
+
 const titles: Record<SectionName, string> = {
   unseal: '1. Unseal latency (Shamir)',
   'auto-unseal': '1. Unseal latency (HSM auto-unseal)',
@@ -98,9 +104,10 @@ const titles: Record<SectionName, string> = {
   kv: `4. KV v2 on file storage (SQLite, synchronous=FULL), HSM seal with max_parallel ${SERVER_MAX_PARALLEL}`,
   transit: '5. Transit encrypt and sign',
   auth: '6. Logins and token creation (file storage, Shamir seal; each stores a token)',
+  'transit-seal': '8. Seal-wrapped KV v2 writes through the transit seal (peer: a -dev server on this machine)',
   startup: '7. Start-up of the compiled JavaScript (bin/tresor runs dist/)',
 };
-const order: SectionName[] = ['unseal', 'auto-unseal', 'health', 'hsm', 'kv', 'transit', 'auth', 'startup'];
+const order: SectionName[] = ['unseal', 'auto-unseal', 'health', 'hsm', 'kv', 'transit', 'auth', 'startup', 'transit-seal'];
 const sections: Section[] = order.filter(wants).map((name) => ({ title: titles[name], rows: rows.get(name)! }));
 
 const elapsedS = ((Date.now() - startedAt.getTime()) / 1000).toFixed(0);
