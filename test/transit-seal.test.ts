@@ -238,6 +238,27 @@ describe('transit seal through a second Tresor server', () => {
     assert.ok(!server.output.includes(token));
   });
 
+  it('while unsealed, a lost peer is reported unhealthy, wrapped writes fail with 503 naming the peer, other requests go on; it recovers by itself', async () => {
+    const api = server!.api;
+    await peer.stop();
+    await server!.until(async () => (await api.get('sys/seal-backend-status')).body.healthy === false, 15_000, 'seal reported unhealthy');
+    const backend = (await api.get('sys/seal-backend-status')).body;
+    assert.equal(backend.backends[0].type, 'transit');
+    assert.ok(backend.unhealthy_since);
+    assert.equal((await api.get('sys/mounts')).status, 200, 'requests that need no seal keep working');
+    const failed = await api.put('wrapped/outage', { v: '1' });
+    assert.equal(failed.status, 503, JSON.stringify(failed.body));
+    assert.match(failed.body.errors[0], /transit.*peer unreachable \(ECONNREFUSED\)/);
+    assert.ok(!JSON.stringify(failed.body).includes(token));
+    assert.equal((await api.get('wrapped/outage')).status, 404, 'the failed write stored nothing');
+
+    await peer.start();
+    await peer.unseal();
+    await server!.until(async () => (await api.get('sys/seal-backend-status')).body.healthy === true, 20_000, 'seal healthy again');
+    assert.equal((await api.put('wrapped/outage', { v: '2' })).status, 204);
+    assert.equal((await api.get('wrapped/outage')).body.data.v, '2');
+  });
+
   it('refuses to start with a token that may not use the key, naming the stanza and the peer status, and changes nothing', async () => {
     await server!.stop();
     const before = snapshot(path.join(dir, 'data'));
