@@ -4,7 +4,7 @@
  * processes; the load generator runs here. Prints a table and writes
  * bench/results.json (full runs only).
  *
- * BENCH_ONLY=unseal,health,transit,auth,hsm,kv,auto-unseal,startup,audit,ui,ha picks sections;
+ * BENCH_ONLY=unseal,health,transit,auth,hsm,kv,auto-unseal,startup,audit,ui,ha,transit-seal picks sections;
  * BENCH_DURATION_MS sets each counted window (default 3000).
  */
 import * as os from 'node:os';
@@ -23,11 +23,12 @@ import { benchShamirUnseal, initShamir, SHARES, THRESHOLD } from './sections/sha
 import { autoUnsealStartFigure, benchCliStart, type NodeBaseline } from './sections/startup.ts';
 import { benchTransit } from './sections/transit.ts';
 import { benchUi } from './sections/ui.ts';
+import { benchTransitSeal } from './sections/transit-seal.ts';
 import { discard, hsmServerConfig, hsmServerEnv, initHsmServer } from './servers.ts';
 import { ProcessProbe } from './process-probe.ts';
 import { loadSettings } from './settings.ts';
 
-const SECTION_NAMES = ['unseal', 'health', 'transit', 'auth', 'hsm', 'kv', 'auto-unseal', 'startup', 'audit', 'ui', 'ha'] as const;
+const SECTION_NAMES = ['unseal', 'health', 'transit', 'auth', 'hsm', 'kv', 'auto-unseal', 'startup', 'audit', 'ui', 'ha', 'transit-seal'] as const;
 type SectionName = (typeof SECTION_NAMES)[number];
 /** The HSM-sealed server's max_parallel; its seal-wrapped writes are compared with raw encrypt at this concurrency. */
 const SERVER_MAX_PARALLEL = 4;
@@ -108,6 +109,10 @@ if (wants('ha')) {
   progress('HA on etcd: KV on etcd beside file storage and raw etcd3; takeover after kill -9');
   rows.get('ha')!.push(...(await benchHa(settings.http, Number(process.env.BENCH_HA_ROUNDS ?? 5))));
 }
+if (wants('transit-seal')) {
+  progress('transit-sealed server vs pkcs11-sealed server: seal-wrapped KV writes');
+  rows.get('transit-seal')!.push(...(await benchTransitSeal(settings.http, SERVER_MAX_PARALLEL)));
+}
 
 const titles: Record<SectionName, string> = {
   unseal: '1. Unseal latency (Shamir)',
@@ -121,8 +126,9 @@ const titles: Record<SectionName, string> = {
   audit: '8. Audit: KV v2 write and transit encrypt with one file audit device (file storage, Shamir seal)',
   ui: '9. Web UI files (GET /ui/ and its script, -dev server)',
   ha: '10. HA on etcd (one local etcd, three nodes, HSM seal, lock_timeout 2s)',
+  'transit-seal': '11. Seal-wrapped KV v2 writes through the transit seal (peer: a -dev server on this machine)',
 };
-const order: SectionName[] = ['unseal', 'auto-unseal', 'health', 'hsm', 'kv', 'transit', 'auth', 'startup', 'audit', 'ui', 'ha'];
+const order: SectionName[] = ['unseal', 'auto-unseal', 'health', 'hsm', 'kv', 'transit', 'auth', 'startup', 'audit', 'ui', 'ha', 'transit-seal'];
 const sections: Section[] = order.filter(wants).map((name) => ({ title: titles[name], rows: rows.get(name)! }));
 
 const elapsedS = ((Date.now() - startedAt.getTime()) / 1000).toFixed(0);

@@ -1,6 +1,6 @@
 import { writeFileSync, rmSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
-import { loadConfig, type ServerConfig, type Pkcs11SealConfig as ConfigPkcs11 } from './config/config.ts';
+import { loadConfig, type ServerConfig, type Pkcs11SealConfig as ConfigPkcs11, type SealConfig, type TransitSealConfig } from './config/config.ts';
 import { defaultListener } from './config/stanzas.ts';
 import { createStorage } from './storage/index.ts';
 import { EtcdBackend } from './storage/etcd.ts';
@@ -13,6 +13,7 @@ import { listen } from './http/listener.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { OpeningSeal } from './seal/opening-seal.ts';
 import type { SealWrapper } from './seal/seal.ts';
+import { MultiSeal, type MultiSealMember } from './seal/multiseal.ts';
 
 export interface RunServerOptions {
   configPaths: string[];
@@ -61,6 +62,33 @@ async function openHsmSeal(cfg: ConfigPkcs11, logger: Logger): Promise<SealWrapp
   });
 }
 
+async function openTransitSeal(cfg: TransitSealConfig, logger: Logger): Promise<SealWrapper> {
+  const { TransitSeal } = await import('./seal/transit.ts');
+  return TransitSeal.open(cfg, { logger: { info: logger.info, warn: logger.warn } as never, heartbeatIntervalMs: heartbeatFromEnv(process.env) });
+}
+
+/** An auto-unseal seal (pkcs11 or transit) that keeps trying to open while its device or peer is unreachable. */
+async function openingSeal(cfg: SealConfig, logger: Logger): Promise<OpeningSeal | undefined> {
+  if (cfg.type === 'pkcs11') return new OpeningSeal('pkcs11', () => openHsmSeal(cfg, logger), isTransientHsmError, logger);
+  if (cfg.type === 'transit') {
+    const { isTransientTransitError } = await import('./seal/transit.ts');
+    return new OpeningSeal('transit', () => openTransitSeal(cfg, logger), isTransientTransitError, logger);
+  }
+  return undefined;
+}
+
+/** enable_multiseal: every enabled stanza opened on its own, behind one MultiSeal. */
+async function openMultiseal(seals: SealConfig[], logger: Logger): Promise<MultiSeal> {
+  const { sealName } = await import('./config/seal.ts');
+  const members: MultiSealMember[] = [];
+  for (const cfg of seals) {
+    if (cfg.disabled || cfg.type === 'shamir') continue;
+    const seal = (await openingSeal(cfg, logger))!;
+    members.push({ name: sealName(cfg), type: cfg.type, priority: cfg.priority ?? members.length + 1, seal });
+  }
+  return new MultiSeal(members, logger);
+}
+
 /**
  * `TRESOR_HSM_HEARTBEAT_MS`: the HSM heartbeat period in milliseconds
  * (positive integer; default 10 000). Integration tests shorten it to see a
@@ -84,16 +112,13 @@ export async function runServer(opts: RunServerOptions): Promise<RunningServer> 
   const physical: StorageBackend = createStorage(storageCfg.type, storageCfg.options);
   const ha = await haFor(physical, config);
   const activeSeal = config.seals.find((s) => !s.disabled);
-  const hsmCfg = activeSeal?.type === 'pkcs11' ? activeSeal : undefined;
-  if (config.entropy && !hsmCfg) throw new TresorError(400, 'entropy "seal" requires a pkcs11 seal stanza');
+  const hsmCfg = activeSeal && activeSeal.type !== 'shamir' ? activeSeal : undefined;
+  if (config.entropy && hsmCfg?.type !== 'pkcs11') throw new TresorError(400, 'entropy "seal" requires a pkcs11 seal stanza');
 
-  const hsm = hsmCfg ? new OpeningSeal('pkcs11', () => openHsmSeal(hsmCfg, logger), isTransientHsmError, logger) : undefined;
-  // A disabled pkcs11 stanza beside no enabled one: the source of a migration to Shamir.
-  const oldHsmCfg = hsmCfg ? undefined : config.seals.find((s) => s.disabled && s.type === 'pkcs11');
-  const oldHsm =
-    oldHsmCfg?.type === 'pkcs11'
-      ? new OpeningSeal('pkcs11', () => openHsmSeal(oldHsmCfg, logger), isTransientHsmError, logger)
-      : undefined;
+  const hsm = config.enableMultiseal ? await openMultiseal(config.seals, logger) : hsmCfg ? await openingSeal(hsmCfg, logger) : undefined;
+  // A disabled auto-unseal stanza beside no enabled one: the source of a migration to Shamir.
+  const oldHsmCfg = hsmCfg ? undefined : config.seals.find((s) => s.disabled && s.type !== 'shamir');
+  const oldHsm = oldHsmCfg ? await openingSeal(oldHsmCfg, logger) : undefined;
   const core = new Core({
     physical,
     storageType: storageCfg.type,
@@ -114,7 +139,7 @@ export async function runServer(opts: RunServerOptions): Promise<RunningServer> 
     } catch (err) {
       await hsm.close().catch(() => {});
       await physical.close();
-      throw new TresorError(500, `Error initializing seal of type pkcs11: ${(err as Error).message}`);
+      throw new TresorError(500, `Error initializing seal of type ${hsm.type}: ${(err as Error).message}`);
     }
   }
 
@@ -152,7 +177,7 @@ export async function runServer(opts: RunServerOptions): Promise<RunningServer> 
       `             Api Address: ${config.apiAddr ?? address}`,
       `               Listener 1: tcp (addr: "${host}:${port}", max_request_size: "${listener.maxRequestSize}", tls: "${listener.tlsDisable ? 'disabled' : 'enabled'}")`,
       `                Log Level: ${config.logLevel}`,
-      `                Seal Type: ${hsm ? 'pkcs11' : 'shamir'}`,
+      `                Seal Type: ${hsm ? hsm.type : 'shamir'}`,
       `                  Storage: ${storageCfg.type}${ha ? ' (HA available)' : ''}`,
       `                  Version: Tresor ${(await import('./core/core.ts')).VERSION}`,
       '',
@@ -203,18 +228,18 @@ export async function runServer(opts: RunServerOptions): Promise<RunningServer> 
  * retrying with backoff while the HSM cannot answer. A configuration mistake
  * found while opening the seal stops the process with its message.
  */
-async function autoUnsealLoop(core: Core, hsm: OpeningSeal, logger: Logger, stopped: () => boolean): Promise<void> {
+async function autoUnsealLoop(core: Core, hsm: OpeningSeal | MultiSeal, logger: Logger, stopped: () => boolean): Promise<void> {
   try {
     await hsm.ready;
   } catch (err) {
-    logger.error(`seal: cannot open the pkcs11 seal: ${(err as Error).message}`);
-    process.stderr.write(`Error initializing seal of type pkcs11: ${(err as Error).message}\n`);
+    logger.error(`seal: cannot open the ${hsm.type} seal: ${(err as Error).message}`);
+    process.stderr.write(`Error initializing seal of type ${hsm.type}: ${(err as Error).message}\n`);
     process.exit(1);
   }
   let delay = 500;
   while (!stopped()) {
     try {
-      if (await core.autoUnseal()) logger.info('core: auto-unsealed through the HSM');
+      if (await core.autoUnseal()) logger.info(hsm.type === 'pkcs11' ? 'core: auto-unsealed through the HSM' : `core: auto-unsealed through the ${hsm.type} seal`);
       return;
     } catch (err) {
       logger.warn(`core: auto-unseal failed: ${(err as Error).message}; retrying in ${delay} ms`);

@@ -294,7 +294,7 @@ describe('VAULT_HSM_* environment overrides', () => {
     assert.deepEqual(parseConfig(STORAGE, 'server.hcl', { VAULT_HSM_LIB: '/lib.so' }).seals, [], 'VAULT_HSM_LIB alone adds no seal');
     const legacy = parseConfig(STORAGE, 'server.hcl', { ...env, VAULT_SEAL_TYPE: undefined, VAULT_HSM_TYPE: 'pkcs11' });
     assert.equal(pkcs11(legacy).lib, '/lib.so', 'VAULT_HSM_TYPE is the older spelling');
-    assert.equal(configError(STORAGE, { VAULT_SEAL_TYPE: 'awskms' }).message, 'environment variable VAULT_SEAL_TYPE must be "pkcs11" or "shamir"');
+    assert.equal(configError(STORAGE, { VAULT_SEAL_TYPE: 'awskms' }).message, 'environment variable VAULT_SEAL_TYPE must be "pkcs11", "transit" or "shamir"');
     const incomplete = configError(STORAGE, { VAULT_SEAL_TYPE: 'pkcs11', VAULT_HSM_LIB: '/lib.so', VAULT_HSM_SLOT: '1', VAULT_HSM_PIN: 'zz-pin' });
     assert.equal(incomplete.message, 'seal "pkcs11" (from environment): missing required key "key_label"');
   });

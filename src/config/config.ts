@@ -37,7 +37,7 @@ const STRING_KEYS = {
   pid_file: 'pidFile',
   plugin_directory: 'pluginDirectory',
 } as const;
-const BOOLEAN_KEYS = { ui: 'ui', disable_mlock: 'disableMlock', disable_forwarding: 'disableForwarding' } as const;
+const BOOLEAN_KEYS = { ui: 'ui', disable_mlock: 'disableMlock', disable_forwarding: 'disableForwarding', enable_multiseal: 'enableMultiseal' } as const;
 const DURATION_KEYS = { default_lease_ttl: 'defaultLeaseTtl', max_lease_ttl: 'maxLeaseTtl' } as const;
 const LOG_LEVELS: Record<string, LogLevel> = {
   trace: 'trace', debug: 'debug', info: 'info', warn: 'warn', warning: 'warn', err: 'error', error: 'error',
@@ -150,7 +150,7 @@ function mergeLayers(earlier: ConfigLayer, later: ConfigLayer): ConfigLayer {
 function finish(layer: ConfigLayer, env: NodeJS.ProcessEnv, options: ConfigOptions): ServerConfig {
   if (!layer.storage && !options.dev) throw new ConfigError('no storage stanza: add storage "file" { path = "..." } (or run in dev mode)');
   const seals = applySealEnvironment(layer.seals, env).map(finishSeal);
-  checkSealSet(seals);
+  checkSealSet(seals, layer.scalars.enableMultiseal ?? false);
   if (layer.entropy && !seals.some((s) => s.type === 'pkcs11' && !s.disabled)) {
     throw new ConfigError('entropy "seal" needs an enabled pkcs11 seal', layer.entropy.source.file, layer.entropy.source.line);
   }

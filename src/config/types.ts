@@ -1,5 +1,6 @@
 /** The server configuration as the rest of Tresor consumes it. */
 import type { Pkcs11SealConfig as Pkcs11SealOptions } from '../seal/pkcs11/config.ts';
+import type { TransitSealOptions } from '../seal/transit.ts';
 
 /** Where a stanza came from, for later error messages. */
 export interface ConfigSource {
@@ -47,7 +48,15 @@ export interface ListenerConfig {
  * A `seal "pkcs11"` stanza (or the VAULT_HSM_* environment): the seal's own
  * options, with the defaulted ones filled in, plus where it came from.
  */
-export interface Pkcs11SealConfig extends Pkcs11SealOptions {
+/** `name` and `priority` of a seal stanza, used with enable_multiseal. */
+export interface SealIdentity {
+  /** Default: the seal type. */
+  name?: string;
+  /** Lower is tried first; required with enable_multiseal. */
+  priority?: number;
+}
+
+export interface Pkcs11SealConfig extends Pkcs11SealOptions, SealIdentity {
   type: 'pkcs11';
   /** True for the old seal during a seal migration. */
   disabled: boolean;
@@ -63,7 +72,15 @@ export interface ShamirSealConfig {
   source: ConfigSource;
 }
 
-export type SealConfig = Pkcs11SealConfig | ShamirSealConfig;
+/** A `seal "transit"` stanza (or VAULT_SEAL_TYPE=transit with the environment), defaults filled in. */
+export interface TransitSealConfig extends TransitSealOptions, SealIdentity {
+  type: 'transit';
+  disabled: boolean;
+  /** Absent when the seal was configured from environment variables alone. */
+  source?: ConfigSource;
+}
+
+export type SealConfig = Pkcs11SealConfig | TransitSealConfig | ShamirSealConfig;
 
 export interface EntropyConfig {
   mode: 'augmentation';
@@ -86,6 +103,8 @@ export interface ServerConfig {
   clusterName?: string;
   ui: boolean;
   disableMlock: boolean;
+  /** `enable_multiseal`: several enabled seal stanzas, the root key wrapped under each. */
+  enableMultiseal?: boolean;
   logLevel: LogLevel;
   /** Seconds; default 768h. */
   defaultLeaseTtl: number;

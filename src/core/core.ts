@@ -85,6 +85,8 @@ export interface SealStatus {
   cluster_name?: string;
   cluster_id?: string;
   recovery_seal: boolean;
+  /** With enable_multiseal: every seal's name, type, priority and health. */
+  seals?: import('../seal/seal.ts').SealBackendStatus[];
   recovery_seal_type?: string;
   storage_type: string;
 }
@@ -204,6 +206,9 @@ export class Core {
       storage_type: this.storageType,
     };
     if (recoverySeal) status.recovery_seal_type = 'shamir';
+    // enable_multiseal only: each seal with its health (Tresor's addition).
+    const backends = this.hsm?.backends?.();
+    if (backends) status.seals = backends;
     if (!sealed) {
       status.cluster_name = this.clusterName;
       status.cluster_id = this.clusterId;
@@ -371,7 +376,7 @@ export class Core {
       ).filter(([, v]) => v !== undefined && v !== 1);
       if (wrong.length) {
         // Vault's wording; only 1 (the root key is wrapped by the HSM, not split) is accepted.
-        throw badRequest(`parameters ${wrong.map(([k]) => k).join(',')} not applicable to seal type pkcs11`);
+        throw badRequest(`parameters ${wrong.map(([k]) => k).join(',')} not applicable to seal type ${this.hsm.type}`);
       }
       if (pgpKeys) throw badRequest('pgp_keys is not supported when using an HSM seal; use recovery_pgp_keys');
       if (recoveryShares === undefined || recoveryThreshold === undefined) {

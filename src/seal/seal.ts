@@ -21,6 +21,15 @@ export interface SealHealth {
   lastError?: string;
 }
 
+/** One seal's line in `sys/seal-backend-status` (several with enable_multiseal). */
+export interface SealBackendStatus {
+  name: string;
+  type: string;
+  priority: number;
+  healthy: boolean;
+  unhealthy_since?: string;
+}
+
 export interface SealWrapper {
   readonly type: string;
   /** Encrypts `plaintext`; `aad`, when given, is bound into the blob. */
@@ -36,5 +45,7 @@ export interface SealWrapper {
   hasKey?(): boolean;
   /** For seals that open in the background: resolves once open, or after `timeoutMs`. */
   waitOpen?(timeoutMs?: number): Promise<void>;
+  /** Each seal behind this one (multiseal); absent for a single seal. */
+  backends?(): SealBackendStatus[];
   close(): Promise<void>;
 }

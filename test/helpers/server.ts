@@ -99,6 +99,8 @@ export interface ServerOptions {
   readyText?: string;
   /** Run the server with this file-descriptor limit (`ulimit -n`). */
   maxOpenFiles?: number;
+  /** Listen on this port instead of a free one (restart a peer at the same address). */
+  port?: number;
 }
 
 export const SHAMIR_FILE_CONFIG = `
@@ -136,7 +138,7 @@ export class TestServer {
 
   static async start(opts: ServerOptions = {}): Promise<TestServer> {
     const dir = opts.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'tresor-it-'));
-    const port = await freePort();
+    const port = opts.port ?? (await freePort());
     const args = [...(opts.args ?? [])];
     if (!args.includes('-dev') || opts.config) {
       const cfg = (opts.config ?? SHAMIR_FILE_CONFIG).replaceAll('{{PORT}}', String(port)).replaceAll('{{DATA}}', path.join(dir, 'data'));

@@ -105,7 +105,8 @@ export const lifecyclePaths: SysPath[] = [
       read: async ({ core }) => {
         const health = core.hsm?.health() ?? { healthy: true };
         const since = health.unhealthySince ? { unhealthy_since: health.unhealthySince } : {};
-        return raw({ healthy: health.healthy, ...since, backends: [{ name: core.sealType, healthy: health.healthy, ...since }] });
+        const backends = core.hsm?.backends?.() ?? [{ name: core.sealType, type: core.sealType, priority: 1, healthy: health.healthy, ...since }];
+        return raw({ healthy: health.healthy, ...since, backends });
       },
     },
   },
