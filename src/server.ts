@@ -99,7 +99,15 @@ export async function runServer(opts: RunServerOptions): Promise<RunningServer> 
     entropyAugmentation: Boolean(config.entropy),
     clusterName: config.clusterName,
     logger,
+    kmsLibraries: config.kmsLibraries,
   });
+  try {
+    core.managedKeys.loadLibraries();
+  } catch (err) {
+    await hsm?.close().catch(() => {});
+    await physical.close();
+    throw err;
+  }
 
   // "Started" is said only once the seal has answered: a wrong PIN or library stops here with its error alone.
   if (hsm) {
@@ -158,6 +166,7 @@ export async function runServer(opts: RunServerOptions): Promise<RunningServer> 
     stopping = true;
     await tcp.close();
     await core.shutdown();
+    await core.managedKeys.close();
     await hsm?.close();
     await oldHsm?.close();
     await physical.close();
@@ -212,6 +221,7 @@ function devConfig(): ServerConfig {
   return {
     listeners: [],
     seals: [],
+    kmsLibraries: [],
     ui: false,
     disableMlock: true,
     logLevel: 'info',

@@ -70,6 +70,15 @@ export interface EntropyConfig {
   source: ConfigSource;
 }
 
+/** A `kms_library "pkcs11"` stanza: a PKCS#11 library managed keys name (`name` is case-insensitive, kept lower-case). */
+export interface KmsLibraryConfig {
+  type: 'pkcs11';
+  name: string;
+  /** Path of the shared library. */
+  library: string;
+  source: ConfigSource;
+}
+
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error';
 
 export interface ServerConfig {
@@ -79,6 +88,8 @@ export interface ServerConfig {
   /** Zero (Shamir), one, or two during a migration (one disabled). */
   seals: SealConfig[];
   entropy?: EntropyConfig;
+  /** `kms_library` stanzas, for managed keys (sys/managed-keys). */
+  kmsLibraries: KmsLibraryConfig[];
   apiAddr?: string;
   clusterAddr?: string;
   clusterName?: string;

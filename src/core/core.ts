@@ -3,6 +3,8 @@ import type { StorageBackend } from '../storage/backend.ts';
 import { isTransactional, type TxOp } from '../storage/transactional.ts';
 import type { SealWrapper } from '../seal/seal.ts';
 import { AesGcmBarrier, BarrierKeyError } from '../barrier/aes-gcm-barrier.ts';
+import type { KmsLibraryConfig } from '../config/types.ts';
+import { ManagedKeys } from './managed-keys.ts';
 import { combineShares, decodeShare, splitKey, validateShareParams } from '../seal/shamir.ts';
 import { encryptForKey, encryptShares, readPgpKeys } from './pgp.ts';
 import { badRequest, sealedError, TresorError } from './errors.ts';
@@ -43,6 +45,8 @@ export interface CoreOptions {
   entropyAugmentation?: boolean;
   clusterName?: string;
   logger: Logger;
+  /** `kms_library` stanzas: the PKCS#11 libraries managed keys may name. */
+  kmsLibraries?: KmsLibraryConfig[];
 }
 
 export interface InitRequest {
@@ -93,6 +97,8 @@ export class Core {
   readonly hsm: SealWrapper | undefined;
   readonly oldHsm: SealWrapper | undefined;
   readonly logger: Logger;
+  /** Managed keys (sys/managed-keys): their libraries and token connections. */
+  readonly managedKeys: ManagedKeys;
   readonly storageType: string;
   /** `cluster_name` from the config; otherwise one is generated at init and stored. */
   readonly configuredClusterName: string | undefined;
@@ -110,6 +116,7 @@ export class Core {
     this.hsm = opts.hsm;
     this.oldHsm = opts.migrationSource;
     this.logger = opts.logger;
+    this.managedKeys = new ManagedKeys(opts.kmsLibraries ?? [], opts.logger);
     this.storageType = opts.storageType;
     this.configuredClusterName = opts.clusterName;
     this.keyRandom = opts.entropyAugmentation && opts.hsm ? augmentedRandom(opts.hsm) : osRandom;
