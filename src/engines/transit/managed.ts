@@ -15,6 +15,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { badRequest, quoted, TresorError } from '../../core/errors.ts';
+import { HsmError } from '../../seal/pkcs11/errors.ts';
 import { kindOf, MECHANISMS, type ManagedKeyRecord, type TokenKey } from '../../core/managed-keys.ts';
 import { genericName, type FieldData, type FieldSchemas, type PathDeclaration } from '../../framework/index.ts';
 import type { StoreFor } from './key-store.ts';
@@ -280,6 +281,8 @@ async function encrypt(req: LogicalRequest, f: FieldData, key: ManagedTransitKey
   return { data: { ciphertext: `vault:v${version}:${Buffer.concat([nonce, sealed]).toString('base64')}`, key_version: version } };
 }
 
+const BAD_TAG_CODES = new Set(['CKR_ENCRYPTED_DATA_INVALID', 'CKR_ENCRYPTED_DATA_LEN_RANGE', 'CKR_GENERAL_ERROR']);
+
 async function decrypt(req: LogicalRequest, f: FieldData, key: ManagedTransitKey): Promise<LogicalResponse> {
   refuseUnsupported(f, ['batch_input', 'context', 'nonce']);
   const record = await managedKeyOf(req, key);
@@ -295,8 +298,10 @@ async function decrypt(req: LogicalRequest, f: FieldData, key: ManagedTransitKey
   try {
     plaintext = await access(req).hsm.decrypt(record, key.versions[version], body.subarray(0, 12), body.subarray(12), aad);
   } catch (err) {
-    // A bad tag is the client's ciphertext, not the HSM failing.
-    if (err instanceof TresorError && /CKR_ENCRYPTED_DATA_INVALID|CKR_ENCRYPTED_DATA_LEN_RANGE/.test(err.message)) {
+    // A bad tag is the client's ciphertext, not the HSM failing. SoftHSM 2.6
+    // answers a GCM tag mismatch with CKR_GENERAL_ERROR (its OpenSSL call
+    // failing); the spec's code is CKR_ENCRYPTED_DATA_INVALID.
+    if (err instanceof HsmError && BAD_TAG_CODES.has(err.ckr)) {
       throw badRequest('cipher: message authentication failed');
     }
     throw err;
@@ -406,11 +411,20 @@ export function withManagedKeys(paths: PathDeclaration<LogicalRequest>[], storeF
     };
     if (p === 'keys/?') {
       on('list', (original) => async (req, f) => {
-        const res = await original(req, f);
         const managed = await storeOf(req).list();
-        if (managed.length === 0) return res;
-        const keys = [...new Set([...(((res.data?.keys as string[]) ?? [])), ...managed])].sort();
-        return { ...res, data: { ...res.data, keys } };
+        if (managed.length === 0) return original(req, f);
+        // No ordinary key: the ordinary list is a 404, but the managed ones are there.
+        const ordinary = await original(req, f).catch((err) => {
+          if (err instanceof TresorError && err.status === 404) return { data: { keys: [] as string[] } };
+          throw err;
+        });
+        let keys = [...new Set([...((ordinary.data?.keys as string[]) ?? []), ...managed])].sort();
+        const after = f.get<string>('after');
+        if (after) keys = keys.filter((k) => k > after);
+        const limit = f.get<number>('limit');
+        if (limit > 0) keys = keys.slice(0, limit);
+        if (keys.length === 0) return original(req, f);
+        return { ...ordinary, data: { ...ordinary.data, keys } };
       });
     } else if (p === `keys/${genericName('name')}`) {
       on('read', route((req, _f, key) => describe(req, key)));
