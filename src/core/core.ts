@@ -634,6 +634,7 @@ export class Core {
       await this.state?.close();
       this.state = undefined;
       this.barrier.seal();
+      this.managedKeys.forgetRecords();
       this.sealedByOperator = true;
       this.logger.info('core: sealed by operator');
     });

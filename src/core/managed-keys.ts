@@ -189,6 +189,7 @@ export class ManagedKeys {
   private readonly connections = new Map<string, Promise<HsmConnection>>();
   /** Key handles by connection key + label + id; cleared when a connection (re)connects. */
   private readonly handles = new Map<string, Map<string, Buffer>>();
+  private readonly records = new Map<string, ManagedKeyRecord>();
 
   constructor(
     private readonly libraries: readonly KmsLibraryConfig[],
@@ -214,14 +215,27 @@ export class ManagedKeys {
     return this.modules;
   }
 
+  /**
+   * The stored record. Every write goes through put/delete here, so records
+   * are kept in memory once read (the hot path of a managed-key encrypt
+   * reads no storage); seal() forgets them.
+   */
   async get(barrier: Barrier, name: string): Promise<ManagedKeyRecord | undefined> {
+    const cached = this.records.get(name);
+    if (cached) return cached;
     const raw = await barrier.get(PREFIX + name);
-    return raw ? (JSON.parse(raw.toString('utf8')) as ManagedKeyRecord) : undefined;
+    if (!raw) return undefined;
+    const record = JSON.parse(raw.toString('utf8')) as ManagedKeyRecord;
+    this.records.set(name, record);
+    return record;
   }
 
-  /** By name, else by uuid (a managed_key_id). */
+  /** By name (when both are given, the id must match), else by uuid (a managed_key_id). */
   async find(barrier: Barrier, nameOrId: { name?: string; id?: string }): Promise<ManagedKeyRecord | undefined> {
-    if (nameOrId.name) return this.get(barrier, nameOrId.name.toLowerCase());
+    if (nameOrId.name) {
+      const record = await this.get(barrier, nameOrId.name.toLowerCase());
+      return record && (!nameOrId.id || record.uuid === nameOrId.id) ? record : undefined;
+    }
     if (!nameOrId.id) return undefined;
     for (const name of await this.list(barrier)) {
       const record = await this.get(barrier, name);
@@ -230,15 +244,23 @@ export class ManagedKeys {
     return undefined;
   }
 
+  /** Forgets the cached records (on seal: the next unseal reads them again). */
+  forgetRecords(): void {
+    this.records.clear();
+  }
+
   async list(barrier: Barrier): Promise<string[]> {
     return (await barrier.list(PREFIX)).filter((k) => !k.endsWith('/')).sort();
   }
 
   async put(barrier: Barrier, record: ManagedKeyRecord): Promise<void> {
+    this.records.delete(record.name);
     await barrier.put(PREFIX + record.name, Buffer.from(JSON.stringify(record)));
+    this.records.set(record.name, record);
   }
 
   async delete(barrier: Barrier, name: string): Promise<void> {
+    this.records.delete(name);
     await barrier.delete(PREFIX + name);
   }
 

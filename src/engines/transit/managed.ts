@@ -108,7 +108,8 @@ function access(req: LogicalRequest): ManagedKeyAccess {
 
 /** The managed key behind a transit key, checked again at each use (it may have been deleted or the mount untuned). */
 async function managedKeyOf(req: LogicalRequest, key: ManagedTransitKey): Promise<ManagedKeyRecord> {
-  return access(req).resolve({ id: key.managed_key_id });
+  // By name, checked against the id: a managed key deleted and made again under the name is not this one.
+  return access(req).resolve({ name: key.managed_key_name, id: key.managed_key_id });
 }
 
 function requireUsage(record: ManagedKeyRecord, usage: string): void {
