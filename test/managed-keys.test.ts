@@ -41,6 +41,11 @@ describe('sys/managed-keys/pkcs11 on a SoftHSM2 token', () => {
   });
 
   it('registers an AES key, generating it in the token sensitive and non-extractable; read never shows the PIN', async () => {
+    // First a wrong PIN on the token nobody is logged in to: the token itself refuses it.
+    const wrong = await api.post('sys/managed-keys/pkcs11/aes1', aes({ pin: '0000' }));
+    assertVaultError(wrong, 400, /C_Login failed: CKR_PIN_INCORRECT \(0xA0\).*"pin"/);
+    assert.equal(JSON.stringify(wrong.body).includes('0000'), false);
+    assert.equal((await api.get('sys/managed-keys/pkcs11/aes1')).status, 404);
     const res = await api.post('sys/managed-keys/pkcs11/aes1', aes());
     assert.equal(res.status, 204, JSON.stringify(res.body));
     const objects = tokenObjects(token, 'mk-aes');
@@ -93,6 +98,10 @@ describe('sys/managed-keys/pkcs11 on a SoftHSM2 token', () => {
       ['bad-bits', aes({ key_bits: '100' }), /"key_bits"/],
       ['bad-usage', aes({ usages: 'encrypt,fly' }), /"usages"/],
       ['no-gen', aes({ key_label: 'absent', allow_generate_key: false }), /no key found .*allow_generate_key/],
+      // The token is logged in already (aes1), so SoftHSM would take any PIN: Tresor compares it.
+      ['wrong-pin', aes({ pin: '0000' }), /"pin" does not match/],
+      ['wrong-token', aes({ token_label: 'no-such-token' }), /CKR_TOKEN_NOT_PRESENT .*"token_label"/],
+      ['wrong-slot', aes({ token_label: undefined, slot: '4242' }), /CKR_SLOT_ID_INVALID .*"slot"/],
     ];
     for (const [name, body, text] of cases) {
       const res = await api.post(`sys/managed-keys/pkcs11/${name}`, body);
@@ -101,6 +110,8 @@ describe('sys/managed-keys/pkcs11 on a SoftHSM2 token', () => {
       assert.equal((await api.get(`sys/managed-keys/pkcs11/${name}`)).status, 404, name);
     }
     assert.equal(tokenObjects(token, 'absent').length, 0);
+    // The failed logins did not finalize the library under the key already in use.
+    assert.equal((await api.post('sys/managed-keys/pkcs11/aes1/test/sign', {})).status, 204);
     assertVaultError(await api.post('sys/managed-keys/awskms/x', aes()), 400, /unsupported managed key type/);
     // Vault's answer to a read of nothing: 404 with an empty errors list.
     const unknown = await api.get('sys/managed-keys/pkcs11/unknown');

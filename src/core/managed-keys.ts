@@ -6,11 +6,12 @@
  * gives the session pool (max_parallel cap) and the finalize/initialize
  * recovery, keys.ts finds and generates keys, ciphers.ts runs the mechanisms.
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import pkcs11js from 'pkcs11js';
 import type { KmsLibraryConfig } from '../config/types.ts';
 import { HsmConnection } from '../seal/pkcs11/connection.ts';
+import { HsmError } from '../seal/pkcs11/errors.ts';
 import { ecdsaSign, gcmDecrypt, gcmEncrypt, rsaPkcs1Sign, verifyOnToken } from '../seal/pkcs11/ciphers.ts';
 import {
   EC_CURVE_PARAMS,
@@ -186,7 +187,7 @@ type Barrier = Pick<import('../storage/backend.ts').StorageBackend, 'get' | 'put
  */
 export class ManagedKeys {
   private readonly modules = new Map<string, Pkcs11Api>();
-  private readonly connections = new Map<string, Promise<HsmConnection>>();
+  private readonly connections = new Map<string, { pending: Promise<HsmConnection>; pinHash: Buffer }>();
   /** Key handles by connection key + label + id; cleared when a connection (re)connects. */
   private readonly handles = new Map<string, Map<string, Buffer>>();
   private readonly records = new Map<string, ManagedKeyRecord>();
@@ -270,7 +271,14 @@ export class ManagedKeys {
    * 400. Returns the record with the CKA_ID it found or made.
    */
   async ensureKey(record: ManagedKeyRecord): Promise<ManagedKeyRecord> {
-    const connection = await this.connection(record);
+    let connection: HsmConnection;
+    try {
+      connection = await this.connection(record);
+    } catch (err) {
+      // The request's own settings (PIN, slot, token label) are wrong: the client's 400, nothing stored.
+      if (err instanceof HsmError && REQUEST_MISTAKES.has(err.ckr)) throw new TresorError(400, err.message);
+      throw err;
+    }
     const id = Buffer.from(record.cka_id, 'hex');
     const found = await connection.call('C_FindObjects', (session) =>
       findObject(connection.module, session, kindOf(record) === 'aes' ? pkcs11js.CKO_SECRET_KEY : pkcs11js.CKO_PRIVATE_KEY, record.key_label, id.length ? id : undefined),
@@ -337,7 +345,7 @@ export class ManagedKeys {
 
   /** Closes every connection (server shutdown). */
   async close(): Promise<void> {
-    const all = [...this.connections.values()];
+    const all = [...this.connections.values()].map((c) => c.pending);
     this.connections.clear();
     for (const pending of all) {
       const connection = await pending.catch(() => undefined);
@@ -366,41 +374,56 @@ export class ManagedKeys {
     });
   }
 
-  /** One connection (session pool, recovery) per library, token and PIN; made on first use. */
+  /**
+   * One connection (session pool, recovery) per library and token; made on
+   * first use. PKCS#11 login state is per application and token, so once
+   * one session is logged in, C_Login with any PIN answers
+   * CKR_USER_ALREADY_LOGGED_IN: a record naming a logged-in token must
+   * therefore carry the PIN that logged it in (compared in constant time),
+   * or a wrong PIN would pass.
+   */
   private connection(record: ManagedKeyRecord): Promise<HsmConnection> {
     const key = connectionKey(record);
-    let pending = this.connections.get(key);
-    if (!pending) {
-      const module = this.modules.get(record.library);
-      if (!module) return Promise.reject(badRequest(`no kms_library "pkcs11" stanza is named "${record.library}"`));
-      const cache = new Map<string, Buffer>();
-      this.handles.set(key, cache);
-      pending = HsmConnection.connect(module, {
-        slotId: record.slot ? BigInt(record.slot) : undefined,
-        tokenLabel: record.slot ? undefined : record.token_label,
-        pin: record.pin,
-        // Key generation needs read-write sessions.
-        readWrite: true,
-        maxParallel: record.max_parallel,
-        logger: { info: (m) => this.logger.info(managedText(m)), warn: (m) => this.logger.warn(managedText(m)), error: (m) => this.logger.error(managedText(m)) },
-        // After every (re)connect the old handles are void.
-        onConnect: async () => cache.clear(),
-        onStateChange: () => {},
-      });
-      // A failed connect is not kept: the next call tries again (the token may come back).
-      pending.catch(() => this.connections.delete(key));
-      this.connections.set(key, pending);
+    const pinHash = createHash('sha256').update(record.pin).digest();
+    const existing = this.connections.get(key);
+    if (existing) {
+      if (!timingSafeEqual(existing.pinHash, pinHash)) {
+        return Promise.reject(badRequest('the "pin" does not match the PIN this token is logged in with'));
+      }
+      return existing.pending;
     }
+    const module = this.modules.get(record.library);
+    if (!module) return Promise.reject(badRequest(`no kms_library "pkcs11" stanza is named "${record.library}"`));
+    const cache = new Map<string, Buffer>();
+    this.handles.set(key, cache);
+    const pending = HsmConnection.connect(module, {
+      slotId: record.slot ? BigInt(record.slot) : undefined,
+      tokenLabel: record.slot ? undefined : record.token_label,
+      pin: record.pin,
+      // Key generation needs read-write sessions.
+      readWrite: true,
+      maxParallel: record.max_parallel,
+      logger: { info: (m) => this.logger.info(managedText(m)), warn: (m) => this.logger.warn(managedText(m)), error: (m) => this.logger.error(managedText(m)) },
+      sharedLibrary: true,
+      // After every (re)connect the old handles are void.
+      onConnect: async () => cache.clear(),
+      onStateChange: () => {},
+    });
+    // A failed connect is not kept: the next call tries again (the token may come back).
+    pending.catch(() => this.connections.delete(key));
+    this.connections.set(key, { pending, pinHash });
     return pending;
   }
 }
 
+/** What a failed connect at registration says about the request rather than the HSM. */
+const REQUEST_MISTAKES = new Set(['CKR_PIN_INCORRECT', 'CKR_PIN_INVALID', 'CKR_PIN_LEN_RANGE', 'CKR_PIN_LOCKED', 'CKR_PIN_EXPIRED', 'CKR_SLOT_ID_INVALID', 'CKR_TOKEN_NOT_PRESENT']);
+
 const managedText = (m: string) => m.replace(/^pkcs11 seal:/, 'managed keys:');
 
-/** Connections are shared by records naming the same library, token and PIN (the PIN only as a hash). */
+/** Connections are shared by records naming the same library and token. */
 function connectionKey(r: ManagedKeyRecord): string {
-  const pin = createHash('sha256').update(r.pin).digest('hex');
-  return `${r.library}|${r.slot}|${r.token_label}|${pin}`;
+  return `${r.library}|${r.slot}|${r.slot ? '' : r.token_label}`;
 }
 
 function curveOf(r: ManagedKeyRecord): keyof typeof EC_CURVE_PARAMS {
