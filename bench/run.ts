@@ -4,7 +4,7 @@
  * processes; the load generator runs here. Prints a table and writes
  * bench/results.json (full runs only).
  *
- * BENCH_ONLY=unseal,health,transit,auth,hsm,kv,auto-unseal,startup,audit,ui,ha,transit-seal picks sections;
+ * BENCH_ONLY=unseal,health,transit,auth,hsm,kv,auto-unseal,startup,audit,ui,ha,transit-seal,managed-keys picks sections;
  * BENCH_DURATION_MS sets each counted window (default 3000).
  */
 import * as os from 'node:os';
@@ -19,6 +19,7 @@ import { benchHa } from './sections/ha.ts';
 import { benchHealth } from './sections/health.ts';
 import { benchHsmSeal } from './sections/hsm-seal.ts';
 import { benchKv, mountKvEngines } from './sections/kv.ts';
+import { benchManagedKeys } from './sections/managed-keys.ts';
 import { benchShamirUnseal, initShamir, SHARES, THRESHOLD } from './sections/shamir-unseal.ts';
 import { autoUnsealStartFigure, benchCliStart, type NodeBaseline } from './sections/startup.ts';
 import { benchTransit } from './sections/transit.ts';
@@ -28,7 +29,7 @@ import { discard, hsmServerConfig, hsmServerEnv, initHsmServer } from './servers
 import { ProcessProbe } from './process-probe.ts';
 import { loadSettings } from './settings.ts';
 
-const SECTION_NAMES = ['unseal', 'health', 'transit', 'auth', 'hsm', 'kv', 'auto-unseal', 'startup', 'audit', 'ui', 'ha', 'transit-seal'] as const;
+const SECTION_NAMES = ['unseal', 'health', 'transit', 'auth', 'hsm', 'kv', 'auto-unseal', 'startup', 'audit', 'ui', 'ha', 'transit-seal', 'managed-keys'] as const;
 type SectionName = (typeof SECTION_NAMES)[number];
 /** The HSM-sealed server's max_parallel; its seal-wrapped writes are compared with raw encrypt at this concurrency. */
 const SERVER_MAX_PARALLEL = 4;
@@ -113,6 +114,10 @@ if (wants('transit-seal')) {
   progress('transit-sealed server vs pkcs11-sealed server: seal-wrapped KV writes');
   rows.get('transit-seal')!.push(...(await benchTransitSeal(settings.http, SERVER_MAX_PARALLEL)));
 }
+if (wants('managed-keys')) {
+  progress('Managed keys: transit encrypt with a key in the token vs raw pkcs11js');
+  rows.get('managed-keys')!.push(...(await benchManagedKeys(settings.http)));
+}
 
 const titles: Record<SectionName, string> = {
   unseal: '1. Unseal latency (Shamir)',
@@ -127,8 +132,9 @@ const titles: Record<SectionName, string> = {
   ui: '9. Web UI files (GET /ui/ and its script, -dev server)',
   ha: '10. HA on etcd (one local etcd, three nodes, HSM seal, lock_timeout 2s)',
   'transit-seal': '11. Seal-wrapped KV v2 writes through the transit seal (peer: a -dev server on this machine)',
+  'managed-keys': '12. Transit with a managed key (AES-GCM in a SoftHSM2 token)',
 };
-const order: SectionName[] = ['unseal', 'auto-unseal', 'health', 'hsm', 'kv', 'transit', 'auth', 'startup', 'audit', 'ui', 'ha', 'transit-seal'];
+const order: SectionName[] = ['unseal', 'auto-unseal', 'health', 'hsm', 'kv', 'transit', 'auth', 'startup', 'audit', 'ui', 'ha', 'transit-seal', 'managed-keys'];
 const sections: Section[] = order.filter(wants).map((name) => ({ title: titles[name], rows: rows.get(name)! }));
 
 const elapsedS = ((Date.now() - startedAt.getTime()) / 1000).toFixed(0);

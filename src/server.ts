@@ -130,7 +130,15 @@ export async function runServer(opts: RunServerOptions): Promise<RunningServer> 
     // An audit file may not be written inside Tresor's own storage or plugin directories.
     auditForbiddenDirs: [(storageCfg.options as Record<string, string>).path, config.pluginDirectory].filter((d): d is string => Boolean(d)),
     ha,
+    kmsLibraries: config.kmsLibraries,
   });
+  try {
+    core.managedKeys.loadLibraries();
+  } catch (err) {
+    await hsm?.close().catch(() => {});
+    await physical.close();
+    throw err;
+  }
 
   // "Started" is said only once the seal has answered: a wrong PIN or library stops here with its error alone.
   if (hsm) {
@@ -193,6 +201,7 @@ export async function runServer(opts: RunServerOptions): Promise<RunningServer> 
     await tcp.close();
     // core.shutdown() closes the unsealed state, which flushes and closes the audit devices (core.audit.flush()).
     await core.shutdown();
+    await core.managedKeys.close();
     await hsm?.close();
     await oldHsm?.close();
     await physical.close();
@@ -275,6 +284,7 @@ function devConfig(): ServerConfig {
   return {
     listeners: [],
     seals: [],
+    kmsLibraries: [],
     ui: false,
     disableMlock: true,
     logLevel: 'info',

@@ -363,3 +363,24 @@ describe('parseDuration', () => {
     assert.match(configError(`${STORAGE}max_lease_ttl = "1000000h"`).message, /^server\.hcl:4: key "max_lease_ttl" must be at most 100 years/);
   });
 });
+
+describe('kms_library stanzas', () => {
+  const lib = (name: string, library = '/usr/lib/softhsm/libsofthsm2.so', type = 'pkcs11') => `kms_library "${type}" {\n  name    = "${name}"\n  library = "${library}"\n}\n`;
+
+  it('reads several, names lower-cased, with their source lines', () => {
+    const config = parseConfig(`${STORAGE}${lib('SoftHSM')}${lib('other', '/opt/hsm/lib.so')}`, 'server.hcl', NO_ENV);
+    assert.deepEqual(
+      config.kmsLibraries.map((l) => [l.type, l.name, l.library, l.source.line]),
+      [['pkcs11', 'softhsm', '/usr/lib/softhsm/libsofthsm2.so', 4], ['pkcs11', 'other', '/opt/hsm/lib.so', 8]],
+    );
+    assert.deepEqual(parseConfig(STORAGE, 'server.hcl', NO_ENV).kmsLibraries, []);
+  });
+
+  it('refuses bad stanzas, naming them and their line', () => {
+    assert.match(configError(`${STORAGE}${lib('x', '/l.so', 'awskms')}`).message, /^server\.hcl:4: .*unsupported kms_library type "awskms"/);
+    assert.match(configError(`${STORAGE}kms_library "pkcs11" {\n  name = "x"\n}\n`).message, /server\.hcl:4: .*"library"/);
+    assert.match(configError(`${STORAGE}kms_library "pkcs11" {\n  library = "/l.so"\n}\n`).message, /server\.hcl:4: .*"name"/);
+    assert.match(configError(`${STORAGE}kms_library "pkcs11" {\n  name = "x"\n  library = "/l.so"\n  pin = "1234"\n}\n`).message, /unknown key "pin" in kms_library "pkcs11"/);
+    assert.match(configError(`${STORAGE}${lib('a')}${lib('A')}`).message, /server\.hcl:8: kms_library "pkcs11": duplicate name "a"/);
+  });
+});

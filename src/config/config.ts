@@ -7,8 +7,8 @@ import path from 'node:path';
 import { ConfigError } from './errors.ts';
 import { BodyReader, HclError, collectBlocks, parseDocument, type DecodedBlock, type HclBody } from './hcl.ts';
 import { applySealEnvironment, checkSealSet, finishSeal, readSealBlock, type SealDraft } from './seal.ts';
-import { readEntropy, readListener, readStorage } from './stanzas.ts';
-import type { ConfigSource, EntropyConfig, ListenerConfig, LogLevel, ServerConfig, StorageConfig } from './types.ts';
+import { readEntropy, readKmsLibrary, readListener, readStorage } from './stanzas.ts';
+import type { ConfigSource, EntropyConfig, KmsLibraryConfig, ListenerConfig, LogLevel, ServerConfig, StorageConfig } from './types.ts';
 
 export { ConfigError } from './errors.ts';
 export { parseDuration } from './duration.ts';
@@ -25,11 +25,12 @@ interface ConfigLayer {
   listeners: ListenerConfig[];
   seals: SealDraft[];
   entropy?: EntropyConfig;
-  scalars: Partial<Omit<ServerConfig, 'storage' | 'listeners' | 'seals' | 'entropy'>>;
+  kmsLibraries: KmsLibraryConfig[];
+  scalars: Partial<Omit<ServerConfig, 'storage' | 'listeners' | 'seals' | 'entropy' | 'kmsLibraries'>>;
 }
 
 const DEFAULT_LEASE_TTL = 768 * 3600;
-const STANZAS = ['storage', 'backend', 'listener', 'seal', 'entropy'];
+const STANZAS = ['storage', 'backend', 'listener', 'seal', 'entropy', 'kms_library'];
 const STRING_KEYS = {
   api_addr: 'apiAddr',
   cluster_addr: 'clusterAddr',
@@ -120,6 +121,7 @@ function readLayer(body: HclBody, file: string): ConfigLayer {
     listeners: collectBlocks(body, 'listener', 1).map((b) => readListener(b, source(b))),
     seals: collectBlocks(body, 'seal', 1).map((b) => readSealBlock(b, source(b))),
     entropy: entropyBlocks.map((b) => readEntropy(b, source(b)))[0],
+    kmsLibraries: collectBlocks(body, 'kms_library', 1).map((b) => readKmsLibrary(b, source(b))),
     scalars: readScalars(reader),
   };
 }
@@ -143,6 +145,7 @@ function mergeLayers(earlier: ConfigLayer, later: ConfigLayer): ConfigLayer {
     listeners: [...earlier.listeners, ...later.listeners],
     seals: [...earlier.seals, ...later.seals],
     entropy: later.entropy ?? earlier.entropy,
+    kmsLibraries: [...earlier.kmsLibraries, ...later.kmsLibraries],
     scalars: { ...earlier.scalars, ...later.scalars },
   };
 }
@@ -153,6 +156,11 @@ function finish(layer: ConfigLayer, env: NodeJS.ProcessEnv, options: ConfigOptio
   checkSealSet(seals, layer.scalars.enableMultiseal ?? false);
   if (layer.entropy && !seals.some((s) => s.type === 'pkcs11' && !s.disabled)) {
     throw new ConfigError('entropy "seal" needs an enabled pkcs11 seal', layer.entropy.source.file, layer.entropy.source.line);
+  }
+  const libraryNames = new Set<string>();
+  for (const lib of layer.kmsLibraries) {
+    if (libraryNames.has(lib.name)) throw new ConfigError(`kms_library "pkcs11": duplicate name "${lib.name}"`, lib.source.file, lib.source.line);
+    libraryNames.add(lib.name);
   }
   const config: ServerConfig = {
     ui: false,
@@ -165,6 +173,7 @@ function finish(layer: ConfigLayer, env: NodeJS.ProcessEnv, options: ConfigOptio
     listeners: layer.listeners,
     seals,
     entropy: layer.entropy,
+    kmsLibraries: layer.kmsLibraries,
   };
   if (config.defaultLeaseTtl > config.maxLeaseTtl) throw new ConfigError('default_lease_ttl must not be greater than max_lease_ttl');
   return config;

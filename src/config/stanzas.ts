@@ -1,7 +1,7 @@
 /** Readers for the `storage`, `listener` and `entropy` stanzas. */
 import { BodyReader, type DecodedBlock } from './hcl.ts';
 import { ETCD_OPTION_KEYS } from '../storage/etcd-options.ts';
-import type { ConfigSource, EntropyConfig, ListenerConfig, StorageConfig, StorageType } from './types.ts';
+import type { ConfigSource, EntropyConfig, KmsLibraryConfig, ListenerConfig, StorageConfig, StorageType } from './types.ts';
 
 /** Allowed option keys per storage type (all kept as strings). */
 const STORAGE_OPTIONS: Record<StorageType, readonly string[]> = {
@@ -117,4 +117,20 @@ export function readEntropy(block: DecodedBlock, source: ConfigSource): EntropyC
   const mode = reader.require('mode', reader.string('mode'));
   if (mode !== 'augmentation') throw reader.error('key "mode" must be "augmentation"', reader.attribute('mode'));
   return { mode, source };
+}
+
+/**
+ * `kms_library "pkcs11" { name = "softhsm"  library = "/usr/lib/softhsm/libsofthsm2.so" }`
+ * (Vault Enterprise's stanza): a PKCS#11 library that managed keys name. The
+ * library must exist as a file; the server loads it at start-up.
+ */
+export function readKmsLibrary(block: DecodedBlock, source: ConfigSource): KmsLibraryConfig {
+  const type = block.labels[0];
+  const reader = new BodyReader(block.body, `kms_library "${type}"`, block);
+  if (type !== 'pkcs11') throw reader.error(`unsupported kms_library type "${type}" (supported: pkcs11)`);
+  reader.allowOnly(['name', 'library']);
+  const name = reader.require('name', reader.string('name'));
+  if (!/^[A-Za-z0-9_.-]+$/.test(name)) throw reader.error('key "name" may hold only letters, digits, "_", "-" and "."', reader.attribute('name'));
+  const library = reader.require('library', reader.string('library'));
+  return { type: 'pkcs11', name: name.toLowerCase(), library, source };
 }

@@ -87,6 +87,15 @@ export interface EntropyConfig {
   source: ConfigSource;
 }
 
+/** A `kms_library "pkcs11"` stanza: a PKCS#11 library managed keys name (`name` is case-insensitive, kept lower-case). */
+export interface KmsLibraryConfig {
+  type: 'pkcs11';
+  name: string;
+  /** Path of the shared library. */
+  library: string;
+  source: ConfigSource;
+}
+
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error';
 
 export interface ServerConfig {
@@ -96,6 +105,8 @@ export interface ServerConfig {
   /** Zero (Shamir), one, or two during a migration (one disabled). */
   seals: SealConfig[];
   entropy?: EntropyConfig;
+  /** `kms_library` stanzas, for managed keys (sys/managed-keys). */
+  kmsLibraries: KmsLibraryConfig[];
   apiAddr?: string;
   clusterAddr?: string;
   /** HA: a standby answers 307 to the active node's api_addr instead of forwarding (Tresor's own key). */

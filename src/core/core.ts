@@ -3,6 +3,8 @@ import type { StorageBackend } from '../storage/backend.ts';
 import { isTransactional, type TxOp } from '../storage/transactional.ts';
 import type { SealWrapper } from '../seal/seal.ts';
 import { AesGcmBarrier, BarrierKeyError } from '../barrier/aes-gcm-barrier.ts';
+import type { KmsLibraryConfig } from '../config/types.ts';
+import { ManagedKeys } from './managed-keys.ts';
 import { combineShares, decodeShare, splitKey, validateShareParams } from '../seal/shamir.ts';
 import { encryptForKey, encryptShares, readPgpKeys } from './pgp.ts';
 import { badRequest, sealedError, TresorError } from './errors.ts';
@@ -50,6 +52,8 @@ export interface CoreOptions {
   auditForbiddenDirs?: string[];
   /** HA on etcd: the node serves only while it holds the leader lock. */
   ha?: HaCoordinator;
+  /** `kms_library` stanzas: the PKCS#11 libraries managed keys may name. */
+  kmsLibraries?: KmsLibraryConfig[];
 }
 
 export interface InitRequest {
@@ -102,6 +106,8 @@ export class Core {
   readonly hsm: SealWrapper | undefined;
   readonly oldHsm: SealWrapper | undefined;
   readonly logger: Logger;
+  /** Managed keys (sys/managed-keys): their libraries and token connections. */
+  readonly managedKeys: ManagedKeys;
   readonly storageType: string;
   /** `cluster_name` from the config; otherwise one is generated at init and stored. */
   readonly configuredClusterName: string | undefined;
@@ -122,6 +128,7 @@ export class Core {
     this.hsm = opts.hsm;
     this.oldHsm = opts.migrationSource;
     this.logger = opts.logger;
+    this.managedKeys = new ManagedKeys(opts.kmsLibraries ?? [], opts.logger);
     this.storageType = opts.storageType;
     this.configuredClusterName = opts.clusterName;
     this.ha = opts.ha;
@@ -665,6 +672,7 @@ export class Core {
       await this.state?.close();
       this.state = undefined;
       this.barrier.seal();
+      this.managedKeys.forgetRecords();
       this.sealedByOperator = true;
       this.logger.info('core: sealed by operator');
     });

@@ -23,6 +23,8 @@ export interface MountEntry {
     listing_visibility?: string;
     /** Auth mounts: the token type they issue; "default-service" or "service" (service tokens only). */
     token_type?: string;
+    /** Names or ids of the managed keys this mount may use (besides those with any_mount). */
+    allowed_managed_keys?: string[];
   };
   options: Record<string, string> | null;
   local: boolean;

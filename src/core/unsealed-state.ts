@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { LogicalBackend, LogicalRequest, LogicalResponse, Operation, RequestAuth } from '../engines/types.ts';
+import type { LogicalBackend, LogicalRequest, LogicalResponse, ManagedKeyAccess, Operation, RequestAuth } from '../engines/types.ts';
 import { createKvBackend } from '../engines/kv/index.ts';
 import { createCubbyholeBackend, destroyCubbyhole } from '../engines/cubbyhole/index.ts';
 import { createIdentityBackend, IdentityStore, type Entity, type IdentityContext, type MountInfo } from '../engines/identity/index.ts';
@@ -14,7 +14,7 @@ import { PolicyStore, type ACL, type AclRequest } from './acl/index.ts';
 import type { TemplateIdentity } from './acl/templating.ts';
 import { MountTable, notMountable, SINGLETON_MOUNTS, SYSTEM_DEFAULT_LEASE_TTL, unknownEngineType, type MountEntry, type RouteMatch } from './mounts.ts';
 import { CachingStorage, PrefixedStorage } from './storage-view.ts';
-import { notFound, permissionDenied, TresorError } from './errors.ts';
+import { badRequest, notFound, permissionDenied, TresorError } from './errors.ts';
 import { osRandom } from './entropy.ts';
 import { defineBackend } from '../framework/index.ts';
 import { isWrappingToken } from './wrapping.ts';
@@ -264,6 +264,7 @@ export class UnsealedState {
       maxLeaseTtl: match.entry.config.max_lease_ttl || SYSTEM_DEFAULT_LEASE_TTL,
       randomBytes: external ? (n: number) => this.core.keyRandom(n) : osRandom,
       remoteAddress: req.remoteAddress,
+      managedKeys: this.managedKeyAccess(match.entry),
     };
     const logical: LogicalRequest = { operation: req.operation, ...base };
     logical.operation = await this.writeOperation(caller, path, match.backend, logical);
@@ -276,6 +277,34 @@ export class UnsealedState {
       res.warnings = [...(res.warnings ?? []), CUBBYHOLE_RESPONSE_DEPRECATED];
     }
     return res;
+  }
+
+  private readonly managedKeyViews = new WeakMap<MountEntry, ManagedKeyAccess>();
+
+  /**
+   * A mount's view of the managed keys (made once per mount entry; it reads
+   * allowed_managed_keys at each use, so a tune takes effect at once).
+   */
+  private managedKeyAccess(entry: MountEntry): ManagedKeyAccess {
+    let view = this.managedKeyViews.get(entry);
+    if (!view) {
+      const core = this.core;
+      view = {
+        hsm: core.managedKeys,
+        resolve: async (ref) => {
+          const record = await core.managedKeys.find(core.barrier, ref);
+          const shown = (ref.name ?? ref.id ?? '').slice(0, 64);
+          if (!record) throw badRequest(`managed key "${shown}" not found`);
+          const allowed = entry.config.allowed_managed_keys ?? [];
+          if (!record.any_mount && !allowed.includes(record.name) && !allowed.includes(record.uuid)) {
+            throw badRequest(`managed key "${shown}" is not allowed on mount "${entry.path}" (see allowed_managed_keys)`);
+          }
+          return record;
+        },
+      };
+      this.managedKeyViews.set(entry, view);
+    }
+    return view;
   }
 
   /**

@@ -73,6 +73,16 @@ export interface LogicalRequest {
   remoteAddress?: string;
   /** The mount's max lease TTL in seconds (its tuned value, else the system's 768h). */
   maxLeaseTtl?: number;
+  /** Managed keys this mount may use (sys/managed-keys, allowed_managed_keys); absent outside secret mounts. */
+  managedKeys?: ManagedKeyAccess;
+}
+
+/** A mount's view of the managed keys: only those it is allowed (any_mount, or named in allowed_managed_keys). */
+export interface ManagedKeyAccess {
+  /** The managed key by name or id; a 400 naming it when it does not exist or the mount may not use it. */
+  resolve(ref: { name?: string; id?: string }): Promise<import('../core/managed-keys.ts').ManagedKeyRecord>;
+  /** The HSM operations (session pool, max_parallel cap, recovery). */
+  readonly hsm: import('../core/managed-keys.ts').ManagedKeys;
 }
 
 /**

@@ -12,6 +12,7 @@ import { recoveryPaths } from './recovery.ts';
 import { internalPaths } from './internal.ts';
 import { wrappingPaths } from './wrapping.ts';
 import { auditPaths } from './audit.ts';
+import { managedKeyPaths } from './managed-keys.ts';
 import type { SysRequest } from './request.ts';
 
 export const sysBackend = new FrameworkBackend<SysRequest>([
@@ -24,6 +25,7 @@ export const sysBackend = new FrameworkBackend<SysRequest>([
   ...internalPaths,
   ...wrappingPaths,
   ...auditPaths,
+  ...managedKeyPaths,
 ]);
 
 /** Whether a sys path (below sys/, no trailing slash) is one of Vault's unauthenticated endpoints. */

@@ -29,7 +29,15 @@ function mountConfig(value: Record<string, unknown>): Partial<MountEntry['config
   if (value.default_lease_ttl !== undefined) out.default_lease_ttl = durationSeconds(value.default_lease_ttl, 'default_lease_ttl');
   if (value.max_lease_ttl !== undefined) out.max_lease_ttl = durationSeconds(value.max_lease_ttl, 'max_lease_ttl');
   if (value.force_no_cache !== undefined) out.force_no_cache = optionalBool(value.force_no_cache, 'force_no_cache') ?? false;
+  if (value.allowed_managed_keys !== undefined && value.allowed_managed_keys !== null) out.allowed_managed_keys = managedKeyList(value.allowed_managed_keys);
   return out;
+}
+
+/** `allowed_managed_keys`: a list or a comma-separated string of managed key names or ids. */
+function managedKeyList(value: unknown): string[] {
+  const items = Array.isArray(value) ? value : typeof value === 'string' ? value.split(',') : undefined;
+  if (!items || items.some((i) => typeof i !== 'string')) throw badRequest('"allowed_managed_keys" must be a list of managed key names');
+  return (items as string[]).map((i) => i.trim()).filter(Boolean);
 }
 
 /** Mount options are strings; numbers and booleans sent by clients are taken as their text. */
@@ -69,6 +77,7 @@ export const mountPaths: SysPath[] = [
       options: { type: 'map', description: 'Engine options (e.g. "version" for kv).' },
       seal_wrap: { type: 'bool', description: 'Cannot be changed after the mount is created.' },
       external_entropy_access: { type: 'bool', description: 'Cannot be changed after the mount is created.' },
+      allowed_managed_keys: { type: 'comma-string-slice', description: 'Names or ids of the managed keys the mount may use.' },
     },
     operations: {
       read: async (req, f) => {
@@ -83,6 +92,7 @@ export const mountPaths: SysPath[] = [
           options: m.entry.options,
           seal_wrap: m.entry.seal_wrap,
           external_entropy_access: m.entry.external_entropy_access,
+          ...(m.entry.config.allowed_managed_keys ? { allowed_managed_keys: m.entry.config.allowed_managed_keys } : {}),
         });
       },
       update: async (req, f) => {
@@ -90,7 +100,7 @@ export const mountPaths: SysPath[] = [
         if (f.has('external_entropy_access')) throw badRequest('external_entropy_access cannot be changed after a mount is created');
         await authed(req).state.mounts.tune(f.get('path'), {
           description: f.getOk<string>('description'),
-          config: mountConfig({ default_lease_ttl: f.getOk('default_lease_ttl'), max_lease_ttl: f.getOk('max_lease_ttl') }),
+          config: mountConfig({ default_lease_ttl: f.getOk('default_lease_ttl'), max_lease_ttl: f.getOk('max_lease_ttl'), allowed_managed_keys: f.getOk('allowed_managed_keys') }),
           options: optionsOf(f.getOk('options')),
         });
         return noContent();
@@ -104,7 +114,7 @@ export const mountPaths: SysPath[] = [
       ...MOUNT_PATH,
       type: { type: 'string', description: 'The engine type: kv (kv-v1, kv-v2, generic) or transit.' },
       description: { type: 'string', description: 'Human-friendly description of the mount.' },
-      config: { type: 'map', description: 'default_lease_ttl, max_lease_ttl, force_no_cache.' },
+      config: { type: 'map', description: 'default_lease_ttl, max_lease_ttl, force_no_cache, allowed_managed_keys.' },
       options: { type: 'map', description: 'Engine options (e.g. "version" for kv).' },
       local: { type: 'bool', description: 'The mount is not replicated.' },
       seal_wrap: { type: 'bool', description: "Wrap the engine's stored values with the HSM as well as the barrier." },

@@ -27,6 +27,7 @@ import { hashPaths } from './hash.ts';
 import { hmacPaths } from './hmac.ts';
 import { importPaths } from './import.ts';
 import { keyStores } from './key-store.ts';
+import { withManagedKeys } from './managed.ts';
 import { keyPaths, rotateIfDue } from './keys.ts';
 import { randomPaths } from './random.ts';
 import { signPaths } from './sign.ts';
@@ -38,7 +39,7 @@ import { signPaths } from './sign.ts';
 export function createTransitBackend(_options: Record<string, string> = {}): LogicalBackend {
   const storeFor = keyStores();
   // encrypt/decrypt first: the paths are tried in order and those are the busiest.
-  return defineBackend('transit', [
+  return defineBackend('transit', withManagedKeys([
     ...cryptPaths(storeFor),
     ...signPaths(storeFor),
     ...hmacPaths(storeFor),
@@ -50,7 +51,7 @@ export function createTransitBackend(_options: Record<string, string> = {}): Log
     ...cacheConfigPaths(storeFor),
     ...hashPaths(),
     ...randomPaths(),
-  ], {
+  ], storeFor), {
     periodic: async ({ storage, randomBytes }) => {
       const store = storeFor({ storage });
       const failures: string[] = [];

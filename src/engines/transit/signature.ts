@@ -94,7 +94,7 @@ export function decodeDerSignature(der: Buffer): { r: bigint; s: bigint } {
 
 // ---- RSA padding for prehashed digests ----
 
-const DIGEST_INFO_PREFIX: Readonly<Record<string, string>> = {
+export const DIGEST_INFO_PREFIX: Readonly<Record<string, string>> = {
   sha1: '3021300906052b0e03021a05000414',
   sha224: '302d300d06096086480165030402040500041c',
   sha256: '3031300d060960864801650304020105000420',

@@ -74,3 +74,31 @@ export function oaepDecrypt(m: Pkcs11Api, session: Buffer, privateKey: Buffer, h
   m.C_DecryptInit(session, oaepParams(hash), privateKey);
   return m.C_DecryptAsync(session, data, Buffer.alloc(1024));
 }
+
+/** Raw ECDSA (CKM_ECDSA) over a digest the caller computed; returns r || s. */
+export function ecdsaSign(m: Pkcs11Api, session: Buffer, privateKey: Buffer, digest: Buffer): Promise<Buffer> {
+  m.C_SignInit(session, { mechanism: pkcs11js.CKM_ECDSA }, privateKey);
+  return m.C_SignAsync(session, digest, Buffer.alloc(132));
+}
+
+/** PKCS#1 v1.5 (CKM_RSA_PKCS) over a DigestInfo the caller built. */
+export function rsaPkcs1Sign(m: Pkcs11Api, session: Buffer, privateKey: Buffer, digestInfo: Buffer): Promise<Buffer> {
+  m.C_SignInit(session, { mechanism: pkcs11js.CKM_RSA_PKCS }, privateKey);
+  return m.C_SignAsync(session, digestInfo, Buffer.alloc(1024));
+}
+
+/**
+ * Verifies with the public key object on the token; `mechanism` is
+ * CKM_ECDSA (signature r || s) or CKM_RSA_PKCS. A wrong signature is false,
+ * any other failure throws.
+ */
+export async function verifyOnToken(m: Pkcs11Api, session: Buffer, publicKey: Buffer, mechanism: number, data: Buffer, signature: Buffer): Promise<boolean> {
+  m.C_VerifyInit(session, { mechanism }, publicKey);
+  try {
+    return await m.C_VerifyAsync(session, data, signature);
+  } catch (err) {
+    const code = (err as { code?: number }).code;
+    if (code === pkcs11js.CKR_SIGNATURE_INVALID || code === pkcs11js.CKR_SIGNATURE_LEN_RANGE) return false;
+    throw err;
+  }
+}

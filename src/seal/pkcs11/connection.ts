@@ -18,6 +18,11 @@ export interface ConnectionOptions {
    * the keys again; throwing makes recovery try again later.
    */
   onConnect: (session: Buffer) => Promise<void>;
+  /**
+   * Other connections share the library (managed keys: one per token and
+   * PIN): a failed connect must not C_Finalize it under them.
+   */
+  sharedLibrary?: boolean;
   /** Told when recovery starts (with the cause) and when it has finished. */
   onStateChange: (event: { recovering: true; cause: HsmError } | { recovering: false }) => void;
 }
@@ -50,7 +55,7 @@ export class HsmConnection {
       await pool.run(options.onConnect);
       return connection;
     } catch (err) {
-      finalize(module);
+      if (!options.sharedLibrary) finalize(module);
       throw err;
     }
   }

@@ -79,13 +79,13 @@ async function generateSecretKey(
   module: Pkcs11Api,
   session: Buffer,
   key: KeyRef,
-  { mechanism, keyType, usage }: { mechanism: number; keyType: number; usage: number[] },
+  { mechanism, keyType, usage, bytes = 32 }: { mechanism: number; keyType: number; usage: number[]; bytes?: number },
 ): Promise<Buffer> {
   try {
     return await module.C_GenerateKeyAsync(session, { mechanism }, [
       { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_SECRET_KEY },
       { type: pkcs11js.CKA_KEY_TYPE, value: keyType },
-      { type: pkcs11js.CKA_VALUE_LEN, value: 32 },
+      { type: pkcs11js.CKA_VALUE_LEN, value: bytes },
       ...usage.map((type) => ({ type, value: true })),
       ...protectedKeyAttributes(key.label, key.id),
     ]);
@@ -94,12 +94,13 @@ async function generateSecretKey(
   }
 }
 
-/** AES-256 token key for encrypt/decrypt (needs a read-write session). */
-export function generateAesKey(module: Pkcs11Api, session: Buffer, key: KeyRef): Promise<Buffer> {
+/** AES token key (256 bits unless `bytes` says) for encrypt/decrypt (needs a read-write session). */
+export function generateAesKey(module: Pkcs11Api, session: Buffer, key: KeyRef, bytes = 32): Promise<Buffer> {
   return generateSecretKey(module, session, key, {
     mechanism: pkcs11js.CKM_AES_KEY_GEN,
     keyType: pkcs11js.CKK_AES,
     usage: [pkcs11js.CKA_ENCRYPT, pkcs11js.CKA_DECRYPT],
+    bytes,
   });
 }
 
@@ -115,8 +116,16 @@ export function generateHmacKey(module: Pkcs11Api, session: Buffer, key: KeyRef)
   });
 }
 
-/** RSA-3072 pair; the private half is sensitive and non-extractable. */
-export async function generateRsaKeyPair(module: Pkcs11Api, session: Buffer, key: KeyRef): Promise<pkcs11js.KeyPair> {
+/**
+ * RSA pair (3072 bits, encrypt/decrypt unless told otherwise); the private
+ * half is sensitive and non-extractable. `sign` makes a signing pair instead.
+ */
+export async function generateRsaKeyPair(
+  module: Pkcs11Api,
+  session: Buffer,
+  key: KeyRef,
+  { bits = 3072, sign = false }: { bits?: number; sign?: boolean } = {},
+): Promise<pkcs11js.KeyPair> {
   try {
     return await module.C_GenerateKeyPairAsync(
       session,
@@ -124,21 +133,71 @@ export async function generateRsaKeyPair(module: Pkcs11Api, session: Buffer, key
       [
         { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_PUBLIC_KEY },
         { type: pkcs11js.CKA_TOKEN, value: true },
-        { type: pkcs11js.CKA_ENCRYPT, value: true },
-        { type: pkcs11js.CKA_MODULUS_BITS, value: 3072 },
+        { type: sign ? pkcs11js.CKA_VERIFY : pkcs11js.CKA_ENCRYPT, value: true },
+        { type: pkcs11js.CKA_MODULUS_BITS, value: bits },
         { type: pkcs11js.CKA_PUBLIC_EXPONENT, value: Buffer.from([1, 0, 1]) },
         { type: pkcs11js.CKA_LABEL, value: key.label },
         { type: pkcs11js.CKA_ID, value: key.id },
       ],
       [
         { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_PRIVATE_KEY },
-        { type: pkcs11js.CKA_DECRYPT, value: true },
+        { type: sign ? pkcs11js.CKA_SIGN : pkcs11js.CKA_DECRYPT, value: true },
         ...protectedKeyAttributes(key.label, key.id),
       ],
     );
   } catch (err) {
     throw toHsmError(err, 'C_GenerateKeyPair');
   }
+}
+
+/** DER OIDs (CKA_EC_PARAMS) of the NIST curves, by JWK name. */
+export const EC_CURVE_PARAMS: Readonly<Record<'P-256' | 'P-384' | 'P-521', Buffer>> = {
+  'P-256': Buffer.from('06082a8648ce3d030107', 'hex'),
+  'P-384': Buffer.from('06052b81040022', 'hex'),
+  'P-521': Buffer.from('06052b81040023', 'hex'),
+};
+
+/** EC signing pair on `curve`; the private half is sensitive and non-extractable. */
+export async function generateEcKeyPair(module: Pkcs11Api, session: Buffer, key: KeyRef, curve: keyof typeof EC_CURVE_PARAMS): Promise<pkcs11js.KeyPair> {
+  try {
+    return await module.C_GenerateKeyPairAsync(
+      session,
+      { mechanism: pkcs11js.CKM_EC_KEY_PAIR_GEN },
+      [
+        { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_PUBLIC_KEY },
+        { type: pkcs11js.CKA_TOKEN, value: true },
+        { type: pkcs11js.CKA_VERIFY, value: true },
+        { type: pkcs11js.CKA_EC_PARAMS, value: EC_CURVE_PARAMS[curve] },
+        { type: pkcs11js.CKA_LABEL, value: key.label },
+        { type: pkcs11js.CKA_ID, value: key.id },
+      ],
+      [
+        { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_PRIVATE_KEY },
+        { type: pkcs11js.CKA_SIGN, value: true },
+        ...protectedKeyAttributes(key.label, key.id),
+      ],
+    );
+  } catch (err) {
+    throw toHsmError(err, 'C_GenerateKeyPair');
+  }
+}
+
+/** Exports an EC public key object (CKA_EC_POINT, a DER OCTET STRING around 04||X||Y) as a Node KeyObject. */
+export function exportEcPublicKey(module: Pkcs11Api, session: Buffer, handle: Buffer, curve: keyof typeof EC_CURVE_PARAMS): KeyObject {
+  let point: Buffer;
+  try {
+    point = Buffer.from(module.C_GetAttributeValue(session, handle, [{ type: pkcs11js.CKA_EC_POINT }])[0].value);
+  } catch (err) {
+    throw toHsmError(err, 'C_GetAttributeValue');
+  }
+  // Strip the OCTET STRING header (short or long form length) when present.
+  if (point[0] === 0x04 && point.length > 2 && point[1] !== 0 && (point[1] & 0x80 ? point.length > 3 : point[1] === point.length - 2)) {
+    point = point.subarray(point[1] & 0x80 ? 2 + (point[1] & 0x7f) : 2);
+  }
+  const size = (point.length - 1) / 2;
+  const x = point.subarray(1, 1 + size).toString('base64url');
+  const y = point.subarray(1 + size).toString('base64url');
+  return createPublicKey({ key: { kty: 'EC', crv: curve, x, y }, format: 'jwk' });
 }
 
 /** Exports an RSA public key object as a Node KeyObject (for `rsa_encrypt_local`). */
