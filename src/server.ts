@@ -9,6 +9,7 @@ import { TresorError } from './core/errors.ts';
 import { createHttpServer } from './http/server.ts';
 import { listen } from './http/listener.ts';
 import { createLogger, type Logger } from './logger.ts';
+import { setCoreProbe, setPrometheusDefault } from './metrics.ts';
 import { OpeningSeal } from './seal/opening-seal.ts';
 import type { SealWrapper } from './seal/seal.ts';
 
@@ -101,6 +102,9 @@ export async function runServer(opts: RunServerOptions): Promise<RunningServer> 
     logger,
   });
 
+  setPrometheusDefault((config.telemetry?.prometheusRetentionTime ?? 0) > 0);
+  setCoreProbe(() => ({ sealed: core.sealed, active: !core.sealed }));
+
   // "Started" is said only once the seal has answered: a wrong PIN or library stops here with its error alone.
   if (hsm) {
     try {
@@ -118,6 +122,7 @@ export async function runServer(opts: RunServerOptions): Promise<RunningServer> 
     maxRequestSize: listener.maxRequestSize,
     disableUnauthedRekeyEndpoints: listener.disableUnauthedRekeyEndpoints,
     disableUnauthedGenerateRootEndpoints: listener.disableUnauthedGenerateRootEndpoints,
+    unauthenticatedMetricsAccess: listener.unauthenticatedMetricsAccess,
   });
   const [host, portText] = splitHostPort(listener.address);
   const tcp = await listen(http, {

@@ -83,6 +83,7 @@ plugin_directory  = "/plugins"
         maxConnections: 100,
         disableUnauthedRekeyEndpoints: false,
         disableUnauthedGenerateRootEndpoints: false,
+        unauthenticatedMetricsAccess: false,
         source: undefined,
       },
     );
@@ -358,5 +359,35 @@ describe('parseDuration', () => {
 
   it('a config duration past 100 years is refused naming the key', () => {
     assert.match(configError(`${STORAGE}max_lease_ttl = "1000000h"`).message, /^server\.hcl:4: key "max_lease_ttl" must be at most 100 years/);
+  });
+});
+
+describe('telemetry', () => {
+  it('reads the telemetry stanza and the listener telemetry block', () => {
+    const config = parseConfig(
+      `storage "inmem" {}
+listener "tcp" {
+  tls_disable = true
+  telemetry {
+    unauthenticated_metrics_access = true
+  }
+}
+telemetry {
+  prometheus_retention_time = "12h"
+  disable_hostname = true
+}`,
+      'a.hcl',
+      {},
+    );
+    assert.equal(config.listeners[0].unauthenticatedMetricsAccess, true);
+    assert.equal(config.telemetry?.prometheusRetentionTime, 12 * 3600);
+  });
+
+  it('refuses an unknown key in either telemetry block, naming it', () => {
+    assert.throws(() => parseConfig('storage "inmem" {}\ntelemetry {\n  statsd_address = "x"\n}', 'a.hcl', {}), /unknown key "statsd_address" in telemetry/);
+    assert.throws(
+      () => parseConfig('storage "inmem" {}\nlistener "tcp" {\n  tls_disable = true\n  telemetry {\n    other = 1\n  }\n}', 'a.hcl', {}),
+      /unknown key "other" in listener "tcp" telemetry/,
+    );
   });
 });

@@ -7,8 +7,8 @@ import path from 'node:path';
 import { ConfigError } from './errors.ts';
 import { BodyReader, HclError, collectBlocks, parseDocument, type DecodedBlock, type HclBody } from './hcl.ts';
 import { applySealEnvironment, checkSealSet, finishSeal, readSealBlock, type SealDraft } from './seal.ts';
-import { readEntropy, readListener, readStorage } from './stanzas.ts';
-import type { ConfigSource, EntropyConfig, ListenerConfig, LogLevel, ServerConfig, StorageConfig } from './types.ts';
+import { readEntropy, readListener, readStorage, readTelemetry } from './stanzas.ts';
+import type { ConfigSource, EntropyConfig, ListenerConfig, LogLevel, ServerConfig, StorageConfig, TelemetryConfig } from './types.ts';
 
 export { ConfigError } from './errors.ts';
 export { parseDuration } from './duration.ts';
@@ -25,11 +25,12 @@ interface ConfigLayer {
   listeners: ListenerConfig[];
   seals: SealDraft[];
   entropy?: EntropyConfig;
-  scalars: Partial<Omit<ServerConfig, 'storage' | 'listeners' | 'seals' | 'entropy'>>;
+  telemetry?: TelemetryConfig;
+  scalars: Partial<Omit<ServerConfig, 'storage' | 'listeners' | 'seals' | 'entropy' | 'telemetry'>>;
 }
 
 const DEFAULT_LEASE_TTL = 768 * 3600;
-const STANZAS = ['storage', 'backend', 'listener', 'seal', 'entropy'];
+const STANZAS = ['storage', 'backend', 'listener', 'seal', 'entropy', 'telemetry'];
 const STRING_KEYS = {
   api_addr: 'apiAddr',
   cluster_addr: 'clusterAddr',
@@ -115,11 +116,14 @@ function readLayer(body: HclBody, file: string): ConfigLayer {
   if (storageBlocks.length > 1) throw reader.error('only one storage stanza is allowed', storageBlocks[1]);
   const entropyBlocks = collectBlocks(body, 'entropy', 1);
   if (entropyBlocks.length > 1) throw reader.error('only one entropy stanza is allowed', entropyBlocks[1]);
+  const telemetryBlocks = collectBlocks(body, 'telemetry', 0);
+  if (telemetryBlocks.length > 1) throw reader.error('only one telemetry stanza is allowed', telemetryBlocks[1]);
   return {
     storage: storageBlocks.map((b) => readStorage(b, source(b)))[0],
     listeners: collectBlocks(body, 'listener', 1).map((b) => readListener(b, source(b))),
     seals: collectBlocks(body, 'seal', 1).map((b) => readSealBlock(b, source(b))),
     entropy: entropyBlocks.map((b) => readEntropy(b, source(b)))[0],
+    telemetry: telemetryBlocks.map((b) => readTelemetry(b, source(b)))[0],
     scalars: readScalars(reader),
   };
 }
@@ -143,6 +147,7 @@ function mergeLayers(earlier: ConfigLayer, later: ConfigLayer): ConfigLayer {
     listeners: [...earlier.listeners, ...later.listeners],
     seals: [...earlier.seals, ...later.seals],
     entropy: later.entropy ?? earlier.entropy,
+    telemetry: later.telemetry ?? earlier.telemetry,
     scalars: { ...earlier.scalars, ...later.scalars },
   };
 }
@@ -165,6 +170,7 @@ function finish(layer: ConfigLayer, env: NodeJS.ProcessEnv, options: ConfigOptio
     listeners: layer.listeners,
     seals,
     entropy: layer.entropy,
+    ...(layer.telemetry ? { telemetry: layer.telemetry } : {}),
   };
   if (config.defaultLeaseTtl > config.maxLeaseTtl) throw new ConfigError('default_lease_ttl must not be greater than max_lease_ttl');
   return config;

@@ -40,6 +40,15 @@ export interface ListenerConfig {
   idleTimeoutMs: number;
   /** `max_connections` (Tresor's own): open connections beyond which new ones are closed; default from the file-descriptor limit. */
   maxConnections?: number;
+  /** `telemetry { unauthenticated_metrics_access = true }`: sys/metrics without a token on this listener. */
+  unauthenticatedMetricsAccess: boolean;
+  source: ConfigSource;
+}
+
+/** The top-level `telemetry` stanza. */
+export interface TelemetryConfig {
+  /** Seconds; above 0 makes sys/metrics answer Prometheus text by default. */
+  prometheusRetentionTime: number;
   source: ConfigSource;
 }
 
@@ -79,6 +88,7 @@ export interface ServerConfig {
   /** Zero (Shamir), one, or two during a migration (one disabled). */
   seals: SealConfig[];
   entropy?: EntropyConfig;
+  telemetry?: TelemetryConfig;
   apiAddr?: string;
   clusterAddr?: string;
   clusterName?: string;

@@ -9,12 +9,20 @@ import { operationFor, parseApiUrl } from './request-path.ts';
 import { handleApiRequest, isSysPath, isUnauthenticated } from '../core/api.ts';
 import { disabledUnauthedEndpoint, type UnauthedEndpointOptions } from './unauthed-endpoints.ts';
 import { bodyTooLarge, limitBody, parseJsonBody, UNAUTHENTICATED_BODY_LIMIT } from './json-body.ts';
+import { pathClass, requestCount, requestLatency } from '../metrics.ts';
 
 export interface HttpOptions extends UnauthedEndpointOptions {
   /** Largest accepted request body; Vault's listener default is 32 MiB. */
   maxRequestSize?: number;
   logger: Logger;
+  /** The listener's `telemetry { unauthenticated_metrics_access = true }`: sys/metrics without a token. */
+  unauthenticatedMetricsAccess?: boolean;
 }
+
+/** The API path of a request, kept by handleApi for the request metrics. */
+const metricPath = Symbol('tresor.metricPath');
+type MetricRequest = FastifyRequest & { [metricPath]?: string };
+const STATUS_CLASSES = ['1xx', '2xx', '3xx', '4xx', '5xx'];
 
 
 /**
@@ -61,6 +69,17 @@ export function createHttpServer(core: Core, opts: HttpOptions): FastifyInstance
     sendErrors(reply, 404, []);
   });
 
+  // One histogram observe and one counter increment per request. A path that
+  // matched nothing (404) or never parsed is counted as "unknown", so made-up
+  // paths cannot grow the label set.
+  app.addHook('onResponse', (req: MetricRequest, reply, done) => {
+    const code = reply.statusCode;
+    const path = req[metricPath] !== undefined && code !== 404 ? pathClass(req[metricPath]) : 'unknown';
+    requestLatency.observe({ method: req.method, path, status: STATUS_CLASSES[Math.floor(code / 100) - 1] ?? 'other' }, reply.elapsedTime);
+    requestCount.inc({ method: req.method, path, code });
+    done();
+  });
+
   app.route({
     method: ['GET', 'HEAD', 'PUT', 'POST', 'DELETE', 'PATCH'],
     url: '/v1/*',
@@ -77,6 +96,7 @@ async function handleApi(core: Core, req: FastifyRequest, reply: FastifyReply, o
     sendErrors(reply, 405, ['unsupported operation']);
     return;
   }
+  (req as MetricRequest)[metricPath] = parsed.path;
   // Vault reads a DELETE's parameters from the query only; sys/ keeps its body (the rekey and generate-root cancel nonce).
   const body = method === 'DELETE' && !isSysPath(parsed.path) ? undefined : req.body;
   if (body !== undefined && (typeof body !== 'object' || body === null || Array.isArray(body))) {
@@ -102,9 +122,11 @@ async function handleApi(core: Core, req: FastifyRequest, reply: FastifyReply, o
     wrapTtlSeconds: requestWrapTtl(req),
     remoteAddress,
     help: parsed.query.has('help') && parsed.query.get('help') !== '',
+    unauthenticatedMetrics: opts.unauthenticatedMetricsAccess === true,
   });
   reply.code(out.status);
   if (out.body === undefined) reply.send();
+  else if (out.contentType) reply.header('content-type', out.contentType).send(Buffer.from(String(out.body)));
   else sendJson(reply, out.body);
 }
 

@@ -10,6 +10,7 @@ import { policyPaths } from './policies.ts';
 import { recoveryPaths } from './recovery.ts';
 import { internalPaths } from './internal.ts';
 import { wrappingPaths } from './wrapping.ts';
+import { metricsPaths } from './metrics.ts';
 import type { SysRequest } from './request.ts';
 
 export const sysBackend = new FrameworkBackend<SysRequest>([
@@ -20,6 +21,7 @@ export const sysBackend = new FrameworkBackend<SysRequest>([
   ...policyPaths,
   ...internalPaths,
   ...wrappingPaths,
+  ...metricsPaths,
 ]);
 
 /** Whether a sys path (below sys/, no trailing slash) is one of Vault's unauthenticated endpoints. */
