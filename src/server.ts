@@ -8,7 +8,12 @@ import { Core } from './core/core.ts';
 import { TresorError } from './core/errors.ts';
 import { createHttpServer } from './http/server.ts';
 import { listen } from './http/listener.ts';
-import { createLogger, type Logger } from './logger.ts';
+import { createServerLogger, type Logger, type LogLevel } from './logger.ts';
+import { ConfigError } from './config/errors.ts';
+import { runReloadHooks, runShutdownHooks } from './lifecycle-hooks.ts';
+
+/** How long SIGTERM/SIGINT lets requests in flight finish before closing their connections. */
+const SHUTDOWN_DRAIN_MS = 10_000;
 import { setCoreProbe, setPrometheusDefault } from './metrics.ts';
 import { OpeningSeal } from './seal/opening-seal.ts';
 import type { SealWrapper } from './seal/seal.ts';
@@ -18,6 +23,9 @@ export interface RunServerOptions {
   dev: boolean;
   devRootTokenId?: string;
   devListenAddress?: string;
+  /** -log-level / -log-format: over VAULT_LOG_LEVEL / VAULT_LOG_FORMAT, over the config. */
+  logLevel?: string;
+  logFormat?: string;
   /** Where the banner goes (tests capture it); default stdout. */
   out?: (text: string) => void;
 }
@@ -77,7 +85,8 @@ export async function runServer(opts: RunServerOptions): Promise<RunningServer> 
   const out = opts.out ?? ((t: string) => process.stdout.write(t));
   const config: ServerConfig = opts.dev && opts.configPaths.length === 0 ? devConfig() : loadConfig(opts.configPaths, process.env, { dev: opts.dev });
   if (opts.dev) applyDevDefaults(config, opts.devListenAddress);
-  const logger = createLogger(config.logLevel);
+  applyLogOverrides(config, opts, process.env);
+  const logger = createServerLogger({ level: config.logLevel, format: config.logFormat ?? (opts.dev ? 'standard' : 'json'), file: config.logFile });
 
   const storageCfg = config.storage ?? { type: 'inmem' as const, options: {} };
   const physical: StorageBackend = createStorage(storageCfg.type, storageCfg.options);
@@ -161,7 +170,9 @@ export async function runServer(opts: RunServerOptions): Promise<RunningServer> 
   const stop = async () => {
     if (stopping) return;
     stopping = true;
-    await tcp.close();
+    // Stop accepting, let requests in flight finish (an acknowledged write is on disk), then hooks, seal, HSM.
+    await tcp.close(SHUTDOWN_DRAIN_MS);
+    await runShutdownHooks(logger.warn);
     await core.shutdown();
     await hsm?.close();
     await oldHsm?.close();
@@ -176,14 +187,35 @@ export async function runServer(opts: RunServerOptions): Promise<RunningServer> 
     process.once(sig, () => {
       logger.info(`server: ${sig} received, shutting down`);
       stop().then(
-        () => process.exit(0),
+        () => {
+          logger.info('server: shutdown complete');
+          logger.flush();
+          process.exit(0);
+        },
         (err) => {
           logger.error(`server: shutdown failed: ${(err as Error).message}`);
+          logger.flush();
           process.exit(1);
         },
       );
     });
   }
+  // SIGHUP: re-read log_level from the config files (flags and env still win), then the reload hooks.
+  process.on('SIGHUP', () => {
+    try {
+      if (opts.configPaths.length > 0) {
+        const fresh = loadConfig(opts.configPaths, process.env, { dev: opts.dev });
+        applyLogOverrides(fresh, opts, process.env);
+        if (fresh.logLevel !== logger.level) {
+          logger.setLevel(fresh.logLevel);
+          logger.info(`server: SIGHUP: log level is now ${fresh.logLevel}`);
+        } else logger.info('server: SIGHUP: reloaded');
+      }
+    } catch (err) {
+      logger.error(`server: SIGHUP: cannot reload the configuration: ${(err as Error).message}`);
+    }
+    void runReloadHooks(logger.warn);
+  });
   return { core, http, address, stop };
 }
 
@@ -210,6 +242,23 @@ async function autoUnsealLoop(core: Core, hsm: OpeningSeal, logger: Logger, stop
       await new Promise((r) => setTimeout(r, delay).unref());
       delay = Math.min(delay * 2, 10_000);
     }
+  }
+}
+
+const LOG_LEVEL_NAMES: Record<string, LogLevel> = { trace: 'trace', debug: 'debug', info: 'info', warn: 'warn', warning: 'warn', err: 'error', error: 'error' };
+
+/** -log-level/-log-format over VAULT_LOG_LEVEL/VAULT_LOG_FORMAT over the config file, as Vault orders them. */
+function applyLogOverrides(config: ServerConfig, opts: RunServerOptions, env: NodeJS.ProcessEnv): void {
+  const level = opts.logLevel ?? (env.VAULT_LOG_LEVEL || undefined);
+  if (level !== undefined) {
+    const parsed = LOG_LEVEL_NAMES[level.toLowerCase()];
+    if (!parsed) throw new ConfigError('log level must be one of trace, debug, info, warn, error');
+    config.logLevel = parsed;
+  }
+  const format = opts.logFormat ?? (env.VAULT_LOG_FORMAT || undefined);
+  if (format !== undefined) {
+    if (format !== 'json' && format !== 'standard') throw new ConfigError('log format must be "json" or "standard"');
+    config.logFormat = format;
   }
 }
 

@@ -37,13 +37,14 @@ const STRING_KEYS = {
   cluster_name: 'clusterName',
   pid_file: 'pidFile',
   plugin_directory: 'pluginDirectory',
+  log_file: 'logFile',
 } as const;
 const BOOLEAN_KEYS = { ui: 'ui', disable_mlock: 'disableMlock' } as const;
 const DURATION_KEYS = { default_lease_ttl: 'defaultLeaseTtl', max_lease_ttl: 'maxLeaseTtl' } as const;
 const LOG_LEVELS: Record<string, LogLevel> = {
   trace: 'trace', debug: 'debug', info: 'info', warn: 'warn', warning: 'warn', err: 'error', error: 'error',
 };
-const TOP_LEVEL_KEYS = [...Object.keys(STRING_KEYS), ...Object.keys(BOOLEAN_KEYS), ...Object.keys(DURATION_KEYS), 'log_level'];
+const TOP_LEVEL_KEYS = [...Object.keys(STRING_KEYS), ...Object.keys(BOOLEAN_KEYS), ...Object.keys(DURATION_KEYS), 'log_level', 'log_format'];
 
 /**
  * Parses one configuration text (HCL, or JSON when `fileName` ends in .json
@@ -137,6 +138,11 @@ function readScalars(reader: BodyReader): ConfigLayer['scalars'] {
   if (logLevel !== undefined) {
     scalars.logLevel = LOG_LEVELS[logLevel.toLowerCase()];
     if (!scalars.logLevel) throw reader.error('key "log_level" must be one of trace, debug, info, warn, error', reader.attribute('log_level'));
+  }
+  const logFormat = reader.string('log_format');
+  if (logFormat !== undefined) {
+    if (logFormat !== 'json' && logFormat !== 'standard') throw reader.error('key "log_format" must be "json" or "standard"', reader.attribute('log_format'));
+    scalars.logFormat = logFormat;
   }
   return Object.fromEntries(Object.entries(scalars).filter(([, v]) => v !== undefined)) as ConfigLayer['scalars'];
 }

@@ -95,6 +95,10 @@ export interface ServerConfig {
   ui: boolean;
   disableMlock: boolean;
   logLevel: LogLevel;
+  /** `log_format`; unset: json in server mode, standard with -dev. */
+  logFormat?: 'json' | 'standard';
+  /** `log_file`: also log to this file (a directory: tresor.log inside it). */
+  logFile?: string;
   /** Seconds; default 768h. */
   defaultLeaseTtl: number;
   /** Seconds; default 768h. */
