@@ -4,7 +4,7 @@
  * processes; the load generator runs here. Prints a table and writes
  * bench/results.json (full runs only).
  *
- * BENCH_ONLY=unseal,health,transit,auth,hsm,kv,auto-unseal,startup picks sections;
+ * BENCH_ONLY=unseal,health,transit,auth,hsm,kv,auto-unseal,startup,metrics picks sections;
  * BENCH_DURATION_MS sets each counted window (default 3000).
  */
 import * as os from 'node:os';
@@ -17,6 +17,7 @@ import { benchAutoUnseal } from './sections/auto-unseal.ts';
 import { benchHealth } from './sections/health.ts';
 import { benchHsmSeal } from './sections/hsm-seal.ts';
 import { benchKv, mountKvEngines } from './sections/kv.ts';
+import { benchMetricsScrape } from './sections/metrics.ts';
 import { benchShamirUnseal, initShamir, SHARES, THRESHOLD } from './sections/shamir-unseal.ts';
 import { autoUnsealStartFigure, benchCliStart, type NodeBaseline } from './sections/startup.ts';
 import { benchTransit } from './sections/transit.ts';
@@ -24,7 +25,7 @@ import { discard, hsmServerConfig, hsmServerEnv, initHsmServer } from './servers
 import { ProcessProbe } from './process-probe.ts';
 import { loadSettings } from './settings.ts';
 
-const SECTION_NAMES = ['unseal', 'health', 'transit', 'auth', 'hsm', 'kv', 'auto-unseal', 'startup'] as const;
+const SECTION_NAMES = ['unseal', 'health', 'transit', 'auth', 'hsm', 'kv', 'auto-unseal', 'startup', 'metrics'] as const;
 type SectionName = (typeof SECTION_NAMES)[number];
 /** The HSM-sealed server's max_parallel; its seal-wrapped writes are compared with raw encrypt at this concurrency. */
 const SERVER_MAX_PARALLEL = 4;
@@ -38,7 +39,7 @@ const startedAt = new Date();
 const loadAtStart = os.loadavg()[0]!;
 
 let nodeBaseline: NodeBaseline | undefined;
-if (wants('unseal') || wants('health') || wants('transit') || wants('startup') || wants('auth')) {
+if (wants('unseal') || wants('health') || wants('transit') || wants('startup') || wants('auth') || wants('metrics')) {
   progress('Shamir server: unseal latency, sys/health, transit, logins, tresor status start-up');
   const server = await TestServer.start();
   try {
@@ -52,6 +53,7 @@ if (wants('unseal') || wants('health') || wants('transit') || wants('startup') |
       nodeBaseline = startup.baseline;
     }
     if (wants('auth')) rows.get('auth')!.push(...(await benchAuth(server, init.rootToken, settings.http)));
+    if (wants('metrics')) rows.get('metrics')!.push(...(await benchMetricsScrape(server, init.rootToken, settings.http)));
   } finally {
     await discard(server);
   }
@@ -99,8 +101,9 @@ const titles: Record<SectionName, string> = {
   transit: '5. Transit encrypt and sign',
   auth: '6. Logins and token creation (file storage, Shamir seal; each stores a token)',
   startup: '7. Start-up of the compiled JavaScript (bin/tresor runs dist/)',
+  metrics: '8. Cost of GET /v1/sys/metrics under load (file storage, Shamir seal)',
 };
-const order: SectionName[] = ['unseal', 'auto-unseal', 'health', 'hsm', 'kv', 'transit', 'auth', 'startup'];
+const order: SectionName[] = ['unseal', 'auto-unseal', 'health', 'hsm', 'kv', 'transit', 'auth', 'startup', 'metrics'];
 const sections: Section[] = order.filter(wants).map((name) => ({ title: titles[name], rows: rows.get(name)! }));
 
 const elapsedS = ((Date.now() - startedAt.getTime()) / 1000).toFixed(0);
