@@ -253,7 +253,7 @@ export async function listen(app: FastifyInstance, opts: ListenOptions): Promise
   let draining = false;
   httpServer.on('request', (req: IncomingMessage, res: ServerResponse) => {
     const guard = guards.get(req.socket);
-    if (draining) res.shouldKeepAlive = false;
+    if (draining) res.setHeader('connection', 'close');
     if (guard) {
       guard.inFlight++;
       res.once('close', () => guard.inFlight--);
