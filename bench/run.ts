@@ -4,7 +4,7 @@
  * processes; the load generator runs here. Prints a table and writes
  * bench/results.json (full runs only).
  *
- * BENCH_ONLY=unseal,health,transit,auth,hsm,kv,auto-unseal,startup,audit,ui,ha,transit-seal,managed-keys picks sections;
+ * BENCH_ONLY=unseal,health,transit,auth,hsm,kv,auto-unseal,startup,audit,ui,ha,transit-seal,managed-keys,metrics picks sections;
  * BENCH_DURATION_MS sets each counted window (default 3000).
  */
 import * as os from 'node:os';
@@ -20,6 +20,7 @@ import { benchHealth } from './sections/health.ts';
 import { benchHsmSeal } from './sections/hsm-seal.ts';
 import { benchKv, mountKvEngines } from './sections/kv.ts';
 import { benchManagedKeys } from './sections/managed-keys.ts';
+import { benchMetricsScrape } from './sections/metrics.ts';
 import { benchShamirUnseal, initShamir, SHARES, THRESHOLD } from './sections/shamir-unseal.ts';
 import { autoUnsealStartFigure, benchCliStart, type NodeBaseline } from './sections/startup.ts';
 import { benchTransit } from './sections/transit.ts';
@@ -29,7 +30,7 @@ import { discard, hsmServerConfig, hsmServerEnv, initHsmServer } from './servers
 import { ProcessProbe } from './process-probe.ts';
 import { loadSettings } from './settings.ts';
 
-const SECTION_NAMES = ['unseal', 'health', 'transit', 'auth', 'hsm', 'kv', 'auto-unseal', 'startup', 'audit', 'ui', 'ha', 'transit-seal', 'managed-keys'] as const;
+const SECTION_NAMES = ['unseal', 'health', 'transit', 'auth', 'hsm', 'kv', 'auto-unseal', 'startup', 'audit', 'ui', 'ha', 'transit-seal', 'managed-keys', 'metrics'] as const;
 type SectionName = (typeof SECTION_NAMES)[number];
 /** The HSM-sealed server's max_parallel; its seal-wrapped writes are compared with raw encrypt at this concurrency. */
 const SERVER_MAX_PARALLEL = 4;
@@ -43,8 +44,8 @@ const startedAt = new Date();
 const loadAtStart = os.loadavg()[0]!;
 
 let nodeBaseline: NodeBaseline | undefined;
-if (wants('unseal') || wants('health') || wants('transit') || wants('startup') || wants('auth') || wants('audit')) {
-  progress('Shamir server: unseal latency, sys/health, transit, logins, tresor status start-up, audit');
+if (wants('unseal') || wants('health') || wants('transit') || wants('startup') || wants('auth') || wants('audit') || wants('metrics')) {
+  progress('Shamir server: unseal latency, sys/health, transit, logins, tresor status start-up, audit, metrics scrape');
   const server = await TestServer.start();
   try {
     const init = await initShamir(server);
@@ -59,6 +60,7 @@ if (wants('unseal') || wants('health') || wants('transit') || wants('startup') |
     if (wants('auth')) rows.get('auth')!.push(...(await benchAuth(server, init.rootToken, settings.http)));
     // Last on this server: it leaves no audit device behind, but its mounts stay.
     if (wants('audit')) rows.get('audit')!.push(...(await benchAudit(server, init.rootToken, settings.http)));
+    if (wants('metrics')) rows.get('metrics')!.push(...(await benchMetricsScrape(server, init.rootToken, settings.http)));
   } finally {
     await discard(server);
   }
@@ -133,8 +135,9 @@ const titles: Record<SectionName, string> = {
   ha: '10. HA on etcd (one local etcd, three nodes, HSM seal, lock_timeout 2s)',
   'transit-seal': '11. Seal-wrapped KV v2 writes through the transit seal (peer: a -dev server on this machine)',
   'managed-keys': '12. Transit with a managed key (AES-GCM in a SoftHSM2 token)',
+  metrics: '13. Cost of GET /v1/sys/metrics under load (file storage, Shamir seal)',
 };
-const order: SectionName[] = ['unseal', 'auto-unseal', 'health', 'hsm', 'kv', 'transit', 'auth', 'startup', 'audit', 'ui', 'ha', 'transit-seal', 'managed-keys'];
+const order: SectionName[] = ['unseal', 'auto-unseal', 'health', 'hsm', 'kv', 'transit', 'auth', 'startup', 'audit', 'ui', 'ha', 'transit-seal', 'managed-keys', 'metrics'];
 const sections: Section[] = order.filter(wants).map((name) => ({ title: titles[name], rows: rows.get(name)! }));
 
 const elapsedS = ((Date.now() - startedAt.getTime()) / 1000).toFixed(0);

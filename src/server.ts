@@ -10,7 +10,13 @@ import { Core } from './core/core.ts';
 import { TresorError } from './core/errors.ts';
 import { createHttpServer } from './http/server.ts';
 import { listen } from './http/listener.ts';
-import { createLogger, type Logger } from './logger.ts';
+import { createServerLogger, type Logger, type LogLevel } from './logger.ts';
+import { ConfigError } from './config/errors.ts';
+import { runReloadHooks, runShutdownHooks } from './lifecycle-hooks.ts';
+
+/** How long SIGTERM/SIGINT lets requests in flight finish before closing their connections. */
+const SHUTDOWN_DRAIN_MS = 10_000;
+import { setCoreProbe, setPrometheusDefault } from './metrics.ts';
 import { OpeningSeal } from './seal/opening-seal.ts';
 import type { SealWrapper } from './seal/seal.ts';
 import { MultiSeal, type MultiSealMember } from './seal/multiseal.ts';
@@ -20,6 +26,9 @@ export interface RunServerOptions {
   dev: boolean;
   devRootTokenId?: string;
   devListenAddress?: string;
+  /** -log-level / -log-format: over VAULT_LOG_LEVEL / VAULT_LOG_FORMAT, over the config. */
+  logLevel?: string;
+  logFormat?: string;
   /** Where the banner goes (tests capture it); default stdout. */
   out?: (text: string) => void;
 }
@@ -106,11 +115,12 @@ export async function runServer(opts: RunServerOptions): Promise<RunningServer> 
   const out = opts.out ?? ((t: string) => process.stdout.write(t));
   const config: ServerConfig = opts.dev && opts.configPaths.length === 0 ? devConfig() : loadConfig(opts.configPaths, process.env, { dev: opts.dev });
   if (opts.dev) applyDevDefaults(config, opts.devListenAddress);
-  const logger = createLogger(config.logLevel);
+  applyLogOverrides(config, opts, process.env);
+  const logger = createServerLogger({ level: config.logLevel, format: config.logFormat ?? (opts.dev ? 'standard' : 'json'), file: config.logFile });
 
   const storageCfg = config.storage ?? { type: 'inmem' as const, options: {} };
   const physical: StorageBackend = createStorage(storageCfg.type, storageCfg.options);
-  const ha = await haFor(physical, config);
+  const ha = await haFor(physical, config, logger);
   const activeSeal = config.seals.find((s) => !s.disabled);
   const hsmCfg = activeSeal && activeSeal.type !== 'shamir' ? activeSeal : undefined;
   if (config.entropy && hsmCfg?.type !== 'pkcs11') throw new TresorError(400, 'entropy "seal" requires a pkcs11 seal stanza');
@@ -140,6 +150,9 @@ export async function runServer(opts: RunServerOptions): Promise<RunningServer> 
     throw err;
   }
 
+  setPrometheusDefault((config.telemetry?.prometheusRetentionTime ?? 0) > 0);
+  setCoreProbe(() => ({ sealed: core.sealed, active: !core.sealed }));
+
   // "Started" is said only once the seal has answered: a wrong PIN or library stops here with its error alone.
   if (hsm) {
     try {
@@ -159,6 +172,7 @@ export async function runServer(opts: RunServerOptions): Promise<RunningServer> 
     disableUnauthedRekeyEndpoints: listener.disableUnauthedRekeyEndpoints,
     disableUnauthedGenerateRootEndpoints: listener.disableUnauthedGenerateRootEndpoints,
     disableForwarding: config.disableForwarding,
+    unauthenticatedMetricsAccess: listener.unauthenticatedMetricsAccess,
   });
   const [host, portText] = splitHostPort(listener.address);
   const tcp = await listen(http, {
@@ -198,8 +212,9 @@ export async function runServer(opts: RunServerOptions): Promise<RunningServer> 
   const stop = async () => {
     if (stopping) return;
     stopping = true;
-    await tcp.close();
-    // core.shutdown() closes the unsealed state, which flushes and closes the audit devices (core.audit.flush()).
+    // Stop accepting, let requests in flight finish (an acknowledged write is on disk), then hooks, seal, HSM.
+    await tcp.close(SHUTDOWN_DRAIN_MS);
+    await runShutdownHooks(logger.warn);
     await core.shutdown();
     await core.managedKeys.close();
     await hsm?.close();
@@ -215,18 +230,35 @@ export async function runServer(opts: RunServerOptions): Promise<RunningServer> 
     process.once(sig, () => {
       logger.info(`server: ${sig} received, shutting down`);
       stop().then(
-        () => process.exit(0),
+        () => {
+          logger.info('server: shutdown complete');
+          logger.flush();
+          process.exit(0);
+        },
         (err) => {
           logger.error(`server: shutdown failed: ${(err as Error).message}`);
+          logger.flush();
           process.exit(1);
         },
       );
     });
   }
-  // SIGHUP reopens the audit files and sockets (logrotate). MERGE NOTE: the observability work owns SIGHUP
-  // (log level reload); join this call, core.audit.reopen(), into its handler.
+  // SIGHUP: re-read log_level from the config files (flags and env still win), then the reload hooks.
   process.on('SIGHUP', () => {
-    logger.info('server: SIGHUP received, reopening audit devices');
+    try {
+      if (opts.configPaths.length > 0) {
+        const fresh = loadConfig(opts.configPaths, process.env, { dev: opts.dev });
+        applyLogOverrides(fresh, opts, process.env);
+        if (fresh.logLevel !== logger.level) {
+          logger.setLevel(fresh.logLevel);
+          logger.info(`server: SIGHUP: log level is now ${fresh.logLevel}`);
+        } else logger.info('server: SIGHUP: reloaded');
+      }
+    } catch (err) {
+      logger.error(`server: SIGHUP: cannot reload the configuration: ${(err as Error).message}`);
+    }
+    void runReloadHooks(logger.warn);
+    // logrotate: the audit files and sockets are opened again.
     void core.audit.reopen();
   });
   return { core, http, address, stop };
@@ -259,7 +291,7 @@ async function autoUnsealLoop(core: Core, hsm: OpeningSeal | MultiSeal, logger: 
 }
 
 /** HA on etcd when the storage stanza says ha_enabled. */
-async function haFor(physical: StorageBackend, config: ServerConfig): Promise<HaCoordinator | undefined> {
+async function haFor(physical: StorageBackend, config: ServerConfig, logger: Logger): Promise<HaCoordinator | undefined> {
   if (!(physical instanceof EtcdBackend) || !physical.haEnabled) return undefined;
   const { VERSION } = await import('./core/core.ts');
   return new HaCoordinator({
@@ -267,7 +299,7 @@ async function haFor(physical: StorageBackend, config: ServerConfig): Promise<Ha
     apiAddr: config.apiAddr ?? '',
     clusterAddr: config.clusterAddr ?? '',
     version: VERSION,
-    logger: createLogger(config.logLevel),
+    logger,
     stepDownWaitMs: stepDownWaitFromEnv(process.env),
   });
 }
@@ -278,6 +310,23 @@ function stepDownWaitFromEnv(env: NodeJS.ProcessEnv): number | undefined {
   if (!raw) return undefined;
   if (!/^\d+$/.test(raw)) throw new TresorError(400, 'environment variable TRESOR_HA_STEP_DOWN_WAIT_MS must be a non-negative integer (milliseconds)');
   return Number(raw);
+}
+
+const LOG_LEVEL_NAMES: Record<string, LogLevel> = { trace: 'trace', debug: 'debug', info: 'info', warn: 'warn', warning: 'warn', err: 'error', error: 'error' };
+
+/** -log-level/-log-format over VAULT_LOG_LEVEL/VAULT_LOG_FORMAT over the config file, as Vault orders them. */
+function applyLogOverrides(config: ServerConfig, opts: RunServerOptions, env: NodeJS.ProcessEnv): void {
+  const level = opts.logLevel ?? (env.VAULT_LOG_LEVEL || undefined);
+  if (level !== undefined) {
+    const parsed = LOG_LEVEL_NAMES[level.toLowerCase()];
+    if (!parsed) throw new ConfigError('log level must be one of trace, debug, info, warn, error');
+    config.logLevel = parsed;
+  }
+  const format = opts.logFormat ?? (env.VAULT_LOG_FORMAT || undefined);
+  if (format !== undefined) {
+    if (format !== 'json' && format !== 'standard') throw new ConfigError('log format must be "json" or "standard"');
+    config.logFormat = format;
+  }
 }
 
 function devConfig(): ServerConfig {

@@ -1,5 +1,6 @@
 import { createCipheriv, createDecipheriv, randomBytes as osRandomBytes } from 'node:crypto';
 import type { StorageBackend } from '../storage/backend.ts';
+import { barrierLatency } from '../metrics.ts';
 import type { LogicalStorage, LogicalWrite } from '../engines/types.ts';
 import type { SealWrapper } from '../seal/seal.ts';
 import { createLogger, type Logger } from '../logger.ts';
@@ -215,21 +216,36 @@ export class AesGcmBarrier implements LogicalStorage {
 
   async get(path: string): Promise<Buffer | undefined> {
     this.unsealedKeyring();
-    const blob = await this.physical.get(path);
-    if (blob === undefined) return undefined;
-    // The keyring may have been replaced (rotation) during the read: use the current one.
-    return decryptValue(this.unsealedKeyring(), path, blob);
+    const start = performance.now();
+    try {
+      const blob = await this.physical.get(path);
+      if (blob === undefined) return undefined;
+      // The keyring may have been replaced (rotation) during the read: use the current one.
+      return decryptValue(this.unsealedKeyring(), path, blob);
+    } finally {
+      barrierLatency.get.observe(performance.now() - start);
+    }
   }
 
   async put(path: string, value: Buffer): Promise<void> {
     const ring = this.unsealedKeyring();
-    const blob = this.encryptValue(ring, path, value);
-    await this.physical.put(path, blob);
+    const start = performance.now();
+    try {
+      const blob = this.encryptValue(ring, path, value);
+      await this.physical.put(path, blob);
+    } finally {
+      barrierLatency.put.observe(performance.now() - start);
+    }
   }
 
   async delete(path: string): Promise<void> {
     this.unsealedKeyring();
-    await this.physical.delete(path);
+    const start = performance.now();
+    try {
+      await this.physical.delete(path);
+    } finally {
+      barrierLatency.delete.observe(performance.now() - start);
+    }
   }
 
   /** Encrypts every put and hands the batch to the backend as one transaction (in order, one by one, on a backend without them). */
@@ -246,7 +262,12 @@ export class AesGcmBarrier implements LogicalStorage {
 
   async list(prefix: string): Promise<string[]> {
     this.unsealedKeyring();
-    return this.physical.list(prefix);
+    const start = performance.now();
+    try {
+      return await this.physical.list(prefix);
+    } finally {
+      barrierLatency.list.observe(performance.now() - start);
+    }
   }
 
   private encryptValue(ring: Keyring, path: string, value: Buffer): Buffer {

@@ -83,6 +83,7 @@ plugin_directory  = "/plugins"
         maxConnections: 100,
         disableUnauthedRekeyEndpoints: false,
         disableUnauthedGenerateRootEndpoints: false,
+        unauthenticatedMetricsAccess: false,
         source: undefined,
       },
     );
@@ -382,5 +383,35 @@ describe('kms_library stanzas', () => {
     assert.match(configError(`${STORAGE}kms_library "pkcs11" {\n  library = "/l.so"\n}\n`).message, /server\.hcl:4: .*"name"/);
     assert.match(configError(`${STORAGE}kms_library "pkcs11" {\n  name = "x"\n  library = "/l.so"\n  pin = "1234"\n}\n`).message, /unknown key "pin" in kms_library "pkcs11"/);
     assert.match(configError(`${STORAGE}${lib('a')}${lib('A')}`).message, /server\.hcl:8: kms_library "pkcs11": duplicate name "a"/);
+  });
+});
+
+describe('telemetry', () => {
+  it('reads the telemetry stanza and the listener telemetry block', () => {
+    const config = parseConfig(
+      `storage "inmem" {}
+listener "tcp" {
+  tls_disable = true
+  telemetry {
+    unauthenticated_metrics_access = true
+  }
+}
+telemetry {
+  prometheus_retention_time = "12h"
+  disable_hostname = true
+}`,
+      'a.hcl',
+      {},
+    );
+    assert.equal(config.listeners[0].unauthenticatedMetricsAccess, true);
+    assert.equal(config.telemetry?.prometheusRetentionTime, 12 * 3600);
+  });
+
+  it('refuses an unknown key in either telemetry block, naming it', () => {
+    assert.throws(() => parseConfig('storage "inmem" {}\ntelemetry {\n  statsd_address = "x"\n}', 'a.hcl', {}), /unknown key "statsd_address" in telemetry/);
+    assert.throws(
+      () => parseConfig('storage "inmem" {}\nlistener "tcp" {\n  tls_disable = true\n  telemetry {\n    other = 1\n  }\n}', 'a.hcl', {}),
+      /unknown key "other" in listener "tcp" telemetry/,
+    );
   });
 });

@@ -7,8 +7,8 @@ import path from 'node:path';
 import { ConfigError } from './errors.ts';
 import { BodyReader, HclError, collectBlocks, parseDocument, type DecodedBlock, type HclBody } from './hcl.ts';
 import { applySealEnvironment, checkSealSet, finishSeal, readSealBlock, type SealDraft } from './seal.ts';
-import { readEntropy, readKmsLibrary, readListener, readStorage } from './stanzas.ts';
-import type { ConfigSource, EntropyConfig, KmsLibraryConfig, ListenerConfig, LogLevel, ServerConfig, StorageConfig } from './types.ts';
+import { readEntropy, readKmsLibrary, readListener, readStorage, readTelemetry } from './stanzas.ts';
+import type { ConfigSource, EntropyConfig, KmsLibraryConfig, ListenerConfig, LogLevel, ServerConfig, StorageConfig, TelemetryConfig } from './types.ts';
 
 export { ConfigError } from './errors.ts';
 export { parseDuration } from './duration.ts';
@@ -26,24 +26,26 @@ interface ConfigLayer {
   seals: SealDraft[];
   entropy?: EntropyConfig;
   kmsLibraries: KmsLibraryConfig[];
-  scalars: Partial<Omit<ServerConfig, 'storage' | 'listeners' | 'seals' | 'entropy' | 'kmsLibraries'>>;
+  telemetry?: TelemetryConfig;
+  scalars: Partial<Omit<ServerConfig, 'storage' | 'listeners' | 'seals' | 'entropy' | 'kmsLibraries' | 'telemetry'>>;
 }
 
 const DEFAULT_LEASE_TTL = 768 * 3600;
-const STANZAS = ['storage', 'backend', 'listener', 'seal', 'entropy', 'kms_library'];
+const STANZAS = ['storage', 'backend', 'listener', 'seal', 'entropy', 'kms_library', 'telemetry'];
 const STRING_KEYS = {
   api_addr: 'apiAddr',
   cluster_addr: 'clusterAddr',
   cluster_name: 'clusterName',
   pid_file: 'pidFile',
   plugin_directory: 'pluginDirectory',
+  log_file: 'logFile',
 } as const;
 const BOOLEAN_KEYS = { ui: 'ui', disable_mlock: 'disableMlock', disable_forwarding: 'disableForwarding', enable_multiseal: 'enableMultiseal' } as const;
 const DURATION_KEYS = { default_lease_ttl: 'defaultLeaseTtl', max_lease_ttl: 'maxLeaseTtl' } as const;
 const LOG_LEVELS: Record<string, LogLevel> = {
   trace: 'trace', debug: 'debug', info: 'info', warn: 'warn', warning: 'warn', err: 'error', error: 'error',
 };
-const TOP_LEVEL_KEYS = [...Object.keys(STRING_KEYS), ...Object.keys(BOOLEAN_KEYS), ...Object.keys(DURATION_KEYS), 'log_level'];
+const TOP_LEVEL_KEYS = [...Object.keys(STRING_KEYS), ...Object.keys(BOOLEAN_KEYS), ...Object.keys(DURATION_KEYS), 'log_level', 'log_format'];
 
 /**
  * Parses one configuration text (HCL, or JSON when `fileName` ends in .json
@@ -116,12 +118,15 @@ function readLayer(body: HclBody, file: string): ConfigLayer {
   if (storageBlocks.length > 1) throw reader.error('only one storage stanza is allowed', storageBlocks[1]);
   const entropyBlocks = collectBlocks(body, 'entropy', 1);
   if (entropyBlocks.length > 1) throw reader.error('only one entropy stanza is allowed', entropyBlocks[1]);
+  const telemetryBlocks = collectBlocks(body, 'telemetry', 0);
+  if (telemetryBlocks.length > 1) throw reader.error('only one telemetry stanza is allowed', telemetryBlocks[1]);
   return {
     storage: storageBlocks.map((b) => readStorage(b, source(b)))[0],
     listeners: collectBlocks(body, 'listener', 1).map((b) => readListener(b, source(b))),
     seals: collectBlocks(body, 'seal', 1).map((b) => readSealBlock(b, source(b))),
     entropy: entropyBlocks.map((b) => readEntropy(b, source(b)))[0],
     kmsLibraries: collectBlocks(body, 'kms_library', 1).map((b) => readKmsLibrary(b, source(b))),
+    telemetry: telemetryBlocks.map((b) => readTelemetry(b, source(b)))[0],
     scalars: readScalars(reader),
   };
 }
@@ -136,6 +141,11 @@ function readScalars(reader: BodyReader): ConfigLayer['scalars'] {
     scalars.logLevel = LOG_LEVELS[logLevel.toLowerCase()];
     if (!scalars.logLevel) throw reader.error('key "log_level" must be one of trace, debug, info, warn, error', reader.attribute('log_level'));
   }
+  const logFormat = reader.string('log_format');
+  if (logFormat !== undefined) {
+    if (logFormat !== 'json' && logFormat !== 'standard') throw reader.error('key "log_format" must be "json" or "standard"', reader.attribute('log_format'));
+    scalars.logFormat = logFormat;
+  }
   return Object.fromEntries(Object.entries(scalars).filter(([, v]) => v !== undefined)) as ConfigLayer['scalars'];
 }
 
@@ -146,6 +156,7 @@ function mergeLayers(earlier: ConfigLayer, later: ConfigLayer): ConfigLayer {
     seals: [...earlier.seals, ...later.seals],
     entropy: later.entropy ?? earlier.entropy,
     kmsLibraries: [...earlier.kmsLibraries, ...later.kmsLibraries],
+    telemetry: later.telemetry ?? earlier.telemetry,
     scalars: { ...earlier.scalars, ...later.scalars },
   };
 }
@@ -174,6 +185,7 @@ function finish(layer: ConfigLayer, env: NodeJS.ProcessEnv, options: ConfigOptio
     seals,
     entropy: layer.entropy,
     kmsLibraries: layer.kmsLibraries,
+    ...(layer.telemetry ? { telemetry: layer.telemetry } : {}),
   };
   if (config.defaultLeaseTtl > config.maxLeaseTtl) throw new ConfigError('default_lease_ttl must not be greater than max_lease_ttl');
   return config;

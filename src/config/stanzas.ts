@@ -1,7 +1,7 @@
 /** Readers for the `storage`, `listener` and `entropy` stanzas. */
-import { BodyReader, type DecodedBlock } from './hcl.ts';
+import { BodyReader, collectBlocks, type DecodedBlock } from './hcl.ts';
 import { ETCD_OPTION_KEYS } from '../storage/etcd-options.ts';
-import type { ConfigSource, EntropyConfig, KmsLibraryConfig, ListenerConfig, StorageConfig, StorageType } from './types.ts';
+import type { ConfigSource, EntropyConfig, KmsLibraryConfig, ListenerConfig, StorageConfig, StorageType, TelemetryConfig } from './types.ts';
 
 /** Allowed option keys per storage type (all kept as strings). */
 const STORAGE_OPTIONS: Record<StorageType, readonly string[]> = {
@@ -32,6 +32,7 @@ const LISTENER_KEYS = [
   'http_write_timeout',
   'http_idle_timeout',
   'max_connections',
+  'telemetry',
 ];
 
 /** A listener with every default applied (also dev mode's). */
@@ -47,6 +48,7 @@ export function defaultListener(address: string, source: ConfigSource): Listener
     idleTimeoutMs: DEFAULT_IDLE_TIMEOUT_MS,
     disableUnauthedRekeyEndpoints: false,
     disableUnauthedGenerateRootEndpoints: false,
+    unauthenticatedMetricsAccess: false,
     source,
   };
 }
@@ -89,6 +91,14 @@ export function readListener(block: DecodedBlock, source: ConfigSource): Listene
   // OpenBao's options; false (Vault's behaviour) unless set.
   const disableUnauthedRekeyEndpoints = reader.bool('disable_unauthed_rekey_endpoints') ?? false;
   const disableUnauthedGenerateRootEndpoints = reader.bool('disable_unauthed_generate_root_endpoints') ?? false;
+  const telemetryBlocks = collectBlocks(block.body, 'telemetry', 0);
+  if (telemetryBlocks.length > 1) throw reader.error('only one telemetry block is allowed in a listener', telemetryBlocks[1]);
+  let unauthenticatedMetricsAccess = false;
+  for (const t of telemetryBlocks) {
+    const telemetry = new BodyReader(t.body, `listener "${type}" telemetry`, t);
+    telemetry.allowOnly(['unauthenticated_metrics_access']);
+    unauthenticatedMetricsAccess = telemetry.bool('unauthenticated_metrics_access') ?? false;
+  }
   const maxConnections = reader.integer('max_connections');
   if (maxConnections === 0) throw reader.error('key "max_connections" must be at least 1', reader.attribute('max_connections'));
   return {
@@ -100,6 +110,7 @@ export function readListener(block: DecodedBlock, source: ConfigSource): Listene
     maxRequestSize,
     disableUnauthedRekeyEndpoints,
     disableUnauthedGenerateRootEndpoints,
+    unauthenticatedMetricsAccess,
     readHeaderTimeoutMs: reader.durationMs('http_read_header_timeout') ?? DEFAULT_READ_HEADER_TIMEOUT_MS,
     readTimeoutMs: reader.durationMs('http_read_timeout') ?? DEFAULT_READ_TIMEOUT_MS,
     writeTimeoutMs: reader.durationMs('http_write_timeout') ?? DEFAULT_WRITE_TIMEOUT_MS,
@@ -133,4 +144,18 @@ export function readKmsLibrary(block: DecodedBlock, source: ConfigSource): KmsLi
   if (!/^[A-Za-z0-9_.-]+$/.test(name)) throw reader.error('key "name" may hold only letters, digits, "_", "-" and "."', reader.attribute('name'));
   const library = reader.require('library', reader.string('library'));
   return { type: 'pkcs11', name: name.toLowerCase(), library, source };
+}
+
+/** Vault's `telemetry` keys Tresor accepts; the sinks it has no exporter for (statsd, circonus...) are refused as unknown. */
+const TELEMETRY_KEYS = ['prometheus_retention_time', 'disable_hostname', 'enable_hostname_label', 'usage_gauge_period', 'maximum_gauge_cardinality'];
+
+/** The top-level `telemetry { ... }` stanza. */
+export function readTelemetry(block: DecodedBlock, source: ConfigSource): TelemetryConfig {
+  const reader = new BodyReader(block.body, 'telemetry', block);
+  reader.allowOnly(TELEMETRY_KEYS);
+  reader.bool('disable_hostname');
+  reader.bool('enable_hostname_label');
+  reader.duration('usage_gauge_period');
+  reader.integer('maximum_gauge_cardinality');
+  return { prometheusRetentionTime: reader.duration('prometheus_retention_time') ?? 0, source };
 }

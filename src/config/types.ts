@@ -41,6 +41,15 @@ export interface ListenerConfig {
   idleTimeoutMs: number;
   /** `max_connections` (Tresor's own): open connections beyond which new ones are closed; default from the file-descriptor limit. */
   maxConnections?: number;
+  /** `telemetry { unauthenticated_metrics_access = true }`: sys/metrics without a token on this listener. */
+  unauthenticatedMetricsAccess: boolean;
+  source: ConfigSource;
+}
+
+/** The top-level `telemetry` stanza. */
+export interface TelemetryConfig {
+  /** Seconds; above 0 makes sys/metrics answer Prometheus text by default. */
+  prometheusRetentionTime: number;
   source: ConfigSource;
 }
 
@@ -107,6 +116,7 @@ export interface ServerConfig {
   entropy?: EntropyConfig;
   /** `kms_library` stanzas, for managed keys (sys/managed-keys). */
   kmsLibraries: KmsLibraryConfig[];
+  telemetry?: TelemetryConfig;
   apiAddr?: string;
   clusterAddr?: string;
   /** HA: a standby answers 307 to the active node's api_addr instead of forwarding (Tresor's own key). */
@@ -117,6 +127,10 @@ export interface ServerConfig {
   /** `enable_multiseal`: several enabled seal stanzas, the root key wrapped under each. */
   enableMultiseal?: boolean;
   logLevel: LogLevel;
+  /** `log_format`; unset: json in server mode, standard with -dev. */
+  logFormat?: 'json' | 'standard';
+  /** `log_file`: also log to this file (a directory: tresor.log inside it). */
+  logFile?: string;
   /** Seconds; default 768h. */
   defaultLeaseTtl: number;
   /** Seconds; default 768h. */

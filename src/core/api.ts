@@ -28,12 +28,16 @@ export interface ApiRequest {
   remotePort?: number;
   /** `?help=1`: describe the path instead of running it. */
   help?: boolean;
+  /** The listener lets sys/metrics be read without a token (`unauthenticated_metrics_access`). */
+  unauthenticatedMetrics?: boolean;
 }
 
 export interface ApiReply {
   status: number;
   /** undefined: no body (204). */
   body?: unknown;
+  /** Set for a body that is not JSON (sent as text with this Content-Type). */
+  contentType?: string;
 }
 
 /** Whether a path below /v1/ belongs to the system backend. */
@@ -141,7 +145,7 @@ async function answer(core: Core, req: ApiRequest, record?: AuditRecord): Promis
   const match = sysBackend.route(path);
   if (!match) throw notFound(`unsupported path "${req.path}"`);
   const base: SysRequest = { operation: req.operation, path, data: req.data, core, remoteAddress: req.remoteAddress, wrapTtlSeconds: req.wrapTtlSeconds };
-  if (match.declaration.unauthenticated) return toReply((await sysBackend.handle({ ...base, token: req.token }))!, 'system');
+  if (match.declaration.unauthenticated || (req.unauthenticatedMetrics && path === 'metrics')) return toReply((await sysBackend.handle({ ...base, token: req.token }))!, 'system');
   const state = core.unsealed();
   const caller = await state.authenticate(req.token, req.remoteAddress);
   try {
@@ -183,7 +187,7 @@ async function helpReply(core: Core, req: ApiRequest): Promise<ApiReply> {
 
 /** Vault's response body for a handler's answer. */
 export function toReply(res: LogicalResponse, mountType = res.mountType ?? ''): ApiReply {
-  if (res.rawBody !== undefined) return { status: res.status ?? 200, body: res.rawBody };
+  if (res.rawBody !== undefined) return { status: res.status ?? 200, body: res.rawBody, ...(res.contentType ? { contentType: res.contentType } : {}) };
   const empty = !res.data && !res.auth && !res.warnings?.length;
   if (res.status === 204 || (empty && res.status === undefined)) return { status: 204 };
   const body = envelope(res, mountType);

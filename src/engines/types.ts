@@ -128,6 +128,8 @@ export interface LogicalResponse {
   renewable?: boolean;
   /** Sent as the whole body instead of the envelope (Vault's raw sys answers: seal-status, init, help, OpenAPI). */
   rawBody?: unknown;
+  /** With rawBody: a text body sent with this Content-Type instead of JSON (sys/metrics' Prometheus format). */
+  contentType?: string;
   /** The mount's engine type, shown as the envelope's `mount_type` (set by the core's router). */
   mountType?: string;
   /** Vault's older sys answers repeat `data`'s keys at the top level of the envelope (sys/mounts, sys/policy...). */

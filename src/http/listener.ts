@@ -32,7 +32,12 @@ export interface ListenOptions {
 
 export interface Listener {
   port: number;
-  close(): Promise<void>;
+  /**
+   * Stops accepting; with `drainMs`, lets requests in flight finish (their
+   * responses say Connection: close) for up to that long, closing each
+   * connection once it is idle; then closes whatever is left.
+   */
+  close(drainMs?: number): Promise<void>;
 }
 
 /** Upper bound of the default connection cap. */
@@ -245,8 +250,10 @@ export async function listen(app: FastifyInstance, opts: ListenOptions): Promise
   httpServer.requestTimeout = readTimeoutMs;
 
   const guards = new WeakMap<Duplex, ConnectionGuard>();
+  let draining = false;
   httpServer.on('request', (req: IncomingMessage, res: ServerResponse) => {
     const guard = guards.get(req.socket);
+    if (draining) res.setHeader('connection', 'close');
     if (guard) {
       guard.inFlight++;
       res.once('close', () => guard.inFlight--);
@@ -259,10 +266,12 @@ export async function listen(app: FastifyInstance, opts: ListenOptions): Promise
   });
 
   const open = new Set<net.Socket>();
+  const guardOf = new WeakMap<net.Socket, ConnectionGuard>();
   const accept = (socket: net.Socket) => {
     if (socket.destroyed) return;
     open.add(socket);
     const guard = new ConnectionGuard(socket, headerTimeoutMs, readTimeoutMs);
+    guardOf.set(socket, guard);
     socket.once('close', () => {
       open.delete(socket);
       guard.closed();
@@ -343,12 +352,25 @@ export async function listen(app: FastifyInstance, opts: ListenOptions): Promise
   });
   return {
     port: (server.address() as net.AddressInfo).port,
-    async close() {
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        for (const s of open) s.destroy();
-        for (const s of raw) s.destroy();
-      });
+    async close(drainMs = 0) {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      draining = true;
+      const deadline = Date.now() + drainMs;
+      for (;;) {
+        let busy = 0;
+        for (const s of open) {
+          const guard = guardOf.get(s);
+          // Busy: a request in flight, or response bytes not yet handed to the kernel.
+          if ((guard?.inFlight ?? 0) > 0 || s.writableLength > 0 || (guard?.wrapped?.writableLength ?? 0) > 0) busy++;
+          else s.destroy();
+        }
+        if (busy === 0 || Date.now() >= deadline) break;
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      if (open.size > 0) logger.warn(`http: shutdown drain deadline passed; closing ${open.size} connection(s) with requests in flight`);
+      for (const s of open) s.destroy();
+      for (const s of raw) s.destroy();
+      await closed;
       await app.close();
     },
   };

@@ -11,6 +11,7 @@ import { disabledUnauthedEndpoint, type UnauthedEndpointOptions } from './unauth
 import { registerUi } from './ui.ts';
 import { forwardIfStandby } from './forward.ts';
 import { bodyTooLarge, limitBody, parseJsonBody, UNAUTHENTICATED_BODY_LIMIT } from './json-body.ts';
+import { pathClass, requestCount, requestLatency } from '../metrics.ts';
 
 export interface HttpOptions extends UnauthedEndpointOptions {
   /** Largest accepted request body; Vault's listener default is 32 MiB. */
@@ -20,7 +21,14 @@ export interface HttpOptions extends UnauthedEndpointOptions {
   ui?: boolean;
   /** HA: answer a standby's requests with a 307 to the active node instead of forwarding them. */
   disableForwarding?: boolean;
+  /** The listener's `telemetry { unauthenticated_metrics_access = true }`: sys/metrics without a token. */
+  unauthenticatedMetricsAccess?: boolean;
 }
+
+/** The API path of a request, kept by handleApi for the request metrics. */
+const metricPath = Symbol('tresor.metricPath');
+type MetricRequest = FastifyRequest & { [metricPath]?: string };
+const STATUS_CLASSES = ['1xx', '2xx', '3xx', '4xx', '5xx'];
 
 
 /**
@@ -67,6 +75,17 @@ export function createHttpServer(core: Core, opts: HttpOptions): FastifyInstance
     sendErrors(reply, 404, []);
   });
 
+  // One histogram observe and one counter increment per request. A path that
+  // matched nothing (404) or never parsed is counted as "unknown", so made-up
+  // paths cannot grow the label set.
+  app.addHook('onResponse', (req: MetricRequest, reply, done) => {
+    const code = reply.statusCode;
+    const path = req[metricPath] !== undefined && code !== 404 ? pathClass(req[metricPath]) : 'unknown';
+    requestLatency.observe({ method: req.method, path, status: STATUS_CLASSES[Math.floor(code / 100) - 1] ?? 'other' }, reply.elapsedTime);
+    requestCount.inc({ method: req.method, path, code });
+    done();
+  });
+
   app.route({
     method: ['GET', 'HEAD', 'PUT', 'POST', 'DELETE', 'PATCH'],
     url: '/v1/*',
@@ -85,6 +104,7 @@ async function handleApi(core: Core, req: FastifyRequest, reply: FastifyReply, o
     return;
   }
   if (core.ha && (await forwardIfStandby(core, parsed.path, req, reply, opts))) return;
+  (req as MetricRequest)[metricPath] = parsed.path;
   // Vault reads a DELETE's parameters from the query only; sys/ keeps its body (the rekey and generate-root cancel nonce).
   const body = method === 'DELETE' && !isSysPath(parsed.path) ? undefined : req.body;
   if (body !== undefined && (typeof body !== 'object' || body === null || Array.isArray(body))) {
@@ -111,9 +131,11 @@ async function handleApi(core: Core, req: FastifyRequest, reply: FastifyReply, o
     remoteAddress,
     remotePort: req.socket.remotePort,
     help: parsed.query.has('help') && parsed.query.get('help') !== '',
+    unauthenticatedMetrics: opts.unauthenticatedMetricsAccess === true,
   });
   reply.code(out.status);
   if (out.body === undefined) reply.send();
+  else if (out.contentType) reply.header('content-type', out.contentType).send(Buffer.from(String(out.body)));
   else sendJson(reply, out.body);
 }
 

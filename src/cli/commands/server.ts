@@ -33,11 +33,13 @@ export const serverCommand: Command = {
     dev: { kind: 'bool', description: 'Run an in-memory development server (insecure).' },
     'dev-root-token-id': { kind: 'string', placeholder: 'string', description: 'Root token value for -dev (default: random).' },
     'dev-listen-address': { kind: 'string', placeholder: 'host:port', description: 'Listen address for -dev (default 127.0.0.1:8200).' },
+    'log-level': { kind: 'string', placeholder: 'level', description: 'Log level: trace, debug, info, warn or error (env VAULT_LOG_LEVEL; over log_level).' },
+    'log-format': { kind: 'string', placeholder: 'format', description: 'Log format: json (default) or standard (env VAULT_LOG_FORMAT; over log_format).' },
   },
   async run(ctx) {
     if (ctx.args.length > 0) throw new UsageError(`Too many arguments (expected 0, got ${ctx.args.length})`);
     const f = ctx.flags;
-    const options = serverOptions(f.list('config'), f.bool('dev'), f.string('dev-root-token-id'), f.string('dev-listen-address'));
+    const options = { ...serverOptions(f.list('config'), f.bool('dev'), f.string('dev-root-token-id'), f.string('dev-listen-address')), logLevel: f.string('log-level'), logFormat: f.string('log-format') };
     const { runServer } = await import('../../server.ts');
     await runServer(options); // resolves once listening; the server keeps the process alive
     return 0;

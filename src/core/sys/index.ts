@@ -13,6 +13,7 @@ import { internalPaths } from './internal.ts';
 import { wrappingPaths } from './wrapping.ts';
 import { auditPaths } from './audit.ts';
 import { managedKeyPaths } from './managed-keys.ts';
+import { metricsPaths } from './metrics.ts';
 import type { SysRequest } from './request.ts';
 
 export const sysBackend = new FrameworkBackend<SysRequest>([
@@ -26,6 +27,7 @@ export const sysBackend = new FrameworkBackend<SysRequest>([
   ...wrappingPaths,
   ...auditPaths,
   ...managedKeyPaths,
+  ...metricsPaths,
 ]);
 
 /** Whether a sys path (below sys/, no trailing slash) is one of Vault's unauthenticated endpoints. */

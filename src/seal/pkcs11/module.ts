@@ -1,6 +1,7 @@
 import pkcs11js from 'pkcs11js';
 import { TresorError } from '../../core/errors.ts';
-import { HsmError, pkcs11ErrorCode, toHsmError } from './errors.ts';
+import { ckrName, HsmError, pkcs11ErrorCode, toHsmError } from './errors.ts';
+import { instrumentPkcs11 } from '../../metrics.ts';
 
 export type Pkcs11Api = pkcs11js.PKCS11;
 /** Test hook: lets fault-injection.ts put a Proxy in front of the library. */
@@ -18,7 +19,8 @@ export function loadLibrary(lib: string, wrap: WrapModule = (m) => m): Pkcs11Api
     const reason = err instanceof Error ? err.message : String(err);
     throw new TresorError(500, `pkcs11 seal: cannot load lib "${lib}": ${reason}`);
   }
-  return wrap(module);
+  // Metrics outside any test wrapper, so injected faults count as the failures they stand for.
+  return instrumentPkcs11(wrap(module), ckrName);
 }
 
 /**

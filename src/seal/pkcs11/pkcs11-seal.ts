@@ -6,6 +6,7 @@ import * as ciphers from './ciphers.ts';
 import { mechanismFromCode, resolveConfig, type Pkcs11SealConfig, type ResolvedPkcs11Config, type SealLogger } from './config.ts';
 import { HsmConnection } from './connection.ts';
 import { HsmError, needsReinitialize } from './errors.ts';
+import { clearHsmProbe, setHsmProbe, type HsmProbe } from '../../metrics.ts';
 import { describeFailure, HealthTracker, type HealthListener } from './health.ts';
 import { KeyRing, PRIVATE_KEY, PUBLIC_KEY, SECRET_KEY, type CurrentKeys } from './key-ring.ts';
 import { describeKey, keyRefEquals } from './keys.ts';
@@ -89,6 +90,7 @@ export class Pkcs11Seal implements SealWrapper {
       },
     });
     seal.startHeartbeat(options.heartbeatIntervalMs ?? 10_000);
+    setHsmProbe(seal.metricsProbe);
     return seal;
   }
 
@@ -205,7 +207,20 @@ export class Pkcs11Seal implements SealWrapper {
     return this.heartbeatRunning;
   }
 
+  /** What sys/metrics shows of this seal (read at scrape time). */
+  private readonly metricsProbe = (): HsmProbe => {
+    const pool = this.connection.pool;
+    return {
+      healthy: this.tracker.snapshot().healthy,
+      recovering: this.connection.recovering,
+      sessionsInUse: pool.inUse,
+      sessionsIdle: pool.idleCount,
+      maxParallel: pool.maxParallel,
+    };
+  };
+
   async close(): Promise<void> {
+    clearHsmProbe(this.metricsProbe);
     clearInterval(this.heartbeatTimer);
     await this.heartbeatRunning;
     await this.connection.close();

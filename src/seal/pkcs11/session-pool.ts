@@ -25,6 +25,16 @@ export class SessionPool {
     readonly maxParallel: number,
   ) {}
 
+  /** Sessions lent to a call now (= calls in flight). */
+  get inUse(): number {
+    return this.inFlight;
+  }
+
+  /** Open sessions waiting for a call. */
+  get idleCount(): number {
+    return this.idle.length;
+  }
+
   /** Highest number of calls that were in flight at once. */
   get peakInFlight(): number {
     return this.peak;
