@@ -193,7 +193,7 @@ const WRONG: Record<string, BadValue[]> = {
  * the value, but only briefly: never a run of the 1 MiB string.
  */
 const QUOTED_BY_VAULT: { template: RegExp; field: RegExp }[] = [
-  { template: /^\/sys\/(mounts|auth)\/\{path\}$/, field: /^type$/ },
+  { template: /^\/sys\/(mounts|auth|audit)\/\{path\}$/, field: /^type$/ },
   { template: /^\/sys\/(policies\/acl|policy)\/\{name\}$/, field: /^(policy|rules)$/ },
   // Transit names a bad key type or algorithm as Vault does ("unknown key type X", "unsupported algorithm X").
   { template: /^\/transit\//, field: /^(type|algorithm|hash_algorithm|format|source|salt_length|marshaling_algorithm|signature_algorithm)$/ },

@@ -114,6 +114,21 @@ describe('HSM seal: recovery-key init, auto-unseal, operator seal', () => {
     assert.doesNotMatch(res.stdout, new RegExp(token.pin));
   });
 
+  it('seal-backend-status says where the key lives to a token that may read it, and only Vault\'s fields without one', async () => {
+    const withToken = await api.get('sys/seal-backend-status');
+    assert.equal(withToken.status, 200);
+    const [backend] = withToken.body.backends;
+    assert.equal(backend.library, '/usr/lib/softhsm/libsofthsm2.so');
+    assert.equal(backend.token_label, token.label);
+    assert.equal(backend.key_label, 'tresor-root');
+    assert.equal(backend.mechanism, 'CKM_AES_GCM');
+    assert.match(backend.key_id, /label=tresor-root/);
+    const anonymous = await new Api(api.addr).get('sys/seal-backend-status');
+    assert.equal(anonymous.status, 200);
+    assert.deepEqual(Object.keys(anonymous.body.backends[0]).sort(), ['healthy', 'name', 'priority', 'type']);
+    for (const body of [withToken.body, anonymous.body]) assert.doesNotMatch(JSON.stringify(body), new RegExp(token.pin));
+  });
+
   it('the seal keys in the token are sensitive and not extractable', async () => {
     const listing = pkcs11Tool(token, ['--list-objects']);
     // AES-GCM needs no HMAC key, so the root key is the only object.

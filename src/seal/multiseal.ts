@@ -185,7 +185,10 @@ export class MultiSeal implements SealWrapper {
   backends(): SealBackendStatus[] {
     return this.members.map((m) => {
       const h = m.seal.health();
-      return { name: m.name, type: m.type, priority: m.priority, healthy: h.healthy, ...(h.unhealthySince ? { unhealthy_since: h.unhealthySince } : {}) };
+      return {
+        name: m.name, type: m.type, priority: m.priority, healthy: h.healthy, ...(h.unhealthySince ? { unhealthy_since: h.unhealthySince } : {}),
+        ...m.seal.keyInfo().details,
+      };
     });
   }
 

@@ -12,6 +12,12 @@ export interface KeyInfo {
   /** Human-facing key identity, e.g. `label=tresor-root id=0a1b...`. */
   keyId: string;
   mechanism?: string;
+  /**
+   * Where the key lives, for operators (sys/seal-backend-status, the UI's HSM
+   * panel): e.g. library, token_label or slot, key_label, mechanism. Never a
+   * PIN or a token.
+   */
+  details?: Record<string, string>;
 }
 
 export interface SealHealth {
@@ -28,6 +34,8 @@ export interface SealBackendStatus {
   priority: number;
   healthy: boolean;
   unhealthy_since?: string;
+  /** Tresor's addition: the seal's KeyInfo.details (library, token_label, key_label, mechanism...). */
+  [detail: string]: string | number | boolean | undefined;
 }
 
 export interface SealWrapper {

@@ -203,7 +203,8 @@ export class TransitSeal implements SealWrapper {
 
   keyInfo(): KeyInfo {
     const version = this.latestVersion ? `:v${this.latestVersion}` : '';
-    return { type: this.type, keyId: `${this.config.keyIdPrefix ?? ''}${this.config.mountPath}${this.config.keyName}${version}` };
+    const keyId = `${this.config.keyIdPrefix ?? ''}${this.config.mountPath}${this.config.keyName}${version}`;
+    return { type: this.type, keyId, details: { address: this.config.address, mount_path: this.config.mountPath, key_name: this.config.keyName, key_id: keyId } };
   }
 
   async generateRandom(length: number): Promise<Buffer> {

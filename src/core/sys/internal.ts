@@ -35,7 +35,7 @@ async function openApiDocument(req: SysRequest, sysBackendPaths: () => Record<st
 }
 
 /** The ACL of the request's token without spending one of its uses; undefined without a valid token. */
-async function callerAcl(req: SysRequest): Promise<ACL | undefined> {
+export async function callerAcl(req: SysRequest): Promise<ACL | undefined> {
   if (!req.token || req.core.sealed) return undefined;
   const state = req.core.unsealed();
   const entry = await state.tokens.lookup(req.token);

@@ -1,7 +1,9 @@
 import { badRequest } from '../errors.ts';
 import { VERSION } from '../core.ts';
 import type { FieldSchemas } from '../../framework/index.ts';
-import { noContent, raw, sysData, type SysPath } from './request.ts';
+import type { SealBackendStatus } from '../../seal/seal.ts';
+import { callerAcl } from './internal.ts';
+import { noContent, raw, sysData, type SysPath, type SysRequest } from './request.ts';
 import { leaderStatus } from '../ha/sys.ts';
 
 const STATUS_CODE = (what: string) => ({ type: 'int', description: `HTTP status code to answer when the node is ${what}.` }) as const;
@@ -102,11 +104,15 @@ export const lifecyclePaths: SysPath[] = [
     unauthenticated: true,
     synopsis: "The seal's health: whether the HSM answers, and since when it does not.",
     operations: {
-      read: async ({ core }) => {
+      read: async (req) => {
+        const { core } = req;
         const health = core.hsm?.health() ?? { healthy: true };
         const since = health.unhealthySince ? { unhealthy_since: health.unhealthySince } : {};
-        const backends = core.hsm?.backends?.() ?? [{ name: core.sealType, type: core.sealType, priority: 1, healthy: health.healthy, ...since }];
-        return raw({ healthy: health.healthy, ...since, backends });
+        const backends = core.hsm?.backends?.() ?? [{ name: core.sealType, type: core.sealType, priority: 1, healthy: health.healthy, ...since, ...core.hsm?.keyInfo().details }];
+        // Where the keys live (library, token and key labels) only for a token that may read this path:
+        // the endpoint itself needs no token, as in Vault.
+        const shown = (await mayReadSealDetails(req)) ? backends : backends.map(vaultBackendFields);
+        return raw({ healthy: health.healthy, ...since, backends: shown });
       },
     },
   },
@@ -173,3 +179,14 @@ export const lifecyclePaths: SysPath[] = [
     },
   },
 ];
+
+async function mayReadSealDetails(req: SysRequest): Promise<boolean> {
+  const caps = (await callerAcl(req))?.capabilities('sys/seal-backend-status') ?? [];
+  return caps.includes('root') || caps.includes('read');
+}
+
+/** A seal-backend-status entry with only the fields Vault returns. */
+function vaultBackendFields(b: SealBackendStatus): SealBackendStatus {
+  const { name, type, priority, healthy, unhealthy_since } = b;
+  return { name, type, priority, healthy, ...(unhealthy_since ? { unhealthy_since } : {}) };
+}

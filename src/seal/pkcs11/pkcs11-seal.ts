@@ -171,7 +171,14 @@ export class Pkcs11Seal implements SealWrapper {
   keyInfo(): KeyInfo {
     const current = this.keys.current;
     const keyId = current ? describeKey(current.encryption) : `label=${this.config.keyLabel} (not found)`;
-    return { type: this.type, keyId, mechanism: MECHANISM_NAMES[this.config.mechanism] };
+    const mechanism = MECHANISM_NAMES[this.config.mechanism];
+    const where: Record<string, string> = this.config.tokenLabel !== undefined ? { token_label: this.config.tokenLabel } : { slot: String(this.config.slotId) };
+    return {
+      type: this.type,
+      keyId,
+      mechanism,
+      details: { library: this.config.lib, ...where, key_label: this.config.keyLabel, key_id: keyId, ...(mechanism ? { mechanism } : {}) },
+    };
   }
 
   /** `length` random bytes from C_GenerateRandom. */
