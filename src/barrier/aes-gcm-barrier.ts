@@ -1,7 +1,7 @@
 import { createCipheriv, createDecipheriv, randomBytes as osRandomBytes } from 'node:crypto';
 import type { StorageBackend } from '../storage/backend.ts';
 import { barrierLatency } from '../metrics.ts';
-import type { LogicalStorage, LogicalWrite } from '../engines/types.ts';
+import { writeAll, type LogicalStorage, type LogicalWrite } from '../engines/types.ts';
 import type { SealWrapper } from '../seal/seal.ts';
 import { createLogger, type Logger } from '../logger.ts';
 import { isTransactional, type TxOp } from '../storage/transactional.ts';
@@ -251,13 +251,8 @@ export class AesGcmBarrier implements LogicalStorage {
   /** Encrypts every put and hands the batch to the backend as one transaction (in order, one by one, on a backend without them). */
   async transaction(writes: LogicalWrite[]): Promise<void> {
     const ring = this.unsealedKeyring();
-    const ops: TxOp[] = writes.map((w) => (w.op === 'put' ? { op: 'put', key: w.key, value: this.encryptValue(ring, w.key, w.value) } : w));
-    const physical = this.physical;
-    if (isTransactional(physical)) return physical.transaction(ops);
-    for (const op of ops) {
-      if (op.op === 'put') await physical.put(op.key, op.value!);
-      else await physical.delete(op.key);
-    }
+    const encrypted = writes.map((w): LogicalWrite => (w.op === 'put' ? { ...w, value: this.encryptValue(ring, w.key, w.value) } : w));
+    return writeAll(this.physical, encrypted);
   }
 
   async list(prefix: string): Promise<string[]> {
