@@ -44,7 +44,14 @@ const minuteBucket = (ms: number) => String(Math.floor(ms / MINUTE_MS)).padStart
 const expiryIndexKey = (expireMs: number, id: string) => `${EXPIRY_PREFIX}${hourBucket(expireMs)}/${minuteBucket(expireMs)}/${id}`;
 /** Tokens the sweep handles between two yields to the event loop. */
 const SWEEP_BATCH = 64;
-const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/** A step counter that lets the event loop run once every `batch` steps of a long background loop. */
+function yieldingEvery(batch: number): () => Promise<void> {
+  let steps = 0;
+  return async () => {
+    if (++steps % batch === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+  };
+}
 
 export interface TokenStoreDeps {
   storage: LogicalStorage;
@@ -374,7 +381,7 @@ export class TokenStore {
     const nowHour = hourBucket(nowMs);
     const nowMinute = minuteBucket(nowMs);
     let revoked = 0;
-    let sinceYield = 0;
+    const step = yieldingEvery(SWEEP_BATCH);
     for (const hourFolder of await this.storage.list(EXPIRY_PREFIX)) {
       if (hourFolder.slice(0, -1) > nowHour) break; // listings sort by time: the rest is future
       const hourPrefix = `${EXPIRY_PREFIX}${hourFolder}`;
@@ -392,10 +399,7 @@ export class TokenStore {
           if (!entry || isExpired(entry, nowMs) || expiryIndexKey(entry.expireTime, id) !== `${minutePrefix}${id}`) {
             await this.storage.delete(`${minutePrefix}${id}`);
           }
-          if (++sinceYield >= SWEEP_BATCH) {
-            sinceYield = 0;
-            await yieldToLoop();
-          }
+          await step();
         }
       }
     }
@@ -404,14 +408,11 @@ export class TokenStore {
 
   /** Once, on a store written before the expiry index: a marker for every expiring token. */
   private async buildExpiryIndex(): Promise<void> {
-    let sinceYield = 0;
+    const step = yieldingEvery(SWEEP_BATCH);
     for (const id of await this.storage.list('id/')) {
       const entry = await this.readEntry(id);
       if (entry && entry.expireTime !== 0) await this.storage.put(expiryIndexKey(entry.expireTime, id), Buffer.alloc(0));
-      if (++sinceYield >= SWEEP_BATCH) {
-        sinceYield = 0;
-        await yieldToLoop();
-      }
+      await step();
     }
     await this.storage.put(EXPIRY_INDEX_BUILT, Buffer.from('1'));
   }
