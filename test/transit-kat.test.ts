@@ -7,13 +7,13 @@
  * convergent nonce, RSA-OAEP + AES-KWP wrapping), and XChaCha20-Poly1305 is
  * checked against the test vector of draft-irtf-cfrg-xchacha.
  */
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   constants, createCipheriv, createDecipheriv, createHash, createHmac, createPrivateKey, createPublicKey, generateKeyPairSync, hkdfSync,
   privateDecrypt, publicDecrypt, publicEncrypt, randomBytes, sign, verify, type CipherGCM, type DecipherGCM, type KeyObject,
 } from 'node:crypto';
-import { TestServer, type Api } from './helpers/server.ts';
+import { must, transitDevServer } from './helpers/transit.ts';
 
 const b64 = (data: string | Buffer) => Buffer.from(data).toString('base64');
 const MESSAGE = Buffer.from('the quick brown fox jumps over the lazy dog');
@@ -50,27 +50,10 @@ function wrapForImport(wrappingPem: string, target: Buffer, hash = 'sha256'): st
 }
 
 describe('transit known answers against Node crypto (-dev server)', () => {
-  let server: TestServer;
-  let api: Api;
-
-  before(async () => {
-    server = await TestServer.startDev();
-    api = server.api;
-    assert.equal((await api.post('sys/mounts/transit', { type: 'transit' })).status, 204);
-  });
-
-  after(async () => {
-    await server.stop();
-  });
-
-  const must = async (res: Promise<{ status: number; body: any }>, status = 200) => {
-    const r = await res;
-    assert.equal(r.status, status, JSON.stringify(r.body));
-    return r.body;
-  };
-  const create = (name: string, body: Record<string, unknown>) => must(api.post(`transit/keys/${name}`, { exportable: true, ...body }));
+  const dev = transitDevServer();
+  const create = (name: string, body: Record<string, unknown>) => must(dev.api.post(`transit/keys/${name}`, { exportable: true, ...body }));
   const exported = async (kind: string, name: string, version = 1, format?: string): Promise<string> =>
-    (await must(api.get(`transit/export/${kind}/${name}/${version}${format ? `?format=${format}` : ''}`))).data.keys[String(version)];
+    (await must(dev.api.get(`transit/export/${kind}/${name}/${version}${format ? `?format=${format}` : ''}`))).data.keys[String(version)];
 
   for (const type of ['aes128-gcm96', 'aes256-gcm96', 'chacha20-poly1305']) {
     it(`${type}: Tresor's ciphertext opens with Node and the exported key, and the reverse`, async () => {
@@ -79,13 +62,13 @@ describe('transit known answers against Node crypto (-dev server)', () => {
       const key = Buffer.from(await exported('encryption-key', name), 'base64');
       assert.equal(key.length, type === 'aes128-gcm96' ? 16 : 32);
       const aad = Buffer.from('tenant-7');
-      const enc = await must(api.post(`transit/encrypt/${name}`, { plaintext: b64(MESSAGE), associated_data: b64(aad) }));
+      const enc = await must(dev.api.post(`transit/encrypt/${name}`, { plaintext: b64(MESSAGE), associated_data: b64(aad) }));
       assert.deepEqual(nodeOpen(type, key, body(enc.data.ciphertext), aad), MESSAGE);
       const mine = nodeSeal(type, key, randomBytes(12), MESSAGE, aad);
-      const dec = await must(api.post(`transit/decrypt/${name}`, { ciphertext: `vault:v1:${b64(mine)}`, associated_data: b64(aad) }));
+      const dec = await must(dev.api.post(`transit/decrypt/${name}`, { ciphertext: `vault:v1:${b64(mine)}`, associated_data: b64(aad) }));
       assert.equal(dec.data.plaintext, b64(MESSAGE));
       // A data key is a ciphertext like any other.
-      const dk = await must(api.post(`transit/datakey/plaintext/${name}`, { bits: 512 }));
+      const dk = await must(dev.api.post(`transit/datakey/plaintext/${name}`, { bits: 512 }));
       assert.deepEqual(nodeOpen(type, key, body(dk.data.ciphertext)), Buffer.from(dk.data.plaintext, 'base64'));
       assert.equal(Buffer.from(dk.data.plaintext, 'base64').length, 64);
     });
@@ -101,17 +84,17 @@ describe('transit known answers against Node crypto (-dev server)', () => {
       'hex',
     );
     const tag = Buffer.from('c0875924c1c7987947deafd8780acf49', 'hex');
-    const wrapping = (await must(api.get('transit/wrapping_key'))).data.public_key;
-    await must(api.post('transit/keys/kat-xchacha/import', { type: 'xchacha20-poly1305', ciphertext: wrapForImport(wrapping, key), exportable: true }), 204);
+    const wrapping = (await must(dev.api.get('transit/wrapping_key'))).data.public_key;
+    await must(dev.api.post('transit/keys/kat-xchacha/import', { type: 'xchacha20-poly1305', ciphertext: wrapForImport(wrapping, key), exportable: true }), 204);
     const envelope = `vault:v1:${b64(Buffer.concat([nonce, ciphertext, tag]))}`;
-    const dec = await must(api.post('transit/decrypt/kat-xchacha', { ciphertext: envelope, associated_data: b64(aad) }));
+    const dec = await must(dev.api.post('transit/decrypt/kat-xchacha', { ciphertext: envelope, associated_data: b64(aad) }));
     assert.deepEqual(Buffer.from(dec.data.plaintext, 'base64'), plaintext);
     // Tresor's own ciphertexts are 24-byte nonce || ct || tag and round trip.
-    const enc = await must(api.post('transit/encrypt/kat-xchacha', { plaintext: b64(plaintext), associated_data: b64(aad) }));
+    const enc = await must(dev.api.post('transit/encrypt/kat-xchacha', { plaintext: b64(plaintext), associated_data: b64(aad) }));
     assert.equal(body(enc.data.ciphertext).length, 24 + plaintext.length + 16);
-    assert.equal((await must(api.post('transit/decrypt/kat-xchacha', { ciphertext: enc.data.ciphertext, associated_data: b64(aad) }))).data.plaintext, b64(plaintext));
+    assert.equal((await must(dev.api.post('transit/decrypt/kat-xchacha', { ciphertext: enc.data.ciphertext, associated_data: b64(aad) }))).data.plaintext, b64(plaintext));
     assert.deepEqual(Buffer.from(await exported('encryption-key', 'kat-xchacha'), 'base64'), key);
-    const info = (await must(api.get('transit/keys/kat-xchacha'))).data;
+    const info = (await must(dev.api.get('transit/keys/kat-xchacha'))).data;
     assert.equal(info.imported_key, true);
     assert.equal(info.imported_key_allow_rotation, false);
   });
@@ -120,17 +103,17 @@ describe('transit known answers against Node crypto (-dev server)', () => {
     await create('kat-derived', { derived: true });
     const key = Buffer.from(await exported('encryption-key', 'kat-derived'), 'base64');
     const context = Buffer.from('customer-42');
-    const enc = await must(api.post('transit/encrypt/kat-derived', { plaintext: b64(MESSAGE), context: b64(context) }));
+    const enc = await must(dev.api.post('transit/encrypt/kat-derived', { plaintext: b64(MESSAGE), context: b64(context) }));
     const derived = Buffer.from(hkdfSync('sha256', key, Buffer.alloc(0), context, 32));
     assert.deepEqual(nodeOpen('aes256-gcm96', derived, body(enc.data.ciphertext)), MESSAGE);
     const mine = nodeSeal('aes256-gcm96', derived, randomBytes(12), MESSAGE);
-    const dec = await must(api.post('transit/decrypt/kat-derived', { ciphertext: `vault:v1:${b64(mine)}`, context: b64(context) }));
+    const dec = await must(dev.api.post('transit/decrypt/kat-derived', { ciphertext: `vault:v1:${b64(mine)}`, context: b64(context) }));
     assert.equal(dec.data.plaintext, b64(MESSAGE));
   });
 
   it('convergent keys: the ciphertext is exactly what Vault\'s scheme 3 computes', async () => {
     await create('kat-convergent', { derived: true, convergent_encryption: true });
-    const info = (await must(api.get('transit/keys/kat-convergent'))).data;
+    const info = (await must(dev.api.get('transit/keys/kat-convergent'))).data;
     assert.equal(info.convergent_encryption, true);
     assert.equal(info.convergent_encryption_version, -1);
     assert.equal(info.kdf, 'hkdf_sha256');
@@ -139,9 +122,9 @@ describe('transit known answers against Node crypto (-dev server)', () => {
     const derived = Buffer.from(hkdfSync('sha256', key, Buffer.alloc(0), context, 64));
     const nonce = createHmac('sha256', derived.subarray(32)).update(MESSAGE).digest().subarray(0, 12);
     const expected = `vault:v1:${b64(nodeSeal('aes256-gcm96', derived.subarray(0, 32), nonce, MESSAGE))}`;
-    const enc = await must(api.post('transit/encrypt/kat-convergent', { plaintext: b64(MESSAGE), context: b64(context) }));
+    const enc = await must(dev.api.post('transit/encrypt/kat-convergent', { plaintext: b64(MESSAGE), context: b64(context) }));
     assert.equal(enc.data.ciphertext, expected);
-    const again = await must(api.post('transit/encrypt/kat-convergent', { batch_input: [{ plaintext: b64(MESSAGE), context: b64(context) }] }));
+    const again = await must(dev.api.post('transit/encrypt/kat-convergent', { batch_input: [{ plaintext: b64(MESSAGE), context: b64(context) }] }));
     assert.equal(again.data.batch_results[0].ciphertext, expected);
   });
 
@@ -149,12 +132,12 @@ describe('transit known answers against Node crypto (-dev server)', () => {
     await create('kat-rsa-enc', { type: 'rsa-2048' });
     const pem = await exported('encryption-key', 'kat-rsa-enc');
     assert.match(pem, /^-----BEGIN RSA PRIVATE KEY-----\n/);
-    const enc = await must(api.post('transit/encrypt/kat-rsa-enc', { plaintext: b64(MESSAGE) }));
+    const enc = await must(dev.api.post('transit/encrypt/kat-rsa-enc', { plaintext: b64(MESSAGE) }));
     assert.deepEqual(privateDecrypt({ key: pem, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' }, body(enc.data.ciphertext)), MESSAGE);
     const publicPem = await exported('public-key', 'kat-rsa-enc');
     const mine = publicEncrypt({ key: publicPem, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' }, MESSAGE);
-    assert.equal((await must(api.post('transit/decrypt/kat-rsa-enc', { ciphertext: `vault:v1:${b64(mine)}` }))).data.plaintext, b64(MESSAGE));
-    const read = (await must(api.get('transit/keys/kat-rsa-enc'))).data;
+    assert.equal((await must(dev.api.post('transit/decrypt/kat-rsa-enc', { ciphertext: `vault:v1:${b64(mine)}` }))).data.plaintext, b64(MESSAGE));
+    const read = (await must(dev.api.get('transit/keys/kat-rsa-enc'))).data;
     assert.equal(read.keys['1'].public_key, publicPem);
     assert.equal(read.keys['1'].name, 'rsa-2048');
   });
@@ -171,18 +154,18 @@ describe('transit known answers against Node crypto (-dev server)', () => {
       const key = Buffer.from(await exported('hmac-key', name), 'base64');
       assert.equal(key.length, name === 'kat-hmac' ? 64 : 32);
       for (const [vault, node] of HASHES) {
-        const mac = await must(api.post(`transit/hmac/${name}/${vault}`, { input: b64(MESSAGE) }));
+        const mac = await must(dev.api.post(`transit/hmac/${name}/${vault}`, { input: b64(MESSAGE) }));
         assert.equal(mac.data.hmac, `vault:v1:${createHmac(node, key).update(MESSAGE).digest('base64')}`, `${name} ${vault}`);
         const mine = `vault:v1:${createHmac(node, key).update(MESSAGE).digest('base64')}`;
-        assert.equal((await must(api.post(`transit/verify/${name}`, { input: b64(MESSAGE), hmac: mine, hash_algorithm: vault }))).data.valid, true);
+        assert.equal((await must(dev.api.post(`transit/verify/${name}`, { input: b64(MESSAGE), hmac: mine, hash_algorithm: vault }))).data.valid, true);
       }
     }
-    assert.equal((await must(api.get('transit/keys/kat-hmac'))).data.key_size, 64);
+    assert.equal((await must(dev.api.get('transit/keys/kat-hmac'))).data.key_size, 64);
   });
 
   it('hash: every algorithm matches Node\'s digest', async () => {
     for (const [vault, node] of HASHES.filter(([v]) => v !== 'sha1')) {
-      const res = await must(api.post(`transit/hash/${vault}`, { input: b64(MESSAGE) }));
+      const res = await must(dev.api.post(`transit/hash/${vault}`, { input: b64(MESSAGE) }));
       assert.equal(res.data.sum, createHash(node).update(MESSAGE).digest('hex'), vault);
     }
   });
@@ -190,15 +173,15 @@ describe('transit known answers against Node crypto (-dev server)', () => {
   /** The public key object of a version, from export/public-key. */
   const publicKeyOf = async (name: string): Promise<KeyObject> => createPublicKey(await exported('public-key', name, 1, 'pem'));
   const privateKeyOf = async (name: string): Promise<KeyObject> => createPrivateKey(await exported('signing-key', name, 1, 'pem'));
-  const signed = async (name: string, body: Record<string, unknown>) => (await must(api.post(`transit/sign/${name}`, body))).data.signature as string;
-  const verified = async (name: string, body: Record<string, unknown>) => (await must(api.post(`transit/verify/${name}`, body))).data.valid as boolean;
+  const signed = async (name: string, body: Record<string, unknown>) => (await must(dev.api.post(`transit/sign/${name}`, body))).data.signature as string;
+  const verified = async (name: string, body: Record<string, unknown>) => (await must(dev.api.post(`transit/verify/${name}`, body))).data.valid as boolean;
 
   it('ed25519: signatures verify with Node and the exported key; Node\'s verify with Tresor', async () => {
     await create('kat-ed', { type: 'ed25519' });
     const pub = await publicKeyOf('kat-ed');
     const raw = await exported('public-key', 'kat-ed');
     assert.equal(Buffer.from(raw, 'base64').length, 32);
-    assert.equal((await must(api.get('transit/keys/kat-ed'))).data.keys['1'].public_key, raw);
+    assert.equal((await must(dev.api.get('transit/keys/kat-ed'))).data.keys['1'].public_key, raw);
     const sig = await signed('kat-ed', { input: b64(MESSAGE) });
     assert.ok(verify(null, MESSAGE, pub, body(sig)));
     const jws = await signed('kat-ed', { input: b64(MESSAGE), marshaling_algorithm: 'jws' });
@@ -218,12 +201,12 @@ describe('transit known answers against Node crypto (-dev server)', () => {
     const seed = Buffer.from(hkdfSync('sha256', goKey, Buffer.alloc(0), context, 32));
     const priv = createPrivateKey({ key: Buffer.concat([Buffer.from('302e020100300506032b657004220420', 'hex'), seed]), format: 'der', type: 'pkcs8' });
     const pubRaw = Buffer.from(createPublicKey(priv).export({ format: 'jwk' }).x!, 'base64url');
-    const res = await must(api.post('transit/sign/kat-ed-derived', { input: b64(MESSAGE), context: b64(context) }));
+    const res = await must(dev.api.post('transit/sign/kat-ed-derived', { input: b64(MESSAGE), context: b64(context) }));
     assert.equal(res.data.public_key, b64(pubRaw));
     assert.ok(verify(null, MESSAGE, createPublicKey(priv), body(res.data.signature)));
-    const read = (await must(api.get(`transit/keys/kat-ed-derived?context=${encodeURIComponent(b64(context))}`))).data;
+    const read = (await must(dev.api.get(`transit/keys/kat-ed-derived?context=${encodeURIComponent(b64(context))}`))).data;
     assert.equal(read.keys['1'].public_key, b64(pubRaw));
-    assert.equal((await must(api.get('transit/keys/kat-ed-derived'))).data.keys['1'].public_key, '');
+    assert.equal((await must(dev.api.get('transit/keys/kat-ed-derived'))).data.keys['1'].public_key, '');
   });
 
   for (const type of ['ecdsa-p256', 'ecdsa-p384', 'ecdsa-p521']) {
@@ -233,7 +216,7 @@ describe('transit known answers against Node crypto (-dev server)', () => {
       const pub = await publicKeyOf(name);
       const priv = await privateKeyOf(name);
       assert.match(await exported('signing-key', name), /^-----BEGIN EC PRIVATE KEY-----\n/);
-      assert.equal((await must(api.get(`transit/keys/${name}`))).data.keys['1'].public_key.trim(), (pub.export({ type: 'spki', format: 'pem' }) as string).trim());
+      assert.equal((await must(dev.api.get(`transit/keys/${name}`))).data.keys['1'].public_key.trim(), (pub.export({ type: 'spki', format: 'pem' }) as string).trim());
       for (const [vault, node] of HASHES) {
         const der = await signed(name, { input: b64(MESSAGE), hash_algorithm: vault });
         assert.ok(verify(node, MESSAGE, { key: pub, dsaEncoding: 'der' }, body(der)), `${type} ${vault} asn1`);
@@ -283,28 +266,28 @@ describe('transit known answers against Node crypto (-dev server)', () => {
   }
 
   it('BYOK: imported AES and ECDSA keys work with the material Node wrapped, and export gives it back', async () => {
-    const wrapping = (await must(api.get('transit/wrapping_key'))).data.public_key;
+    const wrapping = (await must(dev.api.get('transit/wrapping_key'))).data.public_key;
     assert.match(wrapping, /^-----BEGIN PUBLIC KEY-----\n/);
     assert.equal(createPublicKey(wrapping).asymmetricKeyDetails?.modulusLength, 4096);
     const aes = randomBytes(32);
-    await must(api.post('transit/keys/byok-aes/import', { ciphertext: wrapForImport(wrapping, aes, 'sha512'), hash_function: 'SHA512', exportable: true }), 204);
-    const enc = await must(api.post('transit/encrypt/byok-aes', { plaintext: b64(MESSAGE) }));
+    await must(dev.api.post('transit/keys/byok-aes/import', { ciphertext: wrapForImport(wrapping, aes, 'sha512'), hash_function: 'SHA512', exportable: true }), 204);
+    const enc = await must(dev.api.post('transit/encrypt/byok-aes', { plaintext: b64(MESSAGE) }));
     assert.deepEqual(nodeOpen('aes256-gcm96', aes, body(enc.data.ciphertext)), MESSAGE);
     const ec = generateKeyPairSync('ec', { namedCurve: 'P-384' });
     const der = ec.privateKey.export({ type: 'pkcs8', format: 'der' }) as Buffer;
-    await must(api.post('transit/keys/byok-ec/import', { type: 'ecdsa-p384', ciphertext: wrapForImport(wrapping, der) }), 204);
+    await must(dev.api.post('transit/keys/byok-ec/import', { type: 'ecdsa-p384', ciphertext: wrapForImport(wrapping, der) }), 204);
     const sig = await signed('byok-ec', { input: b64(MESSAGE), hash_algorithm: 'sha2-384' });
     assert.ok(verify('sha384', MESSAGE, { key: ec.publicKey, dsaEncoding: 'der' }, body(sig)));
     // A public key alone verifies; import_version then brings the private half into the same version.
     const pubOnly = generateKeyPairSync('ed25519');
-    await must(api.post('transit/keys/byok-pub/import', { type: 'ed25519', public_key: pubOnly.publicKey.export({ type: 'spki', format: 'pem' }) }), 204);
+    await must(dev.api.post('transit/keys/byok-pub/import', { type: 'ed25519', public_key: pubOnly.publicKey.export({ type: 'spki', format: 'pem' }) }), 204);
     const mine = `vault:v1:${b64(sign(null, MESSAGE, pubOnly.privateKey))}`;
     assert.equal(await verified('byok-pub', { input: b64(MESSAGE), signature: mine }), true);
-    const noPrivate = await api.post('transit/sign/byok-pub', { input: b64(MESSAGE) });
+    const noPrivate = await dev.api.post('transit/sign/byok-pub', { input: b64(MESSAGE) });
     assert.deepEqual(noPrivate.body, { errors: ['requested version for signing does not contain a private part'] });
     const pkcs8 = pubOnly.privateKey.export({ type: 'pkcs8', format: 'der' }) as Buffer;
-    await must(api.post('transit/keys/byok-pub/import_version', { ciphertext: wrapForImport(wrapping, pkcs8) }), 204);
-    const info = (await must(api.get('transit/keys/byok-pub'))).data;
+    await must(dev.api.post('transit/keys/byok-pub/import_version', { ciphertext: wrapForImport(wrapping, pkcs8) }), 204);
+    const info = (await must(dev.api.get('transit/keys/byok-pub'))).data;
     assert.equal(info.latest_version, 1, 'the private key filled the public-only version');
     assert.ok(verify(null, MESSAGE, pubOnly.publicKey, body(await signed('byok-pub', { input: b64(MESSAGE) }))));
   });
